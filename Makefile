@@ -1,0 +1,146 @@
+# nettune: one entry point.
+#   make            build everything into build/
+#   make demo       install deps, build, run the main job on its built-in workload
+#   make test       install deps, build, run unit and integration tests
+#   make bench      benchmarks (results in docs/benchmarks.md); not part of test
+#   make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
+#   V=1             show commands; WERROR=1 (set in CI) turns warnings into errors
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+OUT       := build
+ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+CLANG     ?= clang
+CC        ?= cc
+LLVM_STRIP ?= llvm-strip
+BPFTOOL   ?= bpftool
+VMLINUX   := vmlinux/$(ARCH)/vmlinux.h
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN      := -Wall -Wextra
+ifneq ($(WERROR)$(CI),)
+WARN      += -Werror
+endif
+CFLAGS    ?= -O2 -g
+DEPS_CFLAGS := $(shell pkg-config --cflags libbpf json-c capstone 2>/dev/null)
+ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
+	      -I$(OUT) -Ibpf -Iuser -Iuser/lib $(DEPS_CFLAGS)
+LDLIBS    := -lbpf -lelf -lz -ljson-c -lcapstone -lm -lpthread
+
+# Probes: adding one means bpf/<name>.bpf.c, user/<name>.c and one word here.
+PROBES    := connect doctor
+TOOLS     := $(notdir $(wildcard tools/*/.))
+TOOLS     := $(filter-out $(notdir $(patsubst %/,%,$(dir $(wildcard tools/*/NOBUILD)))),$(TOOLS))
+
+BPF_OBJS  := $(patsubst %,$(OUT)/bpf/%.bpf.o,$(PROBES))
+SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(PROBES))
+LIB_SRCS  := $(wildcard user/lib/*.c)
+LIB_OBJS  := $(patsubst user/lib/%.c,$(OUT)/lib/%.o,$(LIB_SRCS))
+APP_SRCS  := $(wildcard user/*.c)
+APP_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(APP_SRCS))
+LIBNT     := $(OUT)/libnettune.a
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+TOOL_BINS := $(patsubst %,$(OUT)/%,$(TOOLS))
+TEST_HELPER_SRCS := $(wildcard tests/integration/helpers/*.c)
+TEST_HELPERS := $(patsubst tests/integration/helpers/%.c,$(OUT)/tests/helpers/%,$(TEST_HELPER_SRCS))
+
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+.PHONY: all deps demo test unit integration bench vmlinux clean install
+all: deps-stamp $(OUT)/nettune $(TOOL_BINS) $(UNIT_BINS) $(TEST_HELPERS)
+
+# Dependencies come from Debian's archive; the script installs only what is
+# missing, so this costs a dpkg query when everything is there.
+deps-stamp:
+	$(Q)tools/install-deps.sh
+.PHONY: deps-stamp
+deps: deps-stamp
+
+$(OUT) $(OUT)/bpf $(OUT)/lib $(OUT)/user $(OUT)/tests $(OUT)/tests/helpers:
+	$(Q)mkdir -p $@
+
+# Kernel side: .bpf.c -> .bpf.o (BTF kept, DWARF stripped) -> .skel.h
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
+		-Ivmlinux/$(ARCH) -Ibpf -MMD -MP -c $< -o $@.tmp
+	$(Q)$(LLVM_STRIP) -g $@.tmp -o $@ && rm -f $@.tmp
+
+$(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+# User side
+$(OUT)/lib/%.o: user/lib/%.c | $(OUT)/lib
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUT)/user/%.o: user/%.c $(SKELS) | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -DNETTUNE_VERSION='"$(VERSION)"' -c $< -o $@
+
+$(LIBNT): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/nettune: $(APP_OBJS) $(LIBNT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Tools shipped with nettune: tools/<name>/*.c -> build/<name>
+.SECONDEXPANSION:
+$(OUT)/tools/%.o: tools/%.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(TOOL_BINS): $(OUT)/%: $$(patsubst tools/%.c,$(OUT)/tools/%.o,$$(wildcard tools/%/*.c)) $(LIBNT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Tests
+$(OUT)/tests/test_%: tests/unit/test_%.c $(LIBNT) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIBNT) $(LDLIBS) -lcmocka -o $@
+
+$(OUT)/tests/helpers/%: tests/integration/helpers/%.c $(LIBNT) | $(OUT)/tests/helpers
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIBNT) $(LDLIBS) -o $@
+
+unit: all
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+
+integration: all
+	$(Q)tests/integration/run.sh
+
+test: all
+	$(Q)tests/run-unit.sh $(UNIT_BINS) && tests/integration/run.sh
+
+demo: all
+	$(Q)tools/demo.sh
+
+bench: all
+	$(Q)tools/bench.sh
+
+vmlinux:
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp
+	$(Q)mv $(VMLINUX).tmp $(VMLINUX)
+	$(Q)printf 'generated from %s (%s) on %s\n' "$$(uname -r)" "$$(uname -v)" "$$(date -u +%F)" > vmlinux/$(ARCH)/SOURCE
+	@echo "vmlinux: regenerated $(VMLINUX) from $$(uname -r)"
+
+install: $(OUT)/nettune
+	install -D -m 0755 $(OUT)/nettune $(DESTDIR)/usr/local/sbin/nettune
+
+clean:
+	rm -rf $(OUT)
+
+-include $(shell find $(OUT) -name '*.d' 2>/dev/null)

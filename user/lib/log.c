@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <stdio.h>
+#include <bpf/libbpf.h>
+#include "log.h"
+
+/* Process-wide by nature: one program name and one verbosity per process. */
+static const char *log_prog = "nettune";
+static enum log_level log_lvl = LOG_INFO;
+
+void log__init(const char *prog, enum log_level level)
+{
+	log_prog = prog;
+	log_lvl = level;
+}
+
+enum log_level log__level(void)
+{
+	return log_lvl;
+}
+
+static void vlog(enum log_level lvl, const char *fmt, va_list ap)
+{
+	if (lvl > log_lvl)
+		return;
+	fprintf(stderr, "%s: ", log_prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+#define DEFINE_LOG(name, lvl)                   \
+	void name(const char *fmt, ...)         \
+	{                                       \
+		va_list ap;                     \
+		va_start(ap, fmt);              \
+		vlog(lvl, fmt, ap);             \
+		va_end(ap);                     \
+	}
+DEFINE_LOG(warn, LOG_WARN)
+DEFINE_LOG(info, LOG_INFO)
+DEFINE_LOG(debug, LOG_DEBUG)
+
+int log__libbpf_print(int level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && log_lvl < LOG_DEBUG)
+		return 0;
+	if (level == LIBBPF_INFO && log_lvl < LOG_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Diagnostics to stderr, prefixed with the program name. */
+#ifndef NETTUNE_LIB_LOG_H
+#define NETTUNE_LIB_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+void log__init(const char *prog, enum log_level level);
+enum log_level log__level(void);
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* libbpf's print callback: its debug output shows only with -v. */
+int log__libbpf_print(int level, const char *fmt, va_list args);
+
+#endif
