@@ -37,8 +37,7 @@ LDLIBS    := -lbpf -lelf -lz -ljson-c -lcapstone -lm -lpthread
 
 # Probes: adding one means bpf/<name>.bpf.c, user/<name>.c and one word here.
 PROBES    := connect doctor
-TOOLS     := $(notdir $(wildcard tools/*/.))
-TOOLS     := $(filter-out $(notdir $(patsubst %/,%,$(dir $(wildcard tools/*/NOBUILD)))),$(TOOLS))
+TOOLS     := $(patsubst tools/%/,%,$(wildcard tools/*/))
 
 BPF_OBJS  := $(patsubst %,$(OUT)/bpf/%.bpf.o,$(PROBES))
 SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(PROBES))
@@ -56,7 +55,7 @@ TEST_HELPERS := $(patsubst tests/integration/helpers/%.c,$(OUT)/tests/helpers/%,
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 .PHONY: all deps demo test unit integration bench vmlinux clean install
-all: deps-stamp $(OUT)/nettune $(TOOL_BINS) $(UNIT_BINS) $(TEST_HELPERS)
+all: deps-stamp $(BPF_OBJS) $(OUT)/nettune $(TOOL_BINS) $(UNIT_BINS) $(TEST_HELPERS)
 
 # Dependencies come from Debian's archive; the script installs only what is
 # missing, so this costs a dpkg query when everything is there.
@@ -69,13 +68,14 @@ $(OUT) $(OUT)/bpf $(OUT)/lib $(OUT)/user $(OUT)/tests $(OUT)/tests/helpers:
 	$(Q)mkdir -p $@
 
 # Kernel side: .bpf.c -> .bpf.o (BTF kept, DWARF stripped) -> .skel.h
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUT)/bpf
+$(BPF_OBJS): $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
-		-Ivmlinux/$(ARCH) -Ibpf -MMD -MP -c $< -o $@.tmp
+		-Wno-unused-parameter -Ivmlinux/$(ARCH) -Ibpf \
+		-MMD -MP -MF $@.d -MT $@ -c $< -o $@.tmp
 	$(Q)$(LLVM_STRIP) -g $@.tmp -o $@ && rm -f $@.tmp
 
-$(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
+$(SKELS): $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 

@@ -39,7 +39,7 @@ DEFINE_LOG(warn, LOG_WARN)
 DEFINE_LOG(info, LOG_INFO)
 DEFINE_LOG(debug, LOG_DEBUG)
 
-int log__libbpf_print(int level, const char *fmt, va_list args)
+int log__libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	if (level == LIBBPF_DEBUG && log_lvl < LOG_DEBUG)
 		return 0;

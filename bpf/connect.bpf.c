@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Connect latency from sock:inet_sock_set_state alone (no kprobes):
+ * CLOSE -> SYN_SENT runs in the connect() caller's context, so identity is
+ * taken there; SYN_SENT -> ESTABLISHED/CLOSE arrives later, usually in
+ * softirq where the current task is unrelated.
+ */
+#include "nettune.bpf.h"
+#include "connect.h"
+
+#define ECONNRESET	104
+#define ETIMEDOUT	110
+#define ECONNREFUSED	111
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct connect_start {
+	__u64 ts;
+	struct connect_key key;
+	char comm[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CONNECT_MAX_INFLIGHT);
+	__type(key, __u64);	/* struct sock * */
+	__type(value, struct connect_start);
+} connect_inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, CONNECT_MAX_KEYS);
+	__type(key, struct connect_key);
+	__type(value, struct connect_val);
+} connect_stats SEC(".maps");
+
+/* Never written: the zeroed template for new connect_stats rows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct connect_val);
+} connect_zero SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CONNECT_LOST_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} connect_lost SEC(".maps");
+
+static __always_inline void count_lost(__u32 why)
+{
+	__u64 *n = bpf_map_lookup_elem(&connect_lost, &why);
+
+	if (n)
+		(*n)++;
+}
+
+static __always_inline void on_syn_sent(const struct sock *sk, __u16 dport)
+{
+	__u64 skaddr = (__u64)sk;
+	struct connect_start st = {};
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!pid_allowed(tgid) || !port_allowed(dport))
+		return;
+	st.key.netns = sk_netns(sk);
+	if (!netns_allowed(st.key.netns))
+		return;
+	st.ts = bpf_ktime_get_ns();
+	st.key.tgid = tgid;
+	st.key.dport = dport;
+	bpf_get_current_comm(st.comm, sizeof(st.comm));
+	if (bpf_map_update_elem(&connect_inflight, &skaddr, &st, BPF_ANY))
+		count_lost(CONNECT_LOST_INFLIGHT_FULL);
+}
+
+static __always_inline __u32 fail_kind(const struct sock *sk)
+{
+	int err = BPF_CORE_READ(sk, sk_err);
+
+	if (err == ECONNREFUSED || err == ECONNRESET)
+		return CONNECT_FAIL_REFUSED;
+	if (err == ETIMEDOUT)
+		return CONNECT_FAIL_TIMEOUT;
+	return CONNECT_FAIL_OTHER;
+}
+
+static __always_inline void on_syn_done(const struct sock *sk, int newstate)
+{
+	__u64 skaddr = (__u64)sk, now = bpf_ktime_get_ns();
+	struct connect_start *st;
+	struct connect_val *val;
+	__u32 zero = 0;
+	void *tmpl;
+
+	st = bpf_map_lookup_elem(&connect_inflight, &skaddr);
+	if (!st)
+		return;	/* started before attach, or filtered out */
+	tmpl = bpf_map_lookup_elem(&connect_zero, &zero);
+	val = tmpl ? lookup_or_init(&connect_stats, &st->key, tmpl) : NULL;
+	if (!val) {
+		count_lost(CONNECT_LOST_KEYS_FULL);
+		goto out;
+	}
+	if (!val->comm[0])
+		__builtin_memcpy(val->comm, st->comm, sizeof(val->comm));
+	if (newstate == TCP_ESTABLISHED)
+		hist_record(&val->lat, now - st->ts);
+	else if (newstate == TCP_CLOSE) {
+		__u32 kind = fail_kind(sk);
+
+		if (kind < CONNECT_FAIL_NR)
+			val->failed[kind]++;
+	}
+out:
+	bpf_map_delete_elem(&connect_inflight, &skaddr);
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int connect_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	const struct sock *sk = ctx->skaddr;
+
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	if (ctx->newstate == TCP_SYN_SENT)
+		on_syn_sent(sk, ctx->dport);
+	else if (ctx->oldstate == TCP_SYN_SENT)
+		on_syn_done(sk, ctx->newstate);
+	return 0;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Helpers every nettune BPF program shares: histogram recording, the
+ * pid/port/netns filters set from user space, and socket field reads.
+ * Each probe object includes this once; the filter globals and maps below
+ * are per object, and user space fills them through the skeleton.
+ */
+#ifndef NETTUNE_BPF_H
+#define NETTUNE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "hist_layout.h"
+#include "filter.h"
+
+#ifndef AF_INET
+#define AF_INET		2
+#define AF_INET6	10
+#endif
+#ifndef IPPROTO_TCP
+#define IPPROTO_TCP	6
+#endif
+
+/* Filters, fixed at load time (rodata) so the verifier prunes what is off. */
+const volatile bool targ_filter_pid = false;
+const volatile bool targ_filter_port = false;
+const volatile __u32 targ_netns = 0;	/* netns inode; 0 = every namespace */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FILTER_MAX_PIDS);
+	__type(key, __u32);	/* tgid */
+	__type(value, __u8);
+} filter_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FILTER_MAX_PORTS);
+	__type(key, __u16);	/* port, host byte order */
+	__type(value, __u8);
+} filter_ports SEC(".maps");
+
+static __always_inline bool pid_allowed(__u32 tgid)
+{
+	return !targ_filter_pid || bpf_map_lookup_elem(&filter_pids, &tgid);
+}
+
+static __always_inline bool port_allowed(__u16 port)
+{
+	return !targ_filter_port || bpf_map_lookup_elem(&filter_ports, &port);
+}
+
+static __always_inline __u32 sk_netns(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline bool netns_allowed(__u32 netns)
+{
+	return !targ_netns || netns == targ_netns;
+}
+
+/* Per-CPU histogram: no atomics needed, user space sums the CPUs. */
+static __always_inline void hist_record(struct hist *h, __u64 v)
+{
+	__u64 idx = hist_bucket(v);
+
+	/* Pin idx to one register: otherwise clang may bounds-check one copy
+	 * and index with another, which the verifier rejects. */
+	asm volatile("" : "+r"(idx));
+	if (idx >= HIST_NBUCKETS)
+		idx = HIST_NBUCKETS - 1;
+	asm volatile("" : "+r"(idx));
+	h->buckets[idx]++;
+	h->count++;
+	h->sum_ns += v;
+	if (v > h->max_ns)
+		h->max_ns = v;
+}
+
+/* Find a per-key value or create it zeroed from a template map value (the
+ * values are far larger than the 512-byte BPF stack). Returns NULL when the
+ * map is full; the caller counts that as a lost event. */
+static __always_inline void *lookup_or_init(void *map, const void *key, const void *zero)
+{
+	void *val = bpf_map_lookup_elem(map, key);
+
+	if (val)
+		return val;
+	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+#endif /* NETTUNE_BPF_H */

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* `nettune doctor`: what this machine lets nettune do, found by trying. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <bpf/libbpf.h>
+#include "commands.h"
+#include "doctor.h"
+#include "doctor.skel.h"
+#include "probe.h"
+#include "tracefs.h"
+#include "log.h"
+#include "opts.h"
+
+/* kprobe and fentry need a kernel function present in BTF on every arch,
+ * not inlined, and easy to trigger: nanosleep(2) reaches do_nanosleep. */
+#define KFUNC_TARGET "do_nanosleep"
+
+static const char *const attach_names[DOCTOR_NR] = {
+	"tracepoint", "tp_btf", "raw_tracepoint", "uprobe", "kprobe", "fentry",
+};
+
+struct attach_result {
+	bool works;
+	char why[96];	/* when it does not */
+};
+
+struct doctor {
+	struct utsname uts;
+	bool btf, root, caps, tracefs;
+	struct attach_result attach[DOCTOR_NR];
+	bool json;
+};
+
+static struct bpf_program *program_of(struct doctor_bpf *s, int kind)
+{
+	struct bpf_program *progs[DOCTOR_NR] = {
+		s->progs.doctor_tracepoint, s->progs.doctor_tp_btf, s->progs.doctor_raw_tp,
+		s->progs.doctor_uprobe, s->progs.doctor_kprobe, s->progs.doctor_fentry,
+	};
+	return progs[kind];
+}
+
+static struct bpf_link *attach_one(struct bpf_program *prog, int kind)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uopts, .func_name = "getpid");
+
+	switch (kind) {
+	case DOCTOR_UPROBE:
+		return bpf_program__attach_uprobe_opts(prog, getpid(), "libc.so.6", 0, &uopts);
+	case DOCTOR_KPROBE:
+		return bpf_program__attach_kprobe(prog, false, KFUNC_TARGET);
+	default:
+		return bpf_program__attach(prog);
+	}
+}
+
+static int quiet_print(enum libbpf_print_level l, const char *f, va_list a)
+{
+	(void)l; (void)f; (void)a;
+	return 0;
+}
+
+/* Loads, attaches and fires one program type on its own. */
+static void try_attach(int kind, struct attach_result *r)
+{
+	struct doctor_bpf *s = doctor_bpf__open();
+	struct bpf_link *link = NULL;
+	int err;
+
+	if (!s) {
+		snprintf(r->why, sizeof(r->why), "open: %s", strerror(errno));
+		return;
+	}
+	s->rodata->targ_tgid = (__u32)getpid();
+	for (int k = 0; k < DOCTOR_NR; k++)
+		bpf_program__set_autoload(program_of(s, k), k == kind);
+	if (kind == DOCTOR_FENTRY)
+		bpf_program__set_attach_target(program_of(s, kind), 0, KFUNC_TARGET);
+	err = doctor_bpf__load(s);
+	if (err) {
+		snprintf(r->why, sizeof(r->why), "load: %s", strerror(-err));
+		goto out;
+	}
+	link = attach_one(program_of(s, kind), kind);
+	if (!link) {
+		snprintf(r->why, sizeof(r->why), "attach: %s", strerror(errno));
+		goto out;
+	}
+	syscall(SYS_getpid);
+	getpid();
+	nanosleep(&(struct timespec){ .tv_nsec = 1000 }, NULL);
+	r->works = s->bss->hits[kind] > 0;
+	if (!r->works)
+		snprintf(r->why, sizeof(r->why), "attached but never ran");
+out:
+	bpf_link__destroy(link);
+	doctor_bpf__destroy(s);
+}
+
+static bool has_caps(void)
+{
+	/* CAP_SYS_ADMIN (21), or CAP_BPF (39) with CAP_PERFMON (38). */
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return (eff >> 21 & 1) || ((eff >> 39 & 1) && (eff >> 38 & 1));
+}
+
+static void probe_machine(struct doctor *d, bool verbose)
+{
+	uname(&d->uts);
+	d->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	d->root = geteuid() == 0;
+	d->caps = has_caps();
+	d->tracefs = tracefs__events_dir() != NULL;
+	if (!verbose)
+		libbpf_set_print(quiet_print);	/* failures are the point here */
+	for (int k = 0; k < DOCTOR_NR; k++)
+		try_attach(k, &d->attach[k]);
+	libbpf_set_print(log__libbpf_print);
+}
+
+static bool family_ok(const struct doctor *d, const struct probe_ops *ops)
+{
+	if (!d->attach[DOCTOR_TRACEPOINT].works)
+		return false;
+	for (const char *const *tp = ops->tracepoints; tp && *tp; tp++)
+		if (!tracefs__has(*tp))
+			return false;
+	return true;
+}
+
+/* Why nettune cannot run at all here, or NULL. */
+static const char *fatal_reason(const struct doctor *d)
+{
+	if (!d->caps)
+		return "no BPF privileges: run as root (or with CAP_BPF and CAP_PERFMON)";
+	if (!d->btf)
+		return "the kernel has no BTF (/sys/kernel/btf/vmlinux): CO-RE programs cannot load";
+	if (!d->tracefs)
+		return "tracefs is not mounted and cannot be mounted at /sys/kernel/tracing";
+	if (!d->attach[DOCTOR_TRACEPOINT].works)
+		return "tracepoint programs cannot attach";
+	return NULL;
+}
+
+static void print_text(const struct doctor *d)
+{
+	printf("kernel        %s %s (%s)\n", d->uts.sysname, d->uts.release, d->uts.machine);
+	printf("BTF           %s\n", d->btf ? "yes (/sys/kernel/btf/vmlinux)" : "NO");
+	printf("privileges    %s\n", d->caps ? (d->root ? "root" : "CAP_BPF + CAP_PERFMON") : "NONE");
+	printf("tracefs       %s\n", d->tracefs ? tracefs__events_dir() : "NOT MOUNTED");
+	printf("\nattach types (each loaded, attached and fired here):\n");
+	for (int k = 0; k < DOCTOR_NR; k++)
+		printf("  %-16s %s%s%s\n", attach_names[k], d->attach[k].works ? "yes" : "no",
+		       d->attach[k].works ? "" : "   ", d->attach[k].why);
+	printf("\ntracepoints nettune uses:\n");
+	for (int i = 0; i < probe_table_len; i++)
+		for (const char *const *tp = probe_table[i]->tracepoints; tp && *tp; tp++)
+			printf("  %-34s %-4s (%s)\n", *tp, tracefs__has(*tp) ? "yes" : "NO",
+			       probe_table[i]->name);
+	printf("\nwhat nettune measures on this machine:\n");
+	for (int i = 0; i < probe_table_len; i++)
+		printf("  %-12s %-4s %s\n", probe_table[i]->name,
+		       family_ok(d, probe_table[i]) ? "yes" : "NO", probe_table[i]->what);
+	if (!d->attach[DOCTOR_KPROBE].works || !d->attach[DOCTOR_FENTRY].works)
+		printf("\nkprobes/fentry are unavailable: nettune needs neither (tracepoints only).\n");
+}
+
+static void print_json(const struct doctor *d)
+{
+	struct json_object *root = json_object_new_object(), *a, *tps, *fam;
+
+	json_object_object_add(root, "kernel", json_object_new_string(d->uts.release));
+	json_object_object_add(root, "btf", json_object_new_boolean(d->btf));
+	json_object_object_add(root, "privileged", json_object_new_boolean(d->caps));
+	json_object_object_add(root, "tracefs", json_object_new_boolean(d->tracefs));
+	a = json_object_new_object();
+	for (int k = 0; k < DOCTOR_NR; k++)
+		json_object_object_add(a, attach_names[k], json_object_new_boolean(d->attach[k].works));
+	json_object_object_add(root, "attach", a);
+	tps = json_object_new_object();
+	fam = json_object_new_object();
+	for (int i = 0; i < probe_table_len; i++) {
+		for (const char *const *tp = probe_table[i]->tracepoints; tp && *tp; tp++)
+			json_object_object_add(tps, *tp, json_object_new_boolean(tracefs__has(*tp)));
+		json_object_object_add(fam, probe_table[i]->name,
+				       json_object_new_boolean(family_ok(d, probe_table[i])));
+	}
+	json_object_object_add(root, "tracepoints", tps);
+	json_object_object_add(root, "measures", fam);
+	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY));
+	json_object_put(root);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: nettune doctor [--json] [-v]\n"
+"Report what this machine lets nettune do: kernel, BTF, privileges, which BPF\n"
+"attach types work (each is loaded, attached and fired), which tracepoints\n"
+"exist, and so which probe families will measure. Exits 1 when nettune cannot\n"
+"run here at all, with the reason.\n\n"
+"EXAMPLES\n"
+"  nettune doctor\n"
+"  nettune doctor --json | jq .attach\n");
+}
+
+int cmd_doctor(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' }, { "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' }, { 0 },
+	};
+	struct doctor d = {};
+	bool verbose = false;
+	const char *why;
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'j': d.json = true; break;
+		case 'v': verbose = true; log__init("nettune", LOG_DEBUG); break;
+		case 'h': usage(stdout); return 0;
+		default:
+			warn("doctor: unknown option '%s' (see nettune doctor --help)", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		warn("doctor: unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	probe_machine(&d, verbose);
+	if (d.json)
+		print_json(&d);
+	else
+		print_text(&d);
+	why = fatal_reason(&d);
+	if (why) {
+		warn("cannot trace on this machine: %s", why);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Reading BPF maps and program statistics from user space. */
+#ifndef NETTUNE_LIB_BPFMAP_H
+#define NETTUNE_LIB_BPFMAP_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+struct bpf_object;
+
+/* Called with a key and its per-CPU values laid out one after another,
+ * each value_size rounded up to 8 bytes as the kernel copies them. */
+typedef int (*bpfmap_percpu_fn)(const void *key, const void *values, int ncpus,
+				size_t stride, void *ctx);
+
+int bpfmap__ncpus(void);
+/* Visits every key of a per-CPU hash or array map. Returns 0 or -errno. */
+int bpfmap__for_each_percpu(int fd, size_t key_size, size_t value_size,
+			    bpfmap_percpu_fn fn, void *ctx);
+/* Sum over CPUs of a per-CPU array of __u64 counters, into out[0..n). */
+int bpfmap__sum_counters(int fd, __u32 n, __u64 *out);
+/* Events the kernel skipped because a BPF program of this object could not
+ * run (the per-CPU recursion guard), summed over its programs. */
+__u64 bpfmap__recursion_misses(const struct bpf_object *obj);
+
+#endif

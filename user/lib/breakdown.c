@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "breakdown.h"
+#include "report.h"
+
+struct breakdown {
+	const char *id_name;
+	const char *const *counter_names;	/* NULL-terminated, may be NULL */
+	int ncounters;
+	struct breakdown_row *rows;
+	size_t len, cap;
+	int sorted;
+};
+
+struct breakdown *breakdown__new(const char *id_name, const char *const *counter_names)
+{
+	struct breakdown *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->id_name = id_name;
+	b->counter_names = counter_names;
+	while (counter_names && counter_names[b->ncounters] &&
+	       b->ncounters < BREAKDOWN_COUNTERS)
+		b->ncounters++;
+	return b;
+}
+
+void breakdown__free(struct breakdown *b)
+{
+	if (!b)
+		return;
+	free(b->rows);
+	free(b);
+}
+
+void breakdown__reset(struct breakdown *b)
+{
+	b->len = 0;
+}
+
+static struct breakdown_row *find_or_add(struct breakdown *b, __u64 id)
+{
+	for (size_t i = 0; i < b->len; i++)
+		if (b->rows[i].id == id)
+			return &b->rows[i];
+	if (b->len == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 16;
+		struct breakdown_row *r = realloc(b->rows, cap * sizeof(*r));
+
+		if (!r)
+			return NULL;
+		b->rows = r;
+		b->cap = cap;
+	}
+	memset(&b->rows[b->len], 0, sizeof(b->rows[0]));
+	b->rows[b->len].id = id;
+	return &b->rows[b->len++];
+}
+
+int breakdown__add(struct breakdown *b, __u64 id, const char *label,
+		   const struct hist *h, const __u64 *counters)
+{
+	struct breakdown_row *r = find_or_add(b, id);
+
+	if (!r)
+		return -ENOMEM;
+	b->sorted = 0;
+	if (label && !r->label[0])
+		snprintf(r->label, sizeof(r->label), "%s", label);
+	if (h)
+		hist__add(&r->h, h);
+	for (int i = 0; counters && i < b->ncounters; i++)
+		r->counters[i] += counters[i];
+	return 0;
+}
+
+size_t breakdown__len(const struct breakdown *b)
+{
+	return b->len;
+}
+
+static __u64 row_weight(const struct breakdown_row *r)
+{
+	__u64 w = r->h.count;
+
+	for (int i = 0; i < BREAKDOWN_COUNTERS; i++)
+		w += r->counters[i];
+	return w;
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+	__u64 wa = row_weight(a), wb = row_weight(b);
+	const struct breakdown_row *ra = a, *rb = b;
+
+	if (wa != wb)
+		return wa > wb ? -1 : 1;
+	return ra->id < rb->id ? -1 : ra->id > rb->id;
+}
+
+const struct breakdown_row *breakdown__row(struct breakdown *b, size_t i)
+{
+	if (!b->sorted) {
+		qsort(b->rows, b->len, sizeof(b->rows[0]), cmp_rows);
+		b->sorted = 1;
+	}
+	return i < b->len ? &b->rows[i] : NULL;
+}
+
+void breakdown__print(struct breakdown *b, FILE *out, const char *title, size_t max_rows)
+{
+	char s[3][24];
+
+	if (!b->len)
+		return;
+	fprintf(out, "  %s\n    %-8s %-18s %9s", title, b->id_name, "", "count");
+	for (int c = 0; c < b->ncounters; c++)
+		fprintf(out, " %9.9s", b->counter_names[c]);
+	fprintf(out, " %9s %9s %9s\n", "p50", "p99", "max");
+	for (size_t i = 0; i < b->len && i < max_rows; i++) {
+		const struct breakdown_row *r = breakdown__row(b, i);
+		struct hist_summary sum;
+
+		hist__summarize(&r->h, &sum);
+		fprintf(out, "    %-8llu %-18.18s %9llu", (unsigned long long)r->id,
+			r->label, (unsigned long long)sum.count);
+		for (int c = 0; c < b->ncounters; c++)
+			fprintf(out, " %9llu", (unsigned long long)r->counters[c]);
+		hist__fmt_ns(s[0], sizeof(s[0]), sum.p50_ns);
+		hist__fmt_ns(s[1], sizeof(s[1]), sum.p99_ns);
+		hist__fmt_ns(s[2], sizeof(s[2]), sum.max_ns);
+		for (int k = 0; k < 3; k++) {
+			fputc(' ', out);
+			report__pad(out, sum.count ? s[k] : "-", 9, 1);
+		}
+		fputc('\n', out);
+	}
+	if (b->len > max_rows)
+		fprintf(out, "    ... %zu more (see --json)\n", b->len - max_rows);
+}
+
+struct json_object *breakdown__json(struct breakdown *b, const char *label_name)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < b->len; i++) {
+		const struct breakdown_row *r = breakdown__row(b, i);
+		struct json_object *o = json_object_new_object(), *lat;
+
+		json_object_object_add(o, b->id_name, json_object_new_uint64(r->id));
+		if (label_name)
+			json_object_object_add(o, label_name, json_object_new_string(r->label));
+		for (int c = 0; c < b->ncounters; c++)
+			json_object_object_add(o, b->counter_names[c],
+					       json_object_new_uint64(r->counters[c]));
+		lat = report__latency_json(&r->h);
+		json_object_object_del(lat, "buckets");
+		json_object_object_add(o, "latency", lat);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * A latency breakdown: rows keyed by an id (a pid, a port, a listener),
+ * each with a label, a histogram and a few counters. Probes fill one per
+ * dimension (by_pid, by_port) from their per-key kernel rows.
+ */
+#ifndef NETTUNE_LIB_BREAKDOWN_H
+#define NETTUNE_LIB_BREAKDOWN_H
+
+#include <stdio.h>
+#include <json-c/json.h>
+#include "hist.h"
+
+#define BREAKDOWN_COUNTERS	4
+
+struct breakdown_row {
+	__u64 id;
+	char label[48];
+	__u64 counters[BREAKDOWN_COUNTERS];
+	struct hist h;
+};
+
+struct breakdown;
+
+struct breakdown *breakdown__new(const char *id_name, const char *const *counter_names);
+void breakdown__free(struct breakdown *b);
+void breakdown__reset(struct breakdown *b);
+/* Adds h and counters (may be NULL) to the row of id, creating it. */
+int breakdown__add(struct breakdown *b, __u64 id, const char *label,
+		   const struct hist *h, const __u64 *counters);
+size_t breakdown__len(const struct breakdown *b);
+/* Rows sorted by count, largest first. */
+const struct breakdown_row *breakdown__row(struct breakdown *b, size_t i);
+/* A table: id, label, count, counters, p50, p99, max; at most max_rows. */
+void breakdown__print(struct breakdown *b, FILE *out, const char *title, size_t max_rows);
+/* [{ <id_name>: id, "label": ..., counters..., "latency": {summary} }] */
+struct json_object *breakdown__json(struct breakdown *b, const char *label_name);
+
+#endif

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+#include "log.h"
+#include "netns.h"
+#include "opts.h"
+#include "trace_opts.h"
+
+enum { OPT_PORT = 0x100, OPT_NETNS, OPT_JSON, OPT_PROBES };
+
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "probes", required_argument, NULL, OPT_PROBES },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+void trace_opts__usage(FILE *out, const char *const *probe_names, int nprobes)
+{
+	fprintf(out,
+"Usage: nettune trace [OPTIONS]\n"
+"Measure TCP latencies and drops with in-kernel histograms; report at the end\n"
+"(or every interval) on the terminal or as JSON.\n\n"
+"  -p, --pid PID        only this process's sockets (repeatable)\n"
+"      --port PORT      only this port: local for listeners, remote for\n"
+"                       connects (repeatable)\n"
+"      --netns NS       only this network namespace: a pid or a path such as\n"
+"                       /run/netns/NAME (default: every namespace)\n"
+"  -i, --interval SEC   report every SEC seconds\n"
+"  -d, --duration SEC   stop after SEC seconds (default: at SIGINT/SIGTERM)\n"
+"      --json           one JSON object per report on stdout (docs/json.md)\n"
+"      --probes LIST    comma-separated families (default: all):");
+	for (int i = 0; i < nprobes; i++)
+		fprintf(out, "%s%s", i ? "," : " ", probe_names[i]);
+	fprintf(out, "\n"
+"  -v, --verbose        libbpf and debug messages on stderr\n"
+"  -h, --help           this help\n\n"
+"EXAMPLES\n"
+"  nettune trace -d 10                    everything for 10 s, then a report\n"
+"  nettune trace -p 4242 -i 1             one process, a report every second\n"
+"  nettune trace --port 443 --json -d 30  one port, as JSON\n"
+"  nettune trace --netns /run/netns/blue  one network namespace until Ctrl-C\n");
+}
+
+static int parse_probes(char *list, struct trace_opts *o, const char *const *names, int n)
+{
+	char *save = NULL, *tok;
+
+	o->probes = 0;
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int i;
+
+		for (i = 0; i < n; i++)
+			if (!strcmp(tok, names[i]))
+				break;
+		if (i == n) {
+			warn("--probes: unknown probe family '%s' (see nettune trace --help)", tok);
+			return -EINVAL;
+		}
+		o->probes |= 1u << i;
+	}
+	if (!o->probes) {
+		warn("--probes: empty list");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int add_pid(struct trace_opts *o, const char *arg)
+{
+	int pid, err;
+
+	if (o->npids == FILTER_MAX_PIDS) {
+		warn("-p: at most %d pids", FILTER_MAX_PIDS);
+		return -E2BIG;
+	}
+	err = opts__pid("-p", arg, &pid);
+	if (!err)
+		o->pids[o->npids++] = (__u32)pid;
+	return err;
+}
+
+static int add_port(struct trace_opts *o, const char *arg)
+{
+	if (o->nports == FILTER_MAX_PORTS) {
+		warn("--port: at most %d ports", FILTER_MAX_PORTS);
+		return -E2BIG;
+	}
+	return opts__port("--port", arg, &o->ports[o->nports++]);
+}
+
+static int parse_one(int c, struct trace_opts *o, const char *const *names, int n)
+{
+	switch (c) {
+	case 'p': return add_pid(o, optarg);
+	case OPT_PORT: return add_port(o, optarg);
+	case OPT_NETNS: return netns__resolve(optarg, &o->netns);
+	case 'i': return opts__seconds("-i", optarg, 86400, &o->interval_ms);
+	case 'd': return opts__seconds("-d", optarg, 31 * 86400, &o->duration_ms);
+	case OPT_JSON: o->json = true; return 0;
+	case OPT_PROBES: return parse_probes(optarg, o, names, n);
+	case 'v': o->verbose = true; return 0;
+	case 'h': return TRACE_PARSE_HELP;
+	default: return -EINVAL;	/* getopt printed nothing: see opterr */
+	}
+}
+
+int trace_opts__parse(int argc, char **argv, struct trace_opts *o,
+		      const char *const *names, int n)
+{
+	int c, err;
+
+	memset(o, 0, sizeof(*o));
+	o->probes = n >= 32 ? ~0u : (1u << n) - 1;
+	optind = 1;
+	opterr = 0;	/* one line of our own instead of getopt's */
+	while ((c = getopt_long(argc, argv, ":p:i:d:vh", long_opts, NULL)) != -1) {
+		if (c == '?') {
+			if (optopt)
+				warn("trace: unknown option '-%c' (see nettune trace --help)", optopt);
+			else
+				warn("trace: unknown option '%s' (see nettune trace --help)",
+				     argv[optind - 1]);
+			return -EINVAL;
+		}
+		if (c == ':') {
+			warn("trace: option '%s' needs a value", argv[optind - 1]);
+			return -EINVAL;
+		}
+		err = parse_one(c, o, names, n);
+		if (err)
+			return err;
+	}
+	if (optind < argc) {
+		warn("trace: unexpected argument '%s' (see nettune trace --help)", argv[optind]);
+		return -EINVAL;
+	}
+	if (o->interval_ms && o->duration_ms && o->interval_ms > o->duration_ms)
+		info("-i is longer than -d: only the final report will show");
+	return TRACE_PARSE_OK;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Options of `nettune trace`, parsed into a typed struct with defaults. */
+#ifndef NETTUNE_LIB_TRACE_OPTS_H
+#define NETTUNE_LIB_TRACE_OPTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "filter.h"
+
+#define TRACE_MAX_PROBES	32
+
+struct trace_opts {
+	__u32 pids[FILTER_MAX_PIDS];
+	int npids;
+	__u16 ports[FILTER_MAX_PORTS];
+	int nports;
+	__u32 netns;		/* netns inode to scope to; 0 = all */
+	uint64_t interval_ms;	/* 0: one report at the end */
+	uint64_t duration_ms;	/* 0: until SIGINT/SIGTERM */
+	bool json;
+	bool verbose;
+	__u32 probes;		/* bit i selects probe_names[i] */
+};
+
+enum trace_parse { TRACE_PARSE_OK = 0, TRACE_PARSE_HELP = 1 };
+
+/* Parses argv (argv[0] is "trace"). probe_names lists the families that
+ * --probes may select; all are selected by default. Returns TRACE_PARSE_OK,
+ * TRACE_PARSE_HELP (usage printed to stdout), or a negative errno after one
+ * clear line on stderr. */
+int trace_opts__parse(int argc, char **argv, struct trace_opts *o,
+		      const char *const *probe_names, int nprobes);
+void trace_opts__usage(FILE *out, const char *const *probe_names, int nprobes);
+
+#endif

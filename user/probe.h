@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * What every probe family implements for `nettune trace`. A probe owns its
+ * skeleton and its snapshots; trace.c drives them all through this table.
+ */
+#ifndef NETTUNE_PROBE_H
+#define NETTUNE_PROBE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include <json-c/json.h>
+#include "trace_opts.h"
+
+
+struct probe;
+
+struct probe_ops {
+	const char *name;		/* family name, as in --probes and JSON keys */
+	const char *what;		/* one line for doctor and --help */
+	const char *const *tracepoints;	/* "category/name", NULL-terminated */
+	/* open, configure filters, load and attach; returns 0 or -errno */
+	int (*attach)(struct probe **out, const struct trace_opts *o);
+	/* read the kernel maps; total=true reports since attach, else the
+	 * interval since the previous collect */
+	int (*collect)(struct probe *p, bool total);
+	void (*print)(struct probe *p, FILE *out);
+	void (*to_json)(struct probe *p, struct json_object *root);
+	/* events this probe could not record (full maps, ring buffer, BPF
+	 * recursion guard), cumulative */
+	__u64 (*lost)(struct probe *p);
+	void (*detach)(struct probe *p);	/* accepts NULL */
+};
+
+extern const struct probe_ops connect_probe_ops;
+
+/* The probe families, in report order. */
+extern const struct probe_ops *const probe_table[];
+extern const int probe_table_len;
+
+#endif

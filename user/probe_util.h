@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Filter setup shared by every probe skeleton: each BPF object includes
+ * bpf/nettune.bpf.h, so each skeleton has the same filter globals and maps. */
+#ifndef NETTUNE_PROBE_UTIL_H
+#define NETTUNE_PROBE_UTIL_H
+
+#include "probe.h"
+
+/* Before load: the rodata switches. */
+#define PROBE_SET_FILTERS(skel, o)                                   \
+	do {                                                         \
+		(skel)->rodata->targ_filter_pid = (o)->npids > 0;    \
+		(skel)->rodata->targ_filter_port = (o)->nports > 0;  \
+		(skel)->rodata->targ_netns = (o)->netns;             \
+	} while (0)
+
+/* After load: the pid and port sets. */
+#define PROBE_FILL_FILTERS(skel, o)                                        \
+	probe__fill_filters(bpf_map__fd((skel)->maps.filter_pids),         \
+			    bpf_map__fd((skel)->maps.filter_ports), (o))
+
+int probe__fill_filters(int pids_fd, int ports_fd, const struct trace_opts *o);
+
+#endif

@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include "probe.h"
+
+const struct probe_ops *const probe_table[] = {
+	&connect_probe_ops,
+};
+const int probe_table_len = sizeof(probe_table) / sizeof(probe_table[0]);

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* `nettune trace`: attach the selected probe families, report every interval
+ * or at the end, and detach everything on exit, SIGINT and SIGTERM. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "commands.h"
+#include "probe.h"
+#include "report.h"
+#include "tracefs.h"
+#include "log.h"
+#include "opts.h"
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+struct tracer {
+	struct trace_opts opts;
+	struct probe *probes[TRACE_MAX_PROBES];
+	const struct probe_ops *ops[TRACE_MAX_PROBES];
+	int n;
+	struct timespec start, last;
+};
+
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void detach_all(struct tracer *t)
+{
+	for (int i = 0; i < t->n; i++)
+		t->ops[i]->detach(t->probes[i]);
+	t->n = 0;
+}
+
+static int check_tracepoints(const struct probe_ops *ops)
+{
+	for (const char *const *tp = ops->tracepoints; tp && *tp; tp++) {
+		if (!tracefs__has(*tp)) {
+			warn("%s: tracepoint %s does not exist on this kernel (see nettune doctor)",
+			     ops->name, *tp);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+static int attach_all(struct tracer *t)
+{
+	int err = 0;
+
+	for (int i = 0; i < probe_table_len; i++) {
+		const struct probe_ops *ops = probe_table[i];
+
+		if (!(t->opts.probes & (1u << i)))
+			continue;
+		err = check_tracepoints(ops);
+		if (!err)
+			err = ops->attach(&t->probes[t->n], &t->opts);
+		if (err) {
+			if (err != -ENOENT)
+				warn("%s: cannot attach: %s%s", ops->name, strerror(-err),
+				     err == -EPERM ? " (run as root, or with CAP_BPF and CAP_PERFMON)" : "");
+			detach_all(t);	/* nothing is left half-attached */
+			return err;
+		}
+		t->ops[t->n++] = ops;
+	}
+	return 0;
+}
+
+static __u64 lost_events(struct tracer *t)
+{
+	__u64 lost = 0;
+
+	for (int i = 0; i < t->n; i++)
+		lost += t->ops[i]->lost(t->probes[i]);
+	return lost;
+}
+
+static void iso_time(char *buf, size_t len)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", localtime_r(&now, &tm));
+}
+
+static int report(struct tracer *t, bool total)
+{
+	struct timespec now;
+	double secs;
+	char when[40];
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = seconds_between(total ? &t->start : &t->last, &now);
+	t->last = now;
+	for (int i = 0; i < t->n; i++) {
+		err = t->ops[i]->collect(t->probes[i], total);
+		if (err) {
+			warn("%s: cannot read its maps: %s", t->ops[i]->name, strerror(-err));
+			return err;
+		}
+	}
+	iso_time(when, sizeof(when));
+	if (t->opts.json) {
+		struct json_object *root = json_object_new_object();
+
+		json_object_object_add(root, "type", json_object_new_string(total ? "total" : "interval"));
+		json_object_object_add(root, "time", json_object_new_string(when));
+		json_object_object_add(root, "seconds", json_object_new_double(secs));
+		for (int i = 0; i < t->n; i++)
+			t->ops[i]->to_json(t->probes[i], root);
+		json_object_object_add(root, "lost_events", json_object_new_uint64(lost_events(t)));
+		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+		json_object_put(root);
+	} else {
+		printf("=== %s %.1f s, %s ===\n", total ? "total" : "interval", secs, when);
+		for (int i = 0; i < t->n; i++)
+			t->ops[i]->print(t->probes[i], stdout);
+		printf("lost events: %llu\n\n", (unsigned long long)lost_events(t));
+	}
+	fflush(stdout);
+	return 0;
+}
+
+/* Sleeps until the deadline or a signal; returns false once exiting. */
+static bool sleep_until(const struct timespec *deadline)
+{
+	while (!exiting) {
+		int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, deadline, NULL);
+
+		if (rc == 0)
+			return true;
+		if (rc != EINTR)
+			return false;
+	}
+	return false;
+}
+
+static void add_ms(struct timespec *ts, __u64 ms)
+{
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static int run(struct tracer *t)
+{
+	struct timespec end = t->start, next = t->start, wake;
+	__u64 step = t->opts.interval_ms;
+	bool final;
+	int err = 0;
+
+	add_ms(&end, t->opts.duration_ms ? t->opts.duration_ms : 86400ULL * 365 * 1000);
+	do {
+		if (step)
+			add_ms(&next, step);
+		final = !step || seconds_between(&end, &next) >= 0;
+		wake = final ? end : next;
+		if (!sleep_until(&wake))
+			break;	/* SIGINT/SIGTERM */
+		if (!final)
+			err = report(t, false);
+	} while (!final && !err);
+	if (!err && step) {	/* the part of an interval left at the end */
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (seconds_between(&t->last, &now) > 0.05)
+			err = report(t, false);
+	}
+	return err ? err : report(t, true);
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	const char *names[TRACE_MAX_PROBES];
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct tracer t = {};
+	int err;
+
+	for (int i = 0; i < probe_table_len; i++)
+		names[i] = probe_table[i]->name;
+	err = trace_opts__parse(argc, argv, &t.opts, names, probe_table_len);
+	if (err == TRACE_PARSE_HELP) {
+		trace_opts__usage(stdout, names, probe_table_len);
+		return 0;
+	}
+	if (err)
+		return EXIT_USAGE;
+	if (t.opts.verbose)
+		log__init("nettune", LOG_DEBUG);
+	/* Handlers first: a signal during attach must still detach cleanly. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	err = attach_all(&t);
+	if (err)
+		return err == -ENOENT ? EXIT_USAGE : EXIT_RUNTIME;
+	clock_gettime(CLOCK_MONOTONIC, &t.start);
+	t.last = t.start;
+	info("attached %d probe famil%s; %s", t.n, t.n == 1 ? "y" : "ies",
+	     t.opts.duration_ms ? "tracing" : "tracing until Ctrl-C");
+	err = exiting ? report(&t, true) : run(&t);
+	detach_all(&t);
+	return err ? EXIT_RUNTIME : 0;
+}
