@@ -97,15 +97,17 @@ $(OUT)/nettune: $(APP_OBJS) $(LIBNT)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 # Tools shipped with nettune: tools/<name>/*.c -> build/<name>
-.SECONDEXPANSION:
 $(OUT)/tools/%.o: tools/%.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(TOOL_BINS): $(OUT)/%: $$(patsubst tools/%.c,$(OUT)/tools/%.o,$$(wildcard tools/%/*.c)) $(LIBNT)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+define tool_rule
+$(OUT)/$(1): $(patsubst tools/%.c,$(OUT)/tools/%.o,$(wildcard tools/$(1)/*.c)) $(LIBNT)
+	$$(call msg,LINK,$$@)
+	$$(Q)$$(CC) $$(CFLAGS) $$^ $$(LDLIBS) -o $$@
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
 # Tests
 $(OUT)/tests/test_%: tests/unit/test_%.c $(LIBNT) | $(OUT)/tests

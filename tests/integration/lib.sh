@@ -129,8 +129,10 @@ nt_netstat() {
 		$1 == "TcpExt:" && hdr { print (f in col) ? $col[f] : "missing"; exit }' /proc/net/netstat
 }
 
-# nt_ping_rtt NS ADDR [COUNT]: average ping RTT in ms, measured by ping.
+# nt_ping_rtt NS ADDR [COUNT]: average ping RTT in ms, measured by ping. A
+# first ping resolves ARP, whose extra round trip would skew the average.
 nt_ping_rtt() {
+	nt_exec "$1" ping -q -n -c 1 -W 2 "$2" >/dev/null
 	nt_exec "$1" ping -q -n -c "${3:-10}" -i 0.2 "$2" |
 		awk -F/ '/^rtt|^round-trip/ { print $5 }'
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 #include "log.h"
 #include "netns.h"
@@ -49,10 +50,11 @@ void trace_opts__usage(FILE *out, const char *const *probe_names, int nprobes)
 "  nettune trace --netns /run/netns/blue  one network namespace until Ctrl-C\n");
 }
 
-static int parse_probes(char *list, struct trace_opts *o, const char *const *names, int n)
+static int parse_probes(const char *arg, struct trace_opts *o, const char *const *names, int n)
 {
-	char *save = NULL, *tok;
+	char list[256], *save = NULL, *tok;
 
+	snprintf(list, sizeof(list), "%s", arg);	/* strtok writes; argv stays as given */
 	o->probes = 0;
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		int i;

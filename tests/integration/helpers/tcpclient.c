@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Test client: opens N TCP connections to ADDR:PORT (sequentially, or all at
+ * once with --parallel), optionally sends a request after a pause, and prints
+ * its own view as JSON: outcomes and the connect() times it measured itself.
+ * This is one of the independent truths integration tests compare with.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "hist.h"
+#include "opts.h"
+#include "log.h"
+
+struct client_opts {
+	struct sockaddr_in dst;
+	int n, parallel, timeout_ms, send_after_ms, hold_ms;
+	const char *payload;
+};
+
+struct tally {
+	int ok, refused, timeout, other;
+	struct hist connect;
+};
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Nonblocking connect so one stuck handshake cannot exceed the timeout. */
+static int start_connect(const struct client_opts *o)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)&o->dst, sizeof(o->dst)) && errno != EINPROGRESS) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int finish_connect(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (poll(&p, 1, timeout_ms) == 0)
+		return -ETIMEDOUT;
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	return -err;
+}
+
+static void count(struct tally *t, int err)
+{
+	if (!err)
+		t->ok++;
+	else if (err == -ECONNREFUSED || err == -ECONNRESET)
+		t->refused++;
+	else if (err == -ETIMEDOUT)
+		t->timeout++;
+	else
+		t->other++;
+}
+
+static void use_connection(const struct client_opts *o, int fd)
+{
+	if (o->send_after_ms)
+		sleep_ms(o->send_after_ms);
+	if (o->payload && write(fd, o->payload, strlen(o->payload)) < 0)
+		warn("write: %s", strerror(errno));
+	if (o->hold_ms)
+		sleep_ms(o->hold_ms);
+}
+
+static void run_batch(const struct client_opts *o, int n, struct tally *t)
+{
+	int fds[1024];
+	__u64 start[1024];
+
+	for (int i = 0; i < n; i++) {
+		start[i] = now_ns();
+		fds[i] = start_connect(o);
+	}
+	for (int i = 0; i < n; i++) {
+		int err = fds[i] < 0 ? fds[i] : finish_connect(fds[i], o->timeout_ms);
+
+		if (!err)
+			hist__record(&t->connect, now_ns() - start[i]);
+		count(t, err);
+	}
+	for (int i = 0; i < n; i++) {
+		if (fds[i] < 0)
+			continue;
+		use_connection(o, fds[i]);
+		close(fds[i]);
+	}
+}
+
+static void print_json(const struct tally *t)
+{
+	struct hist_summary s;
+
+	hist__summarize(&t->connect, &s);
+	printf("{\"ok\":%d,\"refused\":%d,\"timeout\":%d,\"other\":%d,"
+	       "\"connect_p50_us\":%.3f,\"connect_max_us\":%.3f}\n",
+	       t->ok, t->refused, t->timeout, t->other, s.p50_ns / 1e3, s.max_ns / 1e3);
+}
+
+static int parse(int argc, char **argv, struct client_opts *o)
+{
+	static const struct option lo[] = {
+		{ "addr", 1, NULL, 'a' }, { "port", 1, NULL, 'P' }, { "count", 1, NULL, 'n' },
+		{ "parallel", 0, NULL, 'j' }, { "timeout-ms", 1, NULL, 't' },
+		{ "send-after-ms", 1, NULL, 's' }, { "hold-ms", 1, NULL, 'H' },
+		{ "payload", 1, NULL, 'D' }, { 0 },
+	};
+	uint16_t port = 0;
+	int c, err = 0;
+
+	o->n = 1;
+	o->timeout_ms = 5000;
+	o->dst.sin_family = AF_INET;
+	while (!err && (c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'a': err = inet_pton(AF_INET, optarg, &o->dst.sin_addr) == 1 ? 0 : -EINVAL; break;
+		case 'P': err = opts__port("--port", optarg, &port); break;
+		case 'n': err = opts__int("--count", optarg, 1, 1000000, &o->n); break;
+		case 'j': o->parallel = 1; break;
+		case 't': err = opts__int("--timeout-ms", optarg, 1, 600000, &o->timeout_ms); break;
+		case 's': err = opts__int("--send-after-ms", optarg, 0, 600000, &o->send_after_ms); break;
+		case 'H': err = opts__int("--hold-ms", optarg, 0, 600000, &o->hold_ms); break;
+		case 'D': o->payload = optarg; break;
+		default: err = -EINVAL;
+		}
+	}
+	o->dst.sin_port = htons(port);
+	if (err || !port || !o->dst.sin_addr.s_addr || (o->parallel && o->n > 1024)) {
+		warn("usage: tcpclient --addr A --port P [--count N] [--parallel] [--timeout-ms MS] "
+		     "[--send-after-ms MS] [--payload S] [--hold-ms MS]");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct client_opts o = {};
+	struct tally t = {};
+
+	log__init("tcpclient", LOG_WARN);
+	if (parse(argc, argv, &o))
+		return EXIT_USAGE;
+	if (o.parallel)
+		run_batch(&o, o.n, &t);
+	else
+		for (int i = 0; i < o.n; i++)
+			run_batch(&o, 1, &t);
+	print_json(&t);
+	return 0;
+}

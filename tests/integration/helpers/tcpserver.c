@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Test server with the knobs the integration tests need: a listen backlog,
+ * an accept schedule (one accept every N ms, or never), TCP_DEFER_ACCEPT,
+ * and a pause between data becoming readable and reading it. It prints
+ * "listening" once ready and what it did as JSON when it gets SIGTERM.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "opts.h"
+#include "log.h"
+
+static volatile sig_atomic_t stop;
+
+struct server_opts {
+	uint16_t port;
+	int backlog, accept_every_ms, no_accept, defer_accept, read_delay_ms, start_delay_ms;
+};
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);	/* EINTR ends it early: we are stopping */
+}
+
+static int listen_on(const struct server_opts *o)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(o->port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (o->defer_accept)
+		setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &o->defer_accept, sizeof(int));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, o->backlog)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Waits for data, pauses read_delay_ms (the "slow application"), reads. */
+static long serve(int c, int read_delay_ms)
+{
+	struct pollfd p = { .fd = c, .events = POLLIN };
+	char buf[4096];
+	long n;
+
+	if (poll(&p, 1, 5000) <= 0)
+		return 0;
+	if (read_delay_ms)
+		sleep_ms(read_delay_ms);
+	n = read(c, buf, sizeof(buf));
+	return n > 0 ? n : 0;
+}
+
+static int parse(int argc, char **argv, struct server_opts *o)
+{
+	static const struct option lo[] = {
+		{ "port", 1, NULL, 'P' }, { "backlog", 1, NULL, 'b' },
+		{ "accept-every-ms", 1, NULL, 'e' }, { "no-accept", 0, NULL, 'N' },
+		{ "defer-accept", 1, NULL, 'D' }, { "read-delay-ms", 1, NULL, 'r' },
+		{ "start-delay-ms", 1, NULL, 's' }, { 0 },
+	};
+	int c, err = 0;
+
+	o->backlog = 128;
+	while (!err && (c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'P': err = opts__port("--port", optarg, &o->port); break;
+		case 'b': err = opts__int("--backlog", optarg, 0, 65535, &o->backlog); break;
+		case 'e': err = opts__int("--accept-every-ms", optarg, 0, 60000, &o->accept_every_ms); break;
+		case 'N': o->no_accept = 1; break;
+		case 'D': err = opts__int("--defer-accept", optarg, 1, 600, &o->defer_accept); break;
+		case 'r': err = opts__int("--read-delay-ms", optarg, 0, 60000, &o->read_delay_ms); break;
+		case 's': err = opts__int("--start-delay-ms", optarg, 0, 60000, &o->start_delay_ms); break;
+		default: err = -EINVAL;
+		}
+	}
+	if (err || !o->port) {
+		warn("usage: tcpserver --port P [--backlog N] [--accept-every-ms MS | --no-accept] "
+		     "[--defer-accept SEC] [--read-delay-ms MS] [--start-delay-ms MS]");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_term };
+	struct server_opts o = {};
+	long accepted = 0, bytes = 0;
+	int lfd;
+
+	log__init("tcpserver", LOG_WARN);
+	if (parse(argc, argv, &o))
+		return EXIT_USAGE;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	lfd = listen_on(&o);
+	if (lfd < 0) {
+		warn("port %u: %s", o.port, strerror(-lfd));
+		return EXIT_RUNTIME;
+	}
+	printf("listening on port %u backlog %d\n", o.port, o.backlog);
+	fflush(stdout);
+	if (o.start_delay_ms)
+		sleep_ms(o.start_delay_ms);
+	while (!stop) {
+		int c;
+
+		if (o.no_accept) {
+			pause();
+			continue;
+		}
+		c = accept(lfd, NULL, NULL);
+		if (c < 0)
+			continue;
+		accepted++;
+		if (o.read_delay_ms)
+			bytes += serve(c, o.read_delay_ms);
+		close(c);
+		if (o.accept_every_ms)
+			sleep_ms(o.accept_every_ms);
+	}
+	printf("{\"accepted\":%ld,\"bytes\":%ld}\n", accepted, bytes);
+	close(lfd);
+	return 0;
+}

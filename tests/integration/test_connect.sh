@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Connect latency against independent truths: N connects through a link
+# delayed 20 ms each way must be counted exactly, with p50 equal to the RTT
+# ping measures over the same link (and to the client's own timings), and
+# connects to a closed port must be counted as refused. After SIGINT no
+# nettune program may remain attached.
+source "$(dirname "$0")/lib.sh"
+nt_setup connect
+
+N=40
+REFUSED=5
+nt_netns cli
+nt_netns srv
+nt_delayed_link cli 10.77.0.1/24 srv 10.77.0.2/24 20
+nt_bg srv "$NT_BUILD/tests/helpers/tcpserver" --port 9000
+nt_wait_port srv 9000
+
+rtt=$(nt_ping_rtt cli 10.77.0.2 10)
+[ -n "$rtt" ] || nt_fail "ping over the delayed link failed"
+nt_log "ping RTT over the link: $rtt ms"
+
+"$NETTUNE" trace --json --netns "$(nt_ns_path cli)" >"$NT_TMP/out.json" 2>"$NT_TMP/err" &
+tracer=$!
+NT_PIDS+=("$tracer")
+nt_wait_attached "$NT_TMP/err"
+
+nt_exec cli "$NT_BUILD/tests/helpers/tcpclient" --addr 10.77.0.2 --port 9000 --count $N \
+	>"$NT_TMP/client.json" || nt_fail "client failed"
+nt_exec cli "$NT_BUILD/tests/helpers/tcpclient" --addr 10.77.0.2 --port 9001 --count $REFUSED \
+	>"$NT_TMP/refused.json" || nt_fail "client failed"
+# Traffic outside the traced namespace must not be counted.
+nt_exec srv "$NT_BUILD/tests/helpers/tcpclient" --addr 127.0.0.1 --port 9000 --count 7 >/dev/null
+
+kill -INT "$tracer"
+wait "$tracer" || nt_fail "nettune exited with $? after SIGINT: $(cat "$NT_TMP/err")"
+
+out=$(tail -n 1 "$NT_TMP/out.json")
+[ "$(jq -r .type <<<"$out")" = total ] || nt_fail "no final report after SIGINT"
+client_ok=$(jq .ok "$NT_TMP/client.json")
+client_p50=$(jq .connect_p50_us "$NT_TMP/client.json")
+nt_assert_eq "client's own successful connects" "$client_ok" "$N"
+nt_assert_eq "connect count" "$(jq .connect.count <<<"$out")" "$N"
+nt_assert_eq "connects to port 9000" \
+	"$(jq '[.connect.by_port[] | select(.port == 9000) | .latency.count] | add' <<<"$out")" "$N"
+
+p50_ms=$(jq '.connect.p50_us / 1000' <<<"$out")
+width=$(nt_bucket_width_ms "$rtt")
+nt_assert_near "connect p50 (ms) vs ping RTT" "$p50_ms" "$rtt" 5 "$width"
+nt_assert_near "connect p50 (ms) vs the client's own p50" "$p50_ms" \
+	"$(awk -v u="$client_p50" 'BEGIN { print u / 1000 }')" 5 "$width"
+
+nt_assert_eq "client saw refused" "$(jq .refused "$NT_TMP/refused.json")" "$REFUSED"
+nt_assert_eq "refused connects" "$(jq .connect.failures.refused <<<"$out")" "$REFUSED"
+nt_assert_eq "timed-out connects" "$(jq .connect.failures.timeout <<<"$out")" 0
+nt_assert_eq "lost events" "$(jq .lost_events <<<"$out")" 0
+
+if command -v bpftool >/dev/null; then
+	left=$(bpftool prog list 2>/dev/null | grep -c 'connect_state' || true)
+	nt_assert_eq "nettune programs left attached after SIGINT" "$left" 0
+fi
+nt_pass

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Option parsing: user/lib/opts.c and user/lib/trace_opts.c. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "log.h"
+#include "opts.h"
+#include "trace_opts.h"
+
+static const char *const names[] = { "connect", "accept", "drops" };
+
+static int parse(struct trace_opts *o, int argc, char **argv)
+{
+	return trace_opts__parse(argc, argv, o, names, 3);
+}
+
+static void test_defaults(void **state)
+{
+	struct trace_opts o;
+	char *argv[] = { "trace", NULL };
+	(void)state;
+
+	assert_int_equal(parse(&o, 1, argv), 0);
+	assert_int_equal(o.npids, 0);
+	assert_int_equal(o.nports, 0);
+	assert_int_equal(o.interval_ms, 0);
+	assert_int_equal(o.duration_ms, 0);
+	assert_int_equal(o.probes, 7);	/* every family */
+	assert_false(o.json);
+}
+
+static void test_full_line(void **state)
+{
+	struct trace_opts o;
+	char pid[16];
+	char *argv[] = { "trace", "-p", pid, "--port", "8080", "--port", "443", "-i", "0.5",
+			 "-d", "10", "--json", "--probes", "drops,connect", NULL };
+	(void)state;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	assert_int_equal(parse(&o, 14, argv), 0);
+	assert_int_equal(o.npids, 1);
+	assert_int_equal(o.pids[0], getpid());
+	assert_int_equal(o.nports, 2);
+	assert_int_equal(o.ports[0], 8080);
+	assert_int_equal(o.ports[1], 443);
+	assert_int_equal(o.interval_ms, 500);
+	assert_int_equal(o.duration_ms, 10000);
+	assert_true(o.json);
+	assert_int_equal(o.probes, 1 | 4);
+}
+
+static void test_bad_numbers(void **state)
+{
+	struct trace_opts o;
+	char *bad[][3] = {
+		{ "trace", "-i", "0" },		/* interval of 0 */
+		{ "trace", "-i", "abc" },
+		{ "trace", "-d", "-5" },
+		{ "trace", "-d", "1e99" },
+		{ "trace", "--port", "0" },
+		{ "trace", "--port", "65536" },
+		{ "trace", "--port", "80x" },
+		{ "trace", "-p", "0" },
+		{ "trace", "-p", "99999999999" },
+		{ "trace", "--probes", "nosuch" },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_true(parse(&o, 3, bad[i]) < 0);
+}
+
+static void test_unknown_flags_and_arguments(void **state)
+{
+	struct trace_opts o;
+	char *a[] = { "trace", "--frobnicate", NULL };
+	char *b[] = { "trace", "-Z", NULL };
+	char *c[] = { "trace", "stray", NULL };
+	char *d[] = { "trace", "-i", NULL };	/* missing value */
+	(void)state;
+
+	assert_int_equal(parse(&o, 2, a), -EINVAL);
+	assert_int_equal(parse(&o, 2, b), -EINVAL);
+	assert_int_equal(parse(&o, 2, c), -EINVAL);
+	assert_int_equal(parse(&o, 2, d), -EINVAL);
+}
+
+static void test_dead_pid(void **state)
+{
+	struct trace_opts o;
+	char *argv[] = { "trace", "-p", "2147483646", NULL };
+	(void)state;
+
+	assert_int_equal(parse(&o, 3, argv), -ESRCH);
+}
+
+static void test_help(void **state)
+{
+	struct trace_opts o;
+	char *argv[] = { "trace", "--help", NULL };
+	(void)state;
+
+	assert_int_equal(parse(&o, 2, argv), TRACE_PARSE_HELP);
+}
+
+static void test_opts_primitives(void **state)
+{
+	uint64_t v, ms;
+	int i;
+	(void)state;
+
+	assert_int_equal(opts__u64("x", "18446744073709551615", 0, UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(opts__u64("x", "18446744073709551616", 0, UINT64_MAX, &v), -ERANGE);
+	assert_int_equal(opts__u64("x", "", 0, 10, &v), -EINVAL);
+	assert_int_equal(opts__u64("x", "-1", 0, 10, &v), -EINVAL);
+	assert_int_equal(opts__int("x", "-3", -5, 5, &i), 0);
+	assert_int_equal(i, -3);
+	assert_int_equal(opts__int("x", "6", -5, 5, &i), -ERANGE);
+	assert_int_equal(opts__seconds("x", "2.5", 10, &ms), 0);
+	assert_int_equal(ms, 2500);
+	assert_int_equal(opts__seconds("x", "nan", 10, &ms), -EINVAL);
+	assert_int_equal(opts__seconds("x", "0.0001", 10, &ms), -ERANGE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full_line),
+		cmocka_unit_test(test_bad_numbers),
+		cmocka_unit_test(test_unknown_flags_and_arguments),
+		cmocka_unit_test(test_dead_pid),
+		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_opts_primitives),
+	};
+	log__init("test", LOG_WARN);
+	return cmocka_run_group_tests_name("trace_opts", tests, NULL, NULL);
+}
