@@ -14,6 +14,7 @@
 #include <bpf/bpf_core_read.h>
 #include "hist_layout.h"
 #include "filter.h"
+#include "listener.h"
 
 #ifndef AF_INET
 #define AF_INET		2
@@ -91,6 +92,37 @@ static __always_inline void *lookup_or_init(void *map, const void *key, const vo
 		return val;
 	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
 	return bpf_map_lookup_elem(map, key);
+}
+
+/* The listener identity of a socket (for a child: its listener's port and
+ * its own local address). */
+static __always_inline void listener_key_of(const struct sock *sk, struct listener_key *k)
+{
+	k->netns = sk_netns(sk);
+	k->port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	k->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (k->family == AF_INET6)
+		BPF_CORE_READ_INTO(&k->addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	else
+		BPF_CORE_READ_INTO((__u32 *)k->addr, sk, __sk_common.skc_rcv_saddr);
+}
+
+/* struct sock of a socket file descriptor of the current task. Only for
+ * descriptors known to be sockets (accept's argument and result). */
+static __always_inline const struct sock *sock_of_fd(int fd)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct file **fdarr = BPF_CORE_READ(task, files, fdt, fd);
+	unsigned int max = BPF_CORE_READ(task, files, fdt, max_fds);
+	struct file *file = NULL;
+	struct socket *sock;
+
+	if (fd < 0 || (unsigned int)fd >= max)
+		return NULL;
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fdarr[fd]) || !file)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	return sock ? BPF_CORE_READ(sock, sk) : NULL;
 }
 
 #endif /* NETTUNE_BPF_H */

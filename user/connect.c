@@ -11,25 +11,14 @@
 #include "probe_util.h"
 #include "breakdown.h"
 #include "bpfmap.h"
+#include "snapshot.h"
 #include "report.h"
 #include "log.h"
-
-struct conn_row {
-	struct connect_key key;
-	char comm[16];
-	__u64 failed[CONNECT_FAIL_NR];
-	struct hist lat;
-};
-
-struct snapshot {
-	struct conn_row *rows;
-	size_t len, cap;
-};
 
 /* This translation unit's definition of the opaque probe handle. */
 struct probe {
 	struct connect_bpf *skel;
-	struct snapshot cur, prev;
+	struct snapshot *snap;
 	struct hist total;
 	__u64 failed[CONNECT_FAIL_NR];
 	struct breakdown *by_pid, *by_port;
@@ -37,102 +26,69 @@ struct probe {
 
 static const char *const fail_names[] = { "refused", "timeout", "other", NULL };
 
-static int cmp_key(const void *a, const void *b)
+static void merge_val(void *dst, const void *cpu)
 {
-	return memcmp(a, b, sizeof(struct connect_key));
-}
+	struct connect_val *d = dst;
+	const struct connect_val *v = cpu;
 
-static int add_row(const void *key, const void *values, int ncpus, size_t stride, void *ctx)
-{
-	struct snapshot *s = ctx;
-	struct conn_row *r;
-
-	if (s->len == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		void *rows = realloc(s->rows, cap * sizeof(*r));
-
-		if (!rows)
-			return -ENOMEM;
-		s->rows = rows;
-		s->cap = cap;
-	}
-	r = &s->rows[s->len++];
-	memset(r, 0, sizeof(*r));
-	memcpy(&r->key, key, sizeof(r->key));
-	for (int c = 0; c < ncpus; c++) {
-		const struct connect_val *v = (const void *)((const char *)values + c * stride);
-
-		if (!r->comm[0] && v->comm[0])
-			memcpy(r->comm, v->comm, sizeof(r->comm));
-		for (int k = 0; k < CONNECT_FAIL_NR; k++)
-			r->failed[k] += v->failed[k];
-		hist__add(&r->lat, &v->lat);
-	}
-	return 0;
-}
-
-/* The interval's part of a row: everything minus the previous snapshot. */
-static void row_delta(struct probe *p, struct conn_row *r)
-{
-	struct conn_row *old = bsearch(&r->key, p->prev.rows, p->prev.len,
-				       sizeof(*old), cmp_key);
-
-	if (!old)
-		return;
+	if (!d->comm[0] && v->comm[0])
+		memcpy(d->comm, v->comm, sizeof(d->comm));
 	for (int k = 0; k < CONNECT_FAIL_NR; k++)
-		r->failed[k] -= old->failed[k];
-	hist__delta(&r->lat, &r->lat, &old->lat);
+		d->failed[k] += v->failed[k];
+	hist__add(&d->lat, &v->lat);
 }
 
-static void account(struct probe *p, const struct conn_row *r)
+static void delta_val(void *val, const void *prev)
 {
-	char label[48];
+	struct connect_val *d = val;
+	const struct connect_val *old = prev;
+
+	for (int k = 0; k < CONNECT_FAIL_NR; k++)
+		d->failed[k] -= old->failed[k];
+	hist__delta(&d->lat, &d->lat, &old->lat);
+}
+
+static const struct snapshot_ops snap_ops = {
+	.key_size = sizeof(struct connect_key),
+	.val_size = sizeof(struct connect_val),
+	.merge = merge_val,
+	.delta = delta_val,
+};
+
+static int account(const void *key, const void *val, void *ctx)
+{
+	const struct connect_key *k = key;
+	const struct connect_val *v = val;
+	struct probe *p = ctx;
 	__u64 fails[BREAKDOWN_COUNTERS] = {};
 	__u64 total_fail = 0;
+	char label[48];
 
-	for (int k = 0; k < CONNECT_FAIL_NR; k++) {
-		fails[k] = r->failed[k];
-		total_fail += r->failed[k];
-		p->failed[k] += r->failed[k];
+	for (int i = 0; i < CONNECT_FAIL_NR; i++) {
+		fails[i] = v->failed[i];
+		total_fail += v->failed[i];
+		p->failed[i] += v->failed[i];
 	}
-	if (!r->lat.count && !total_fail)
-		return;
-	hist__add(&p->total, &r->lat);
-	snprintf(label, sizeof(label), "%s", r->comm);
-	breakdown__add(p->by_pid, r->key.tgid, label, &r->lat, fails);
-	snprintf(label, sizeof(label), "netns %u", r->key.netns);
-	breakdown__add(p->by_port, r->key.dport, label, &r->lat, fails);
+	if (!v->lat.count && !total_fail)
+		return 0;
+	hist__add(&p->total, &v->lat);
+	snprintf(label, sizeof(label), "%s", v->comm);
+	breakdown__add(p->by_pid, k->tgid, label, &v->lat, fails);
+	snprintf(label, sizeof(label), "netns %u", k->netns);
+	return breakdown__add(p->by_port, k->dport, label, &v->lat, fails);
 }
 
 static int connect_collect(struct probe *p, bool total)
 {
-	struct snapshot tmp;
-	int err;
+	int err = snapshot__read(p->snap, bpf_map__fd(p->skel->maps.connect_stats));
 
-	/* The previous snapshot becomes the base; a fresh one is read. */
-	tmp = p->prev;
-	p->prev = p->cur;
-	p->cur = tmp;
-	p->cur.len = 0;
-	err = bpfmap__for_each_percpu(bpf_map__fd(p->skel->maps.connect_stats),
-				      sizeof(struct connect_key), sizeof(struct connect_val),
-				      add_row, &p->cur);
 	if (err)
 		return err;
-	qsort(p->cur.rows, p->cur.len, sizeof(struct conn_row), cmp_key);
-
 	memset(&p->total, 0, sizeof(p->total));
 	memset(p->failed, 0, sizeof(p->failed));
 	breakdown__reset(p->by_pid);
 	breakdown__reset(p->by_port);
-	for (size_t i = 0; i < p->cur.len; i++) {
-		struct conn_row r = p->cur.rows[i];
-
-		if (!total)
-			row_delta(p, &r);
-		account(p, &r);
-	}
-	return 0;
+	return snapshot__for_each(p->snap, total, account, p);
 }
 
 static void connect_print(struct probe *p, FILE *out)
@@ -178,8 +134,7 @@ static void connect_detach(struct probe *p)
 	if (!p)
 		return;
 	connect_bpf__destroy(p->skel);
-	free(p->cur.rows);
-	free(p->prev.rows);
+	snapshot__free(p->snap);
 	breakdown__free(p->by_pid);
 	breakdown__free(p->by_port);
 	free(p);
@@ -194,8 +149,9 @@ static int connect_attach(struct probe **out, const struct trace_opts *o)
 		return err;
 	p->by_pid = breakdown__new("pid", fail_names);
 	p->by_port = breakdown__new("port", fail_names);
+	p->snap = snapshot__new(&snap_ops);
 	p->skel = connect_bpf__open();
-	if (!p->by_pid || !p->by_port || !p->skel) {
+	if (!p->by_pid || !p->by_port || !p->snap || !p->skel) {
 		err = p->skel ? -ENOMEM : -errno;
 		goto fail;
 	}

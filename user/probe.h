@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include <json-c/json.h>
 #include "trace_opts.h"
+#include "listeners.h"
 
 
 struct probe;
@@ -26,6 +27,8 @@ struct probe_ops {
 	int (*collect)(struct probe *p, bool total);
 	void (*print)(struct probe *p, FILE *out);
 	void (*to_json)(struct probe *p, struct json_object *root);
+	/* optional: add what the last collect saw about each listener */
+	void (*listeners)(struct probe *p, struct listener_table *t);
 	/* events this probe could not record (full maps, ring buffer, BPF
 	 * recursion guard), cumulative */
 	__u64 (*lost)(struct probe *p);
@@ -33,6 +36,7 @@ struct probe_ops {
 };
 
 extern const struct probe_ops connect_probe_ops;
+extern const struct probe_ops accept_probe_ops;
 
 /* The probe families, in report order. */
 extern const struct probe_ops *const probe_table[];

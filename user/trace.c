@@ -27,6 +27,7 @@ struct tracer {
 	struct probe *probes[TRACE_MAX_PROBES];
 	const struct probe_ops *ops[TRACE_MAX_PROBES];
 	int n;
+	struct listener_table *listeners;
 	struct timespec start, last;
 };
 
@@ -112,6 +113,11 @@ static int report(struct tracer *t, bool total)
 			return err;
 		}
 	}
+	listener_table__reset(t->listeners);
+	for (int i = 0; i < t->n; i++)
+		if (t->ops[i]->listeners)
+			t->ops[i]->listeners(t->probes[i], t->listeners);
+	listener_table__keep_pids(t->listeners, t->opts.pids, t->opts.npids);
 	iso_time(when, sizeof(when));
 	if (t->opts.json) {
 		struct json_object *root = json_object_new_object();
@@ -121,6 +127,7 @@ static int report(struct tracer *t, bool total)
 		json_object_object_add(root, "seconds", json_object_new_double(secs));
 		for (int i = 0; i < t->n; i++)
 			t->ops[i]->to_json(t->probes[i], root);
+		json_object_object_add(root, "listeners", listener_table__json(t->listeners));
 		json_object_object_add(root, "lost_events", json_object_new_uint64(lost_events(t)));
 		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
 		json_object_put(root);
@@ -128,6 +135,7 @@ static int report(struct tracer *t, bool total)
 		printf("=== %s %.1f s, %s ===\n", total ? "total" : "interval", secs, when);
 		for (int i = 0; i < t->n; i++)
 			t->ops[i]->print(t->probes[i], stdout);
+		listener_table__print(t->listeners, stdout);
 		printf("lost events: %llu\n\n", (unsigned long long)lost_events(t));
 	}
 	fflush(stdout);
@@ -207,14 +215,20 @@ int cmd_trace(int argc, char **argv)
 	/* Handlers first: a signal during attach must still detach cleanly. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	t.listeners = listener_table__new();
+	if (!t.listeners)
+		return EXIT_RUNTIME;
 	err = attach_all(&t);
-	if (err)
+	if (err) {
+		listener_table__free(t.listeners);
 		return err == -ENOENT ? EXIT_USAGE : EXIT_RUNTIME;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t.start);
 	t.last = t.start;
 	info("attached %d probe famil%s; %s", t.n, t.n == 1 ? "y" : "ies",
 	     t.opts.duration_ms ? "tracing" : "tracing until Ctrl-C");
 	err = exiting ? report(&t, true) : run(&t);
 	detach_all(&t);
+	listener_table__free(t.listeners);
 	return err ? EXIT_RUNTIME : 0;
 }

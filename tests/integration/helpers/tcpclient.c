@@ -87,12 +87,15 @@ static void count(struct tally *t, int err)
 		t->other++;
 }
 
-static void use_connection(const struct client_opts *o, int fd)
+/* The pauses apply once per batch: every connection of a batch waits the
+ * same time, as if each client ran on its own. */
+static void use_connections(const struct client_opts *o, const int *fds, int n)
 {
 	if (o->send_after_ms)
 		sleep_ms(o->send_after_ms);
-	if (o->payload && write(fd, o->payload, strlen(o->payload)) < 0)
-		warn("write: %s", strerror(errno));
+	for (int i = 0; o->payload && i < n; i++)
+		if (fds[i] >= 0 && write(fds[i], o->payload, strlen(o->payload)) < 0)
+			warn("write: %s", strerror(errno));
 	if (o->hold_ms)
 		sleep_ms(o->hold_ms);
 }
@@ -113,12 +116,10 @@ static void run_batch(const struct client_opts *o, int n, struct tally *t)
 			hist__record(&t->connect, now_ns() - start[i]);
 		count(t, err);
 	}
-	for (int i = 0; i < n; i++) {
-		if (fds[i] < 0)
-			continue;
-		use_connection(o, fds[i]);
-		close(fds[i]);
-	}
+	use_connections(o, fds, n);
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 }
 
 static void print_json(const struct tally *t)

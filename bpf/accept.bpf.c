@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Accept-queue wait from tracepoints alone: a passive child socket goes
+ * SYN_RECV -> ESTABLISHED right after it is put on its listener's accept
+ * queue (softirq); accept()/accept4() returning its descriptor ends the wait
+ * (process context, where the accepting process is known). The descriptors
+ * are resolved to sockets by walking the task's file table with CO-RE reads.
+ */
+#include "nettune.bpf.h"
+#include "accept.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ACCEPT_MAX_QUEUED);
+	__type(key, __u64);	/* child struct sock * */
+	__type(value, __u64);	/* ktime when it entered the accept queue */
+} accept_queued SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, ACCEPT_MAX_KEYS);
+	__type(key, struct accept_key);
+	__type(value, struct accept_val);
+} accept_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct accept_val);
+} accept_zero SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ACCEPT_LOST_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} accept_lost SEC(".maps");
+
+static __always_inline void count_lost(__u32 why)
+{
+	__u64 *n = bpf_map_lookup_elem(&accept_lost, &why);
+
+	if (n)
+		(*n)++;
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int accept_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	const struct sock *child = ctx->skaddr;
+	__u64 sk = (__u64)child, now;
+
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	if (ctx->oldstate == TCP_SYN_RECV && ctx->newstate == TCP_ESTABLISHED) {
+		if (!port_allowed(ctx->sport) || !netns_allowed(sk_netns(child)))
+			return 0;
+		now = bpf_ktime_get_ns();
+		if (bpf_map_update_elem(&accept_queued, &sk, &now, BPF_ANY))
+			count_lost(ACCEPT_LOST_QUEUED_FULL);
+	} else if (ctx->newstate == TCP_CLOSE) {
+		/* Never accepted: the client gave up or the listener closed. */
+		bpf_map_delete_elem(&accept_queued, &sk);
+	}
+	return 0;
+}
+
+static __always_inline void record(const struct sock *listener, __u64 queued_at)
+{
+	struct accept_key key = {};
+	struct accept_val *val;
+	__u32 zero = 0, depth;
+	void *tmpl;
+
+	listener_key_of(listener, &key.listener);
+	key.tgid = bpf_get_current_pid_tgid() >> 32;
+	tmpl = bpf_map_lookup_elem(&accept_zero, &zero);
+	val = tmpl ? lookup_or_init(&accept_stats, &key, tmpl) : NULL;
+	if (!val) {
+		count_lost(ACCEPT_LOST_KEYS_FULL);
+		return;
+	}
+	if (!val->comm[0])
+		bpf_get_current_comm(val->comm, sizeof(val->comm));
+	/* The queue as this accept found it: what is left plus the one taken. */
+	depth = BPF_CORE_READ(listener, sk_ack_backlog) + 1;
+	if (depth > val->peak_depth)
+		val->peak_depth = depth;
+	val->limit = BPF_CORE_READ(listener, sk_max_ack_backlog);
+	hist_record(&val->wait, bpf_ktime_get_ns() - queued_at);
+}
+
+/* The listening descriptor is accept's first argument. It is read back
+ * from the user registers saved at syscall entry, which accept() leaves
+ * untouched: no enter program is needed, and a process that was already
+ * blocked in accept() when nettune attached is measured too. */
+static __always_inline int listen_fd_of_current(void)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	return (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
+}
+
+static __always_inline int on_exit(long ret)
+{
+	const struct sock *child, *listener;
+	__u64 sk, *queued_at;
+
+	if (ret < 0 || !pid_allowed(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	child = sock_of_fd((int)ret);
+	sk = (__u64)child;
+	queued_at = child ? bpf_map_lookup_elem(&accept_queued, &sk) : NULL;
+	if (!queued_at)
+		return 0;	/* queued before attach, or filtered out */
+	listener = sock_of_fd(listen_fd_of_current());
+	if (listener)
+		record(listener, *queued_at);
+	bpf_map_delete_elem(&accept_queued, &sk);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int accept4_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_exit(ctx->ret);
+}

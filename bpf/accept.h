@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Accept-queue wait: types shared by bpf/accept.bpf.c and user/accept.c */
+#ifndef NETTUNE_ACCEPT_H
+#define NETTUNE_ACCEPT_H
+
+#include "hist_layout.h"
+#include "listener.h"
+
+#define ACCEPT_MAX_QUEUED	65536	/* connections waiting in accept queues */
+#define ACCEPT_MAX_KEYS		2048	/* (listener, accepting process) rows */
+
+enum accept_lost {
+	ACCEPT_LOST_QUEUED_FULL,	/* no room to remember a queued connection */
+	ACCEPT_LOST_KEYS_FULL,		/* no room for a new row */
+	ACCEPT_LOST_NR,
+};
+
+struct accept_key {
+	struct listener_key listener;
+	__u32 tgid;	/* the process that called accept() */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct accept_key) == 32, "accept_key layout");
+
+struct accept_val {
+	__u32 peak_depth;	/* largest accept-queue length seen at accept */
+	__u32 limit;		/* sk_max_ack_backlog at the last accept */
+	char comm[16];
+	struct hist wait;	/* queued (handshake done) -> accept() returned, ns */
+};
+_Static_assert(sizeof(struct accept_val) % 8 == 0, "accept_val layout");
+
+#endif

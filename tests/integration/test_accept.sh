@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Accept-queue wait against a schedule the server imposes: 20 clients connect
+# at once to a server that accepts one connection every 50 ms, so the k-th
+# accepted connection waited k*50 ms (k = 0..19). nettune must count all 20
+# and report the schedule's median and maximum within 5% plus one bucket,
+# and attribute them to the listener and the accepting process.
+source "$(dirname "$0")/lib.sh"
+nt_setup accept
+
+N=20 EVERY=50 PORT=9100
+nt_netns srv
+nt_exec srv ip addr add 10.78.0.1/32 dev lo
+nt_bg srv "$NT_BUILD/tests/helpers/tcpserver" --port $PORT --accept-every-ms $EVERY
+server=$NT_LAST_PID
+nt_wait_port srv $PORT
+
+"$NETTUNE" trace --json --netns "$(nt_ns_path srv)" --probes accept >"$NT_TMP/out.json" 2>"$NT_TMP/err" &
+tracer=$!
+NT_PIDS+=("$tracer")
+nt_wait_attached "$NT_TMP/err"
+
+nt_exec srv "$NT_BUILD/tests/helpers/tcpclient" --addr 10.78.0.1 --port $PORT --count $N \
+	--parallel --hold-ms 1500 >"$NT_TMP/client.json" || nt_fail "client failed"
+nt_assert_eq "client's own successful connects" "$(jq .ok "$NT_TMP/client.json")" $N
+sleep 0.3	# the last accept happens ~950 ms after the burst
+kill -INT "$tracer"
+wait "$tracer" || nt_fail "nettune exited with an error: $(cat "$NT_TMP/err")"
+out=$(tail -n 1 "$NT_TMP/out.json")
+
+# The schedule: waits are 0, 50, ..., 950 ms. Nearest-rank p50 of 20 is the
+# 10th value (450 ms); the max is the 20th (950 ms).
+want_p50=$(( (N / 2 - 1) * EVERY ))
+want_max=$(( (N - 1) * EVERY ))
+nt_assert_eq "accept_wait count" "$(jq .accept_wait.count <<<"$out")" $N
+got_p50=$(jq '.accept_wait.p50_us / 1000' <<<"$out")
+got_max=$(jq '.accept_wait.max_us / 1000' <<<"$out")
+nt_assert_near "accept_wait p50 (ms)" "$got_p50" $want_p50 5 "$(nt_bucket_width_ms $want_p50)"
+nt_assert_near "accept_wait max (ms)" "$got_max" $want_max 5 "$(nt_bucket_width_ms $want_max)"
+
+row=$(jq -c ".listeners[] | select(.port == $PORT)" <<<"$out")
+[ -n "$row" ] || nt_fail "no listener row for port $PORT: $out"
+nt_assert_eq "listener accepted" "$(jq .accepted <<<"$row")" $N
+nt_assert_eq "listener owner pid" "$(jq .pid <<<"$row")" "$server"
+nt_assert_eq "listener backlog limit" "$(jq .backlog_limit <<<"$row")" 128
+# The first accept() was already waiting and took the first connection
+# alone; 50 ms later the second found the other 19 queued.
+nt_assert_eq "peak queue depth seen at accept" "$(jq .peak_queue <<<"$row")" $((N - 1))
+nt_assert_eq "accepting process" "$(jq '.accept_wait.by_pid[0].pid' <<<"$out")" "$server"
+nt_pass

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Accept-queue wait: handshake done -> accept() returned, per listener and
+ * accepting process, with the queue depth seen. Kernel side: bpf/accept.bpf.c */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "accept.h"
+#include "accept.skel.h"
+#include "probe.h"
+#include "probe_util.h"
+#include "breakdown.h"
+#include "bpfmap.h"
+#include "snapshot.h"
+#include "report.h"
+
+/* This translation unit's definition of the opaque probe handle. */
+struct probe {
+	struct accept_bpf *skel;
+	struct snapshot *snap;
+	struct hist total;
+	struct breakdown *by_pid;
+	struct listener_table *rows;	/* per listener, this report */
+};
+
+static void merge_val(void *dst, const void *cpu)
+{
+	struct accept_val *d = dst;
+	const struct accept_val *v = cpu;
+
+	if (!d->comm[0] && v->comm[0])
+		memcpy(d->comm, v->comm, sizeof(d->comm));
+	if (v->peak_depth > d->peak_depth)
+		d->peak_depth = v->peak_depth;
+	if (v->limit > d->limit)
+		d->limit = v->limit;
+	hist__add(&d->wait, &v->wait);
+}
+
+static void delta_val(void *val, const void *prev)
+{
+	struct accept_val *d = val;
+	const struct accept_val *old = prev;
+
+	/* peak_depth stays cumulative: a peak is not subtractable. */
+	hist__delta(&d->wait, &d->wait, &old->wait);
+}
+
+static const struct snapshot_ops snap_ops = {
+	.key_size = sizeof(struct accept_key),
+	.val_size = sizeof(struct accept_val),
+	.merge = merge_val,
+	.delta = delta_val,
+};
+
+static int account(const void *key, const void *val, void *ctx)
+{
+	const struct accept_key *k = key;
+	const struct accept_val *v = val;
+	struct probe *p = ctx;
+	struct listener_row *row;
+
+	if (!v->wait.count)
+		return 0;
+	hist__add(&p->total, &v->wait);
+	row = listener_table__row(p->rows, &k->listener);
+	if (!row)
+		return -ENOMEM;
+	hist__add(&row->wait, &v->wait);
+	if (v->peak_depth > row->peak_depth)
+		row->peak_depth = v->peak_depth;
+	row->limit = v->limit;
+	row->pid = (int)k->tgid;
+	memcpy(row->comm, v->comm, sizeof(row->comm));
+	return breakdown__add(p->by_pid, k->tgid, v->comm, &v->wait, NULL);
+}
+
+static int accept_collect(struct probe *p, bool total)
+{
+	int err = snapshot__read(p->snap, bpf_map__fd(p->skel->maps.accept_stats));
+
+	if (err)
+		return err;
+	memset(&p->total, 0, sizeof(p->total));
+	breakdown__reset(p->by_pid);
+	listener_table__reset(p->rows);
+	return snapshot__for_each(p->snap, total, account, p);
+}
+
+static void accept_print(struct probe *p, FILE *out)
+{
+	fprintf(out, "accept_wait: handshake done -> accept() returned\n");
+	report__hist(out, "  ", &p->total);
+	breakdown__print(p->by_pid, out, "by accepting process:", 10);
+}
+
+static void accept_json(struct probe *p, struct json_object *root)
+{
+	struct json_object *o = report__latency_json(&p->total);
+
+	json_object_object_add(o, "by_pid", breakdown__json(p->by_pid, "comm"));
+	json_object_object_add(root, "accept_wait", o);
+}
+
+static void accept_listeners(struct probe *p, struct listener_table *t)
+{
+	for (size_t i = 0; i < listener_table__len(p->rows); i++) {
+		struct listener_row *src = listener_table__at(p->rows, i);
+		struct listener_row *dst = listener_table__row(t, &src->key);
+
+		if (!dst)
+			return;
+		hist__add(&dst->wait, &src->wait);
+		if (src->peak_depth > dst->peak_depth)
+			dst->peak_depth = src->peak_depth;
+		if (!dst->limit)
+			dst->limit = src->limit;
+		if (!dst->pid) {
+			dst->pid = src->pid;
+			memcpy(dst->comm, src->comm, sizeof(dst->comm));
+		}
+	}
+}
+
+static __u64 accept_lost(struct probe *p)
+{
+	__u64 lost[ACCEPT_LOST_NR] = {};
+
+	bpfmap__sum_counters(bpf_map__fd(p->skel->maps.accept_lost), ACCEPT_LOST_NR, lost);
+	return lost[0] + lost[1] + bpfmap__recursion_misses(p->skel->obj);
+}
+
+static void accept_detach(struct probe *p)
+{
+	if (!p)
+		return;
+	accept_bpf__destroy(p->skel);
+	snapshot__free(p->snap);
+	breakdown__free(p->by_pid);
+	listener_table__free(p->rows);
+	free(p);
+}
+
+static int accept_attach(struct probe **out, const struct trace_opts *o)
+{
+	struct probe *p = calloc(1, sizeof(*p));
+	int err = -ENOMEM;
+
+	if (!p)
+		return err;
+	p->by_pid = breakdown__new("pid", NULL);
+	p->rows = listener_table__new();
+	p->snap = snapshot__new(&snap_ops);
+	p->skel = accept_bpf__open();
+	if (!p->by_pid || !p->rows || !p->snap || !p->skel) {
+		err = p->skel ? -ENOMEM : -errno;
+		goto fail;
+	}
+	PROBE_SET_FILTERS(p->skel, o);
+	err = accept_bpf__load(p->skel);
+	if (!err)
+		err = PROBE_FILL_FILTERS(p->skel, o);
+	if (!err)
+		err = accept_bpf__attach(p->skel);
+	if (err)
+		goto fail;
+	*out = p;
+	return 0;
+fail:
+	accept_detach(p);
+	return err;
+}
+
+static const char *const accept_tracepoints[] = {
+	"sock/inet_sock_set_state", "syscalls/sys_exit_accept4", "syscalls/sys_exit_accept", NULL,
+};
+
+const struct probe_ops accept_probe_ops = {
+	.name = "accept",
+	.what = "accept-queue wait and depth, per listener and accepting process",
+	.tracepoints = accept_tracepoints,
+	.attach = accept_attach,
+	.collect = accept_collect,
+	.print = accept_print,
+	.to_json = accept_json,
+	.listeners = accept_listeners,
+	.lost = accept_lost,
+	.detach = accept_detach,
+};
