@@ -36,7 +36,7 @@ ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
 LDLIBS    := -lbpf -lelf -lz -ljson-c -lcapstone -lm -lpthread
 
 # Probes: adding one means bpf/<name>.bpf.c, user/<name>.c and one word here.
-PROBES    := connect accept doctor
+PROBES    := connect accept drops doctor
 TOOLS     := $(patsubst tools/%/,%,$(wildcard tools/*/))
 
 BPF_OBJS  := $(patsubst %,$(OUT)/bpf/%.bpf.o,$(PROBES))
@@ -118,14 +118,22 @@ $(OUT)/tests/helpers/%: tests/integration/helpers/%.c $(LIBNT) | $(OUT)/tests/he
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIBNT) $(LDLIBS) -o $@
 
-unit: all
-	$(Q)tests/run-unit.sh $(UNIT_BINS)
+# Fixture binaries (Go default/stripped/PIE, C PIE/non-PIE/shared) and the
+# truth about them from nm/readelf/objdump; truth.txt is written last.
+FIXTURES  := $(OUT)/fixtures
+$(FIXTURES)/truth.txt: tests/fixtures/build.sh $(wildcard tests/fixtures/goserver/*.go tests/fixtures/goserver/go.mod tests/fixtures/cfunc/*.[ch])
+	$(call msg,FIXTURES,$(FIXTURES))
+	$(Q)tests/fixtures/build.sh $(FIXTURES)
 
-integration: all
-	$(Q)tests/integration/run.sh
+unit: all $(FIXTURES)/truth.txt
+	$(Q)NT_FIXTURES=$(FIXTURES) tests/run-unit.sh $(UNIT_BINS)
 
-test: all
-	$(Q)tests/run-unit.sh $(UNIT_BINS) && tests/integration/run.sh
+integration: all $(FIXTURES)/truth.txt
+	$(Q)NT_FIXTURES=$(FIXTURES) tests/integration/run.sh
+
+test: all $(FIXTURES)/truth.txt
+	$(Q)NT_FIXTURES=$(FIXTURES) tests/run-unit.sh $(UNIT_BINS) && \
+		NT_FIXTURES=$(FIXTURES) tests/integration/run.sh
 
 demo: all
 	$(Q)tools/demo.sh
