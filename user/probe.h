@@ -20,7 +20,10 @@ struct probe_ops {
 	const char *name;		/* family name, as in --probes and JSON keys */
 	const char *what;		/* one line for doctor and --help */
 	const char *const *tracepoints;	/* "category/name", NULL-terminated */
-	/* open, configure filters, load and attach; returns 0 or -errno */
+	/* open, configure filters, load and attach; returns 0 or -errno.
+	 * -ENODEV: nothing to measure with these options (e.g. no Go process
+	 * among -p): the family is skipped unless --probes named it. A probe
+	 * prints its own one-line reason for any other error it returns. */
 	int (*attach)(struct probe **out, const struct trace_opts *o);
 	/* read the kernel maps; total=true reports since attach, else the
 	 * interval since the previous collect */

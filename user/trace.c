@@ -55,6 +55,15 @@ static int check_tracepoints(const struct probe_ops *ops)
 	return 0;
 }
 
+/* Bad targets (no such tracepoint, symbol or process; not a Go binary) are
+ * the user's input: the probe said why in one line, and the exit code is 2,
+ * as for bad flags. */
+static bool is_usage_error(int err)
+{
+	return err == -ENOENT || err == -ENODEV || err == -ESRCH || err == -ENOEXEC ||
+	       err == -EPROTONOSUPPORT || err == -EINVAL;
+}
+
 static int attach_all(struct tracer *t)
 {
 	int err = 0;
@@ -67,8 +76,12 @@ static int attach_all(struct tracer *t)
 		err = check_tracepoints(ops);
 		if (!err)
 			err = ops->attach(&t->probes[t->n], &t->opts);
+		if (err == -ENODEV && !t->opts.probes_explicit) {
+			debug("%s: nothing to measure with these options; skipped", ops->name);
+			continue;
+		}
 		if (err) {
-			if (err != -ENOENT)
+			if (!is_usage_error(err))
 				warn("%s: cannot attach: %s%s", ops->name, strerror(-err),
 				     err == -EPERM ? " (run as root, or with CAP_BPF and CAP_PERFMON)" : "");
 			detach_all(t);	/* nothing is left half-attached */
@@ -221,7 +234,7 @@ int cmd_trace(int argc, char **argv)
 	err = attach_all(&t);
 	if (err) {
 		listener_table__free(t.listeners);
-		return err == -ENOENT ? EXIT_USAGE : EXIT_RUNTIME;
+		return is_usage_error(err) ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t.start);
 	t.last = t.start;

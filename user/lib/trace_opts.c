@@ -8,7 +8,7 @@
 #include "opts.h"
 #include "trace_opts.h"
 
-enum { OPT_PORT = 0x100, OPT_NETNS, OPT_JSON, OPT_PROBES };
+enum { OPT_PORT = 0x100, OPT_NETNS, OPT_JSON, OPT_PROBES, OPT_UPROBE };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -18,6 +18,7 @@ static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "probes", required_argument, NULL, OPT_PROBES },
+	{ "uprobe", required_argument, NULL, OPT_UPROBE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -41,6 +42,9 @@ void trace_opts__usage(FILE *out, const char *const *probe_names, int nprobes)
 	for (int i = 0; i < nprobes; i++)
 		fprintf(out, "%s%s", i ? "," : " ", probe_names[i]);
 	fprintf(out, "\n"
+"      --uprobe PATH:SYMBOL  latency of any function of an ELF binary\n"
+"                       (repeatable; Go functions are probed at each RET,\n"
+"                       never with a uretprobe)\n"
 "  -v, --verbose        libbpf and debug messages on stderr\n"
 "  -h, --help           this help\n\n"
 "EXAMPLES\n"
@@ -56,6 +60,7 @@ static int parse_probes(const char *arg, struct trace_opts *o, const char *const
 
 	snprintf(list, sizeof(list), "%s", arg);	/* strtok writes; argv stays as given */
 	o->probes = 0;
+	o->probes_explicit = true;
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		int i;
 
@@ -98,6 +103,22 @@ static int add_port(struct trace_opts *o, const char *arg)
 	return opts__port("--port", arg, &o->ports[o->nports++]);
 }
 
+static int add_uprobe(struct trace_opts *o, const char *arg)
+{
+	const char *colon = strrchr(arg, ':');
+
+	if (o->nuprobes == TRACE_MAX_UPROBES) {
+		warn("--uprobe: at most %d functions", TRACE_MAX_UPROBES);
+		return -E2BIG;
+	}
+	if (!colon || colon == arg || !colon[1]) {
+		warn("--uprobe: '%s' is not PATH:SYMBOL", arg);
+		return -EINVAL;
+	}
+	o->uprobes[o->nuprobes++] = arg;
+	return 0;
+}
+
 static int parse_one(int c, struct trace_opts *o, const char *const *names, int n)
 {
 	switch (c) {
@@ -108,6 +129,7 @@ static int parse_one(int c, struct trace_opts *o, const char *const *names, int 
 	case 'd': return opts__seconds("-d", optarg, 31 * 86400, &o->duration_ms);
 	case OPT_JSON: o->json = true; return 0;
 	case OPT_PROBES: return parse_probes(optarg, o, names, n);
+	case OPT_UPROBE: return add_uprobe(o, optarg);
 	case 'v': o->verbose = true; return 0;
 	case 'h': return TRACE_PARSE_HELP;
 	default: return -EINVAL;	/* getopt printed nothing: see opterr */

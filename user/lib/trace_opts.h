@@ -10,6 +10,7 @@
 #include "filter.h"
 
 #define TRACE_MAX_PROBES	32
+#define TRACE_MAX_UPROBES	16
 
 struct trace_opts {
 	__u32 pids[FILTER_MAX_PIDS];
@@ -22,6 +23,9 @@ struct trace_opts {
 	bool json;
 	bool verbose;
 	__u32 probes;		/* bit i selects probe_names[i] */
+	bool probes_explicit;	/* --probes was given: a family that cannot run is an error */
+	const char *uprobes[TRACE_MAX_UPROBES];	/* --uprobe PATH:SYMBOL, as given */
+	int nuprobes;
 };
 
 enum trace_parse { TRACE_PARSE_OK = 0, TRACE_PARSE_HELP = 1 };
