@@ -12,5 +12,14 @@ int netns__resolve(const char *spec, __u32 *ino);
 int netns__self(__u32 *ino);
 /* Inode of process PID's network namespace. */
 int netns__of_pid(int pid, __u32 *ino);
+/* An O_RDONLY fd on the network namespace whose nsfs inode is INO, found
+ * through /proc/<pid>/ns/net (then /run/netns/<name>); -ENOENT if no process
+ * or name holds it. The caller closes the fd. */
+int netns__open_by_ino(__u32 ino);
+/* Runs FN(CTX) inside the network namespace NSFD (-1: the current one)
+ * without moving the calling thread; returns FN's result, or -errno when the
+ * namespace cannot be entered. Inside FN, /proc/thread-self/net shows that
+ * namespace and new sockets belong to it. */
+int netns__run_in(int nsfd, int (*fn)(void *ctx), void *ctx);
 
 #endif
