@@ -40,6 +40,7 @@ struct probe_ops {
 
 extern const struct probe_ops connect_probe_ops;
 extern const struct probe_ops accept_probe_ops;
+extern const struct probe_ops drops_probe_ops;
 
 /* The probe families, in report order. */
 extern const struct probe_ops *const probe_table[];

@@ -34,6 +34,14 @@ static bool same_listener(const struct listener_key *a, const struct listener_ke
 	       !memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
+bool listener_table__row_exists(const struct listener_table *t, const struct listener_key *k)
+{
+	for (size_t i = 0; i < t->len; i++)
+		if (same_listener(&t->rows[i].key, k))
+			return true;
+	return false;
+}
+
 struct listener_row *listener_table__row(struct listener_table *t, const struct listener_key *k)
 {
 	for (size_t i = 0; i < t->len; i++)

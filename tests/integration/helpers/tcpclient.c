@@ -63,13 +63,16 @@ static int start_connect(const struct client_opts *o)
 	return fd;
 }
 
-static int finish_connect(int fd, int timeout_ms)
+/* Waits until the batch's deadline at most: every socket of a batch started
+ * together, so one timeout covers them all. */
+static int finish_connect(int fd, __u64 deadline_ns)
 {
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
-	int err = 0;
+	__u64 now = now_ns();
+	int err = 0, wait_ms = now < deadline_ns ? (int)((deadline_ns - now) / 1000000) : 0;
 	socklen_t len = sizeof(err);
 
-	if (poll(&p, 1, timeout_ms) == 0)
+	if (poll(&p, 1, wait_ms) == 0)
 		return -ETIMEDOUT;
 	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
 	return -err;
@@ -103,14 +106,15 @@ static void use_connections(const struct client_opts *o, const int *fds, int n)
 static void run_batch(const struct client_opts *o, int n, struct tally *t)
 {
 	int fds[1024];
-	__u64 start[1024];
+	__u64 start[1024], deadline;
 
 	for (int i = 0; i < n; i++) {
 		start[i] = now_ns();
 		fds[i] = start_connect(o);
 	}
+	deadline = now_ns() + (__u64)o->timeout_ms * 1000000ULL;
 	for (int i = 0; i < n; i++) {
-		int err = fds[i] < 0 ? fds[i] : finish_connect(fds[i], o->timeout_ms);
+		int err = fds[i] < 0 ? fds[i] : finish_connect(fds[i], deadline);
 
 		if (!err)
 			hist__record(&t->connect, now_ns() - start[i]);

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Drops from tracepoints alone. skb:kfree_skb gives every drop with its
+ * reason; for a final ACK that finds the accept queue full the reason is
+ * TCP_LISTEN_OVERFLOW and skb->sk is NULL, so the listener comes from the
+ * tracepoint's rx_sk (6.12+; older kernels fall back to skb->sk). A SYN that
+ * finds the accept queue full is consumed, not dropped: user space sees it
+ * through the listener's sk_drops (sock_diag) and the namespace counters.
+ * Reason values are relocated against the running kernel's BTF (CO-RE).
+ */
+#include "nettune.bpf.h"
+#include "drops.h"
+
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DROPS_KIND_NR * DROPS_MAX_REASONS);
+	__type(key, __u32);	/* kind * DROPS_MAX_REASONS + reason */
+	__type(value, __u64);
+} drops_by_reason SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, DROPS_MAX_LISTENERS);
+	__type(key, struct listener_key);
+	__type(value, struct drops_listener_val);
+} drops_listeners SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DROPS_COUNTER_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops_counters SEC(".maps");
+
+static __always_inline void count(void *map, __u32 idx)
+{
+	__u64 *n = bpf_map_lookup_elem(map, &idx);
+
+	if (n)
+		(*n)++;
+}
+
+static __always_inline struct drops_listener_val *listener_row(const struct sock *sk)
+{
+	static const struct drops_listener_val zero;
+	struct listener_key k = {};
+	struct drops_listener_val *v;
+
+	listener_key_of(sk, &k);
+	v = bpf_map_lookup_elem(&drops_listeners, &k);
+	if (v)
+		return v;
+	bpf_map_update_elem(&drops_listeners, &k, &zero, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(&drops_listeners, &k);
+	if (!v)
+		count(&drops_counters, DROPS_LOST_LISTENERS_FULL);
+	return v;
+}
+
+/* Is this socket one the filters let through? */
+static __always_inline bool sk_allowed(const struct sock *sk)
+{
+	return netns_allowed(sk_netns(sk)) &&
+	       port_allowed(BPF_CORE_READ(sk, __sk_common.skc_num));
+}
+
+static __always_inline __u32 listen_overflow_reason(void)
+{
+	if (!bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_TCP_LISTEN_OVERFLOW))
+		return ~0u;
+	return bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_TCP_LISTEN_OVERFLOW);
+}
+
+static __always_inline void socketless_drop(const struct sk_buff *skb, __u16 proto, __u32 reason)
+{
+	/* No socket, so no port: with --port these cannot be attributed. */
+	if (targ_filter_port || (proto != ETH_P_IP && proto != ETH_P_IPV6))
+		return;
+	if (targ_netns && BPF_CORE_READ(skb, dev, nd_net.net, ns.inum) != targ_netns)
+		return;
+	count(&drops_by_reason, DROPS_NO_SOCKET * DROPS_MAX_REASONS + reason);
+}
+
+SEC("tracepoint/skb/kfree_skb")
+int drops_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
+{
+	const struct sk_buff *skb = ctx->skbaddr;
+	__u32 reason = (__u32)ctx->reason;
+	const struct sock *sk = NULL;
+	struct drops_listener_val *row;
+
+	if (reason >= DROPS_MAX_REASONS)
+		return 0;
+	if (bpf_core_field_exists(ctx->rx_sk))
+		sk = ctx->rx_sk;
+	if (!sk)
+		sk = BPF_CORE_READ(skb, sk);
+	if (!sk) {
+		socketless_drop(skb, __builtin_bswap16(ctx->protocol), reason);
+		return 0;
+	}
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || !sk_allowed(sk))
+		return 0;
+	count(&drops_by_reason, DROPS_TCP_SOCKET * DROPS_MAX_REASONS + reason);
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN)
+		return 0;
+	row = listener_row(sk);
+	if (!row)
+		return 0;
+	if (reason == listen_overflow_reason())
+		row->overflow_ack++;
+	else
+		row->other_drops++;
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_retransmit_synack")
+int drops_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
+{
+	const struct sock *listener = ctx->skaddr;
+	struct drops_listener_val *row;
+
+	if (!listener || !sk_allowed(listener))
+		return 0;
+	row = listener_row(listener);
+	if (row)
+		row->synack_retrans++;
+	return 0;
+}
+
+/* Resets sent for no socket (a closed port) count only when no filter
+ * asks for a namespace or port: they cannot be attributed to either. */
+static __always_inline void count_reset(const struct sock *sk, __u32 which)
+{
+	if (sk ? !sk_allowed(sk) : (targ_netns || targ_filter_port))
+		return;
+	count(&drops_counters, which);
+}
+
+SEC("tracepoint/tcp/tcp_send_reset")
+int drops_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
+{
+	count_reset(ctx->skaddr, DROPS_RESETS_SENT);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_receive_reset")
+int drops_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	count_reset(ctx->skaddr, DROPS_RESETS_RECEIVED);
+	return 0;
+}

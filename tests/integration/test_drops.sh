@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Listener drops on every path, against the namespace's own counters:
+#  1. accept queue full when the SYN arrives (no drop event exists): the
+#     overflows nettune attributes to the listener = TcpExtListenOverflows;
+#  2. accept queue full when the final ACK arrives (TCP_DEFER_ACCEPT makes
+#     the data segment the final ACK): same equality, all at ACK time;
+#  3. SYN queue full with syncookies off (the client drops its own final
+#     ACKs with nftables, so handshakes stay half-open): syn_queue_drops =
+#     TcpExtTCPReqQFullDrop, and none of it is mistaken for an overflow.
+# Each case freezes its traffic before the final comparison.
+source "$(dirname "$0")/lib.sh"
+nt_setup drops
+H=$NT_BUILD/tests/helpers
+
+# trace_ns NS: start nettune on one namespace, JSON to $NT_TMP/NS.json
+trace_ns() {
+	"$NETTUNE" trace --json --netns "$(nt_ns_path "$1")" --probes accept,drops \
+		>"$NT_TMP/$1.json" 2>"$NT_TMP/$1.err" &
+	TRACER=$!
+	NT_PIDS+=("$TRACER")
+	nt_wait_attached "$NT_TMP/$1.err"
+}
+
+stop_trace() { # NS: SIGINT and the final report in $OUT
+	kill -INT "$TRACER"
+	wait "$TRACER" || nt_fail "nettune failed: $(cat "$NT_TMP/$1.err")"
+	OUT=$(tail -n 1 "$NT_TMP/$1.json")
+}
+
+cut_links() { # NS: freeze a namespace's traffic (orphans keep retransmitting)
+	for dev in $(ip -n "$(nt_ns "$1")" -o link show type veth | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+		ip -n "$(nt_ns "$1")" link set "$dev" down
+	done
+	sleep 0.3
+}
+
+listener() { jq -c ".listeners[] | select(.port == $1)" <<<"$OUT"; }
+
+# --- 1. SYN time ---------------------------------------------------------
+nt_netns a
+nt_bg a "$H/tcpserver" --port 9300 --backlog 4 --no-accept
+nt_wait_port a 9300
+trace_ns a
+lo0=$(nt_netstat a ListenOverflows)
+# One connect at a time, each given up before the first SYN retransmit: a
+# full queue meets exactly one SYN per refused connect.
+nt_exec a "$H/tcpclient" --addr 127.0.0.1 --port 9300 --count 50 --timeout-ms 200 \
+	>"$NT_TMP/a-client.json"
+sleep 0.2
+lo=$(( $(nt_netstat a ListenOverflows) - lo0 ))
+stop_trace a
+row=$(listener 9300)
+nt_log "SYN time: client $(cat "$NT_TMP/a-client.json"), ListenOverflows +$lo"
+nt_assert_ge "SYN-time overflows happened" "$lo" 40
+nt_assert_eq "SYN time: listener overflows = TcpExtListenOverflows" "$(jq .overflows.total <<<"$row")" "$lo"
+nt_assert_eq "SYN time: all at SYN time" "$(jq .overflows.syn_time <<<"$row")" "$lo"
+nt_assert_eq "SYN time: none at ACK time" "$(jq .overflows.ack_time <<<"$row")" 0
+nt_assert_eq "SYN time: namespace total" "$(jq .drops.listen_overflows <<<"$OUT")" "$lo"
+nt_assert_eq "SYN time: backlog limit" "$(jq .backlog_limit <<<"$row")" 4
+
+# --- 2. ACK time ---------------------------------------------------------
+# The SYN queue limit is the backlog too, so the order matters: B's 4
+# handshakes finish first and stay request sockets (TCP_DEFER_ACCEPT drops
+# their bare ACKs); A's 5 connections with data fill the accept queue
+# without ever meeting it full at SYN time; B's data, arriving later,
+# overflows at ACK time only. Syncookies off, in this namespace only, so no
+# connection bypasses the request-socket path.
+nt_netns cli
+nt_netns srv
+nt_veth cli 10.79.0.1/24 srv 10.79.0.2/24
+nt_exec srv sysctl -qw net.ipv4.tcp_syncookies=0 || nt_fail "cannot set tcp_syncookies in srv"
+nt_bg srv "$H/tcpserver" --port 9400 --backlog 4 --no-accept --defer-accept 5
+nt_wait_port srv 9400
+trace_ns srv
+lo0=$(nt_netstat srv ListenOverflows)
+nt_bg cli "$H/tcpclient" --addr 10.79.0.2 --port 9400 --count 4 --parallel \
+	--send-after-ms 1000 --payload x --timeout-ms 2000 >/dev/null
+late=$NT_LAST_PID
+for _ in $(seq 100); do
+	[ "$(nt_netstat srv TCPDeferAcceptDrop)" -ge 4 ] && break
+	sleep 0.02
+done
+nt_exec cli "$H/tcpclient" --addr 10.79.0.2 --port 9400 --count 5 --payload x >/dev/null
+wait "$late"
+sleep 1
+cut_links cli
+lo=$(( $(nt_netstat srv ListenOverflows) - lo0 ))
+stop_trace srv
+row=$(listener 9400)
+nt_assert_ge "ACK-time overflows happened" "$lo" 4
+nt_assert_eq "ACK time: listener overflows = TcpExtListenOverflows" "$(jq .overflows.total <<<"$row")" "$lo"
+nt_assert_eq "ACK time: all at ACK time" "$(jq .overflows.ack_time <<<"$row")" "$lo"
+nt_assert_eq "ACK time: none at SYN time" "$(jq .overflows.syn_time <<<"$row")" 0
+nt_assert_eq "ACK time: TCP_LISTEN_OVERFLOW drops by reason" \
+	"$(jq '.drops.by_reason.TCP_LISTEN_OVERFLOW' <<<"$OUT")" "$lo"
+
+# --- 3. SYN queue full, syncookies off -----------------------------------
+nt_netns c2
+nt_netns s2
+nt_veth c2 10.80.0.1/24 s2 10.80.0.2/24
+nt_exec s2 sysctl -qw net.ipv4.tcp_syncookies=0 || nt_fail "cannot set tcp_syncookies in s2"
+nt_bg s2 "$H/tcpserver" --port 9500 --backlog 4 --no-accept
+nt_wait_port s2 9500
+# The client drops its own final ACKs: every handshake stays half-open on
+# the server, filling the SYN queue.
+nt_exec c2 nft -f - <<'NFT' || nt_skip "nftables cannot load rules here"
+table inet nettune_test {
+	chain out {
+		type filter hook output priority 0;
+		tcp dport 9500 tcp flags & (syn | ack) == ack drop
+	}
+}
+NFT
+trace_ns s2
+rq0=$(nt_netstat s2 TCPReqQFullDrop)
+lo0=$(nt_netstat s2 ListenOverflows)
+nt_exec c2 "$H/tcpclient" --addr 10.80.0.2 --port 9500 --count 30 --parallel --timeout-ms 300 >/dev/null
+sleep 0.2
+cut_links c2
+rq=$(( $(nt_netstat s2 TCPReqQFullDrop) - rq0 ))
+lo=$(( $(nt_netstat s2 ListenOverflows) - lo0 ))
+stop_trace s2
+nt_assert_ge "SYN-queue drops happened" "$rq" 10
+nt_assert_eq "syn_queue_drops = TcpExtTCPReqQFullDrop" "$(jq .drops.syn_queue_drops <<<"$OUT")" "$rq"
+row=$(listener 9500)
+nt_assert_eq "SYN-queue drops are not overflows (ListenOverflows +$lo)" \
+	"$(jq '.overflows.total' <<<"$row")" "$lo"
+nt_pass

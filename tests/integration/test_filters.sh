@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# In-kernel filters and clean exit:
+#  - -p PID keeps one server's accepts and listener and excludes a second,
+#    unrelated server's traffic in the same namespace;
+#  - --port does the same by port, for accepts and for connects;
+#  - after SIGTERM the final report is printed and every BPF program the
+#    tracer loaded is gone (checked by id with bpftool).
+source "$(dirname "$0")/lib.sh"
+nt_setup filters
+H=$NT_BUILD/tests/helpers
+command -v bpftool >/dev/null || nt_skip "bpftool is not installed"
+
+nt_netns f
+nt_bg f "$H/tcpserver" --port 9601
+srv_a=$NT_LAST_PID
+nt_bg f "$H/tcpserver" --port 9602
+nt_wait_port f 9601
+nt_wait_port f 9602
+
+run_traced() { # NAME ARGS...: trace with ARGS while 10 clients hit A and 7 hit B
+	local name=$1; shift
+	"$NETTUNE" trace --json --netns "$(nt_ns_path f)" "$@" >"$NT_TMP/$name.json" 2>"$NT_TMP/$name.err" &
+	TRACER=$!
+	NT_PIDS+=("$TRACER")
+	nt_wait_attached "$NT_TMP/$name.err"
+	nt_exec f "$H/tcpclient" --addr 127.0.0.1 --port 9601 --count 10 >/dev/null
+	nt_exec f "$H/tcpclient" --addr 127.0.0.1 --port 9602 --count 7 >/dev/null
+}
+
+stop() { # NAME SIGNAL
+	kill "-$2" "$TRACER"
+	wait "$TRACER" || nt_fail "$1: nettune exited with an error: $(cat "$NT_TMP/$1.err")"
+	OUT=$(tail -n 1 "$NT_TMP/$1.json")
+	[ "$(jq -r .type <<<"$OUT")" = total ] || nt_fail "$1: no final report after SIG$2"
+}
+
+run_traced pid -p "$srv_a"
+stop pid INT
+nt_assert_eq "-p: accepts of server A only" "$(jq .accept_wait.count <<<"$OUT")" 10
+nt_assert_eq "-p: listeners shown" "$(jq -c '[.listeners[].port]' <<<"$OUT")" "[9601]"
+# The clients are other processes: -p excludes their connects.
+nt_assert_eq "-p: connects of other processes" "$(jq .connect.count <<<"$OUT")" 0
+
+run_traced port --port 9602
+# The programs the tracer holds, by id, from its descriptors' fdinfo.
+ids=$(cat /proc/"$TRACER"/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" { print $2 }' | sort -un | jq -sc .)
+[ "$ids" != "[]" ] || nt_fail "the tracer (pid $TRACER) holds no BPF program"
+nt_log "tracer's programs: $ids"
+stop port TERM
+nt_assert_eq "--port: accepts on 9602 only" "$(jq .accept_wait.count <<<"$OUT")" 7
+nt_assert_eq "--port: connects to 9602 only" "$(jq .connect.count <<<"$OUT")" 7
+nt_assert_eq "--port: listeners shown" "$(jq -c '[.listeners[].port]' <<<"$OUT")" "[9602]"
+left=$(bpftool prog show -j | jq -c --argjson ids "$ids" '[.[] | select(.id as $i | $ids | index($i))]')
+nt_assert_eq "programs left after SIGTERM" "$left" "[]"
+nt_pass

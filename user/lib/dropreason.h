@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Names of the kernel's skb drop reasons, read from its BTF (enum
+ * skb_drop_reason): the numbers change between kernels, the names do not. */
+#ifndef NETTUNE_LIB_DROPREASON_H
+#define NETTUNE_LIB_DROPREASON_H
+
+#include <linux/types.h>
+
+struct dropreason;
+
+/* Loads the running kernel's names; NULL with errno set on failure. */
+struct dropreason *dropreason__load(void);
+void dropreason__free(struct dropreason *d);
+/* "TCP_LISTEN_OVERFLOW" for its value, or NULL when the kernel has none. */
+const char *dropreason__name(const struct dropreason *d, __u32 value);
+
+#endif

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "log.h"
+#include "netstat.h"
+#include "nswatch.h"
+
+const char *const nswatch_counter_names[NSC_NR] = {
+	"ListenOverflows", "ListenDrops", "TCPReqQFullDrop", "TCPReqQFullDoCookies",
+	"SyncookiesSent",
+};
+
+struct ns_state {
+	__u32 ino;
+	bool seen;			/* present at this refresh */
+	bool has_base;
+	__u64 base[NSC_NR], prev[NSC_NR], cur[NSC_NR];
+};
+
+struct lst_state {
+	struct nswatch_listener pub;
+	__u64 base_drops, prev_drops;
+	bool seen, owner_known;
+};
+
+struct nswatch {
+	__u32 only;
+	struct ns_state *ns;
+	size_t nns, cap_ns;
+	struct nswatch_ns *out_ns;	/* the namespaces seen at the last refresh */
+	size_t nout;
+	struct lst_state *lst;
+	size_t nlst, cap_lst;
+	size_t *out_lst;		/* indexes of listeners seen at the last refresh */
+	size_t nout_lst;
+	bool total;
+};
+
+static void *grow(void *arr, size_t *cap, size_t len, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (len < *cap)
+		return arr;
+	ncap = *cap ? *cap * 2 : 8;
+	p = realloc(arr, ncap * elem);
+	if (p)
+		*cap = ncap;
+	return p;
+}
+
+static struct ns_state *ns_state(struct nswatch *w, __u32 ino)
+{
+	struct ns_state *a;
+
+	for (size_t i = 0; i < w->nns; i++)
+		if (w->ns[i].ino == ino)
+			return &w->ns[i];
+	a = grow(w->ns, &w->cap_ns, w->nns, sizeof(*a));
+	if (!a)
+		return NULL;
+	w->ns = a;
+	memset(&w->ns[w->nns], 0, sizeof(*a));
+	w->ns[w->nns].ino = ino;
+	return &w->ns[w->nns++];
+}
+
+static struct lst_state *lst_state(struct nswatch *w, __u32 netns, __u64 cookie, bool *fresh)
+{
+	struct lst_state *a;
+
+	*fresh = false;
+	for (size_t i = 0; i < w->nlst; i++)
+		if (w->lst[i].pub.netns == netns && w->lst[i].pub.diag.cookie == cookie)
+			return &w->lst[i];
+	a = grow(w->lst, &w->cap_lst, w->nlst, sizeof(*a));
+	if (!a)
+		return NULL;
+	w->lst = a;
+	memset(&w->lst[w->nlst], 0, sizeof(*a));
+	*fresh = true;
+	return &w->lst[w->nlst++];
+}
+
+static int read_listeners(struct nswatch *w, struct ns_state *ns, int fd, bool first)
+{
+	struct sockdiag_listener *ls = NULL;
+	size_t n = 0;
+	int err = sockdiag__listeners(fd, &ls, &n);
+
+	for (size_t i = 0; !err && i < n; i++) {
+		bool fresh;
+		struct lst_state *s = lst_state(w, ns->ino, ls[i].cookie, &fresh);
+
+		if (!s) {
+			err = -ENOMEM;
+			break;
+		}
+		s->pub.netns = ns->ino;
+		s->pub.diag = ls[i];
+		if (fresh)	/* a listener born after attach starts from 0 */
+			s->base_drops = s->prev_drops = first ? ls[i].drops : 0;
+		s->seen = true;
+	}
+	free(ls);
+	return err;
+}
+
+static int read_ns(struct nswatch *w, __u32 ino, int fd)
+{
+	struct ns_state *ns = ns_state(w, ino);
+	struct netstat st = {};
+	bool first, found;
+	int err;
+
+	if (!ns)
+		return -ENOMEM;
+	if (ns->seen)
+		return 0;	/* already read through another process */
+	first = !ns->has_base;
+	err = netstat__read(fd, &st);
+	if (err)
+		return err;
+	for (int c = 0; c < NSC_NR; c++)
+		ns->cur[c] = netstat__get(&st, "TcpExt", nswatch_counter_names[c], &found);
+	netstat__free(&st);
+	if (first) {
+		memcpy(ns->base, ns->cur, sizeof(ns->base));
+		memcpy(ns->prev, ns->cur, sizeof(ns->prev));
+		ns->has_base = true;
+	}
+	ns->seen = true;
+	return read_listeners(w, ns, fd, first);
+}
+
+static __u32 ino_of_fd(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : (__u32)st.st_ino;
+}
+
+/* Visits one candidate namespace file: read it if wanted and not yet seen. */
+static void visit(struct nswatch *w, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	__u32 ino;
+
+	if (fd < 0)
+		return;	/* the process exited, or we may not look */
+	ino = ino_of_fd(fd);
+	if (ino && (!w->only || ino == w->only)) {
+		int err = read_ns(w, ino, fd);
+
+		if (err)
+			debug("netns %u: cannot read counters: %s", ino, strerror(-err));
+	}
+	close(fd);
+}
+
+static void scan(struct nswatch *w, const char *dir, const char *fmt)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[300];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (!strcmp(dir, "/proc") && (e->d_name[0] < '0' || e->d_name[0] > '9'))
+			continue;
+		snprintf(path, sizeof(path), fmt, e->d_name);
+		visit(w, path);
+		if (w->only && w->nns && w->ns[0].seen)
+			break;	/* the one namespace asked for is read */
+	}
+	closedir(d);
+}
+
+static void publish(struct nswatch *w)
+{
+	w->nout = 0;
+	for (size_t i = 0; i < w->nns; i++) {
+		struct ns_state *ns = &w->ns[i];
+		const __u64 *from = w->total ? ns->base : ns->prev;
+
+		if (!ns->seen)
+			continue;
+		w->out_ns[w->nout].ino = ns->ino;
+		for (int c = 0; c < NSC_NR; c++)
+			w->out_ns[w->nout].delta[c] = ns->cur[c] - from[c];
+		w->nout++;
+		memcpy(ns->prev, ns->cur, sizeof(ns->prev));
+	}
+	w->nout_lst = 0;
+	for (size_t i = 0; i < w->nlst; i++) {
+		struct lst_state *s = &w->lst[i];
+
+		if (!s->seen)
+			continue;
+		s->pub.drops_delta = s->pub.diag.drops - (w->total ? s->base_drops : s->prev_drops);
+		s->prev_drops = s->pub.diag.drops;
+		w->out_lst[w->nout_lst++] = i;
+	}
+}
+
+int nswatch__refresh(struct nswatch *w, bool total)
+{
+	void *a;
+
+	for (size_t i = 0; i < w->nns; i++)
+		w->ns[i].seen = false;
+	for (size_t i = 0; i < w->nlst; i++)
+		w->lst[i].seen = false;
+	scan(w, "/proc", "/proc/%s/ns/net");
+	scan(w, "/run/netns", "/run/netns/%s");
+	a = realloc(w->out_ns, (w->nns + 1) * sizeof(*w->out_ns));
+	if (!a)
+		return -ENOMEM;
+	w->out_ns = a;
+	a = realloc(w->out_lst, (w->nlst + 1) * sizeof(*w->out_lst));
+	if (!a)
+		return -ENOMEM;
+	w->out_lst = a;
+	w->total = total;
+	publish(w);
+	return 0;
+}
+
+struct nswatch *nswatch__new(__u32 ino)
+{
+	struct nswatch *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->only = ino;
+	if (nswatch__refresh(w, true)) {
+		nswatch__free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void nswatch__free(struct nswatch *w)
+{
+	if (!w)
+		return;
+	free(w->ns);
+	free(w->out_ns);
+	free(w->lst);
+	free(w->out_lst);
+	free(w);
+}
+
+size_t nswatch__ns_count(const struct nswatch *w)
+{
+	return w->nout;
+}
+
+const struct nswatch_ns *nswatch__ns(const struct nswatch *w, size_t i)
+{
+	return i < w->nout ? &w->out_ns[i] : NULL;
+}
+
+size_t nswatch__listener_count(const struct nswatch *w)
+{
+	return w->nout_lst;
+}
+
+const struct nswatch_listener *nswatch__listener(struct nswatch *w, size_t i)
+{
+	struct lst_state *s;
+
+	if (i >= w->nout_lst)
+		return NULL;
+	s = &w->lst[w->out_lst[i]];
+	if (!s->owner_known) {
+		if (sockdiag__owner(s->pub.diag.inode, &s->pub.pid, s->pub.comm))
+			s->pub.pid = 0;
+		s->owner_known = true;
+	}
+	return &s->pub;
+}
