@@ -68,7 +68,8 @@ int accept_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	return 0;
 }
 
-static __always_inline void record(const struct sock *listener, __u64 queued_at)
+static __always_inline void record(const struct sock *listener, const struct sock *child,
+				   __u64 queued_at)
 {
 	struct accept_key key = {};
 	struct accept_val *val;
@@ -91,6 +92,7 @@ static __always_inline void record(const struct sock *listener, __u64 queued_at)
 		val->peak_depth = depth;
 	val->limit = BPF_CORE_READ(listener, sk_max_ack_backlog);
 	hist_record(&val->wait, bpf_ktime_get_ns() - queued_at);
+	emit_slow(child, EVENT_ACCEPT, bpf_ktime_get_ns() - queued_at, key.tgid, NULL);
 }
 
 /* The listening descriptor is accept's first argument. It is read back
@@ -118,7 +120,7 @@ static __always_inline int on_exit(long ret)
 		return 0;	/* queued before attach, or filtered out */
 	listener = sock_of_fd(listen_fd_of_current());
 	if (listener)
-		record(listener, *queued_at);
+		record(listener, child, *queued_at);
 	bpf_map_delete_elem(&accept_queued, &sk);
 	return 0;
 }

@@ -106,8 +106,10 @@ static __always_inline void on_syn_done(const struct sock *sk, int newstate)
 	}
 	if (!val->comm[0])
 		__builtin_memcpy(val->comm, st->comm, sizeof(val->comm));
-	if (newstate == TCP_ESTABLISHED)
+	if (newstate == TCP_ESTABLISHED) {
 		hist_record(&val->lat, now - st->ts);
+		emit_slow(sk, EVENT_CONNECT, now - st->ts, st->key.tgid, st->comm);
+	}
 	else if (newstate == TCP_CLOSE) {
 		__u32 kind = fail_kind(sk);
 

@@ -130,6 +130,11 @@ static __u64 accept_lost(struct probe *p)
 	return lost[0] + lost[1] + bpfmap__recursion_misses(p->skel->obj);
 }
 
+static int accept_event_maps(struct probe *p, int *ring, int *lost)
+{
+	return PROBE_EVENT_MAPS(p->skel, ring, lost);
+}
+
 static void accept_detach(struct probe *p)
 {
 	if (!p)
@@ -185,5 +190,6 @@ const struct probe_ops accept_probe_ops = {
 	.to_json = accept_json,
 	.listeners = accept_listeners,
 	.lost = accept_lost,
+	.event_maps = accept_event_maps,
 	.detach = accept_detach,
 };

@@ -129,6 +129,11 @@ static __u64 connect_lost(struct probe *p)
 	return lost[0] + lost[1] + bpfmap__recursion_misses(p->skel->obj);
 }
 
+static int connect_event_maps(struct probe *p, int *ring, int *lost)
+{
+	return PROBE_EVENT_MAPS(p->skel, ring, lost);
+}
+
 static void connect_detach(struct probe *p)
 {
 	if (!p)
@@ -181,5 +186,6 @@ const struct probe_ops connect_probe_ops = {
 	.print = connect_print,
 	.to_json = connect_json,
 	.lost = connect_lost,
+	.event_maps = connect_event_maps,
 	.detach = connect_detach,
 };

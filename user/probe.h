@@ -30,6 +30,8 @@ struct probe_ops {
 	int (*collect)(struct probe *p, bool total);
 	void (*print)(struct probe *p, FILE *out);
 	void (*to_json)(struct probe *p, struct json_object *root);
+	/* optional: the slow-event ring buffer and its per-CPU lost counter */
+	int (*event_maps)(struct probe *p, int *ringbuf_fd, int *lost_fd);
 	/* optional: add what the last collect saw about each listener */
 	void (*listeners)(struct probe *p, struct listener_table *t);
 	/* events this probe could not record (full maps, ring buffer, BPF
@@ -40,6 +42,7 @@ struct probe_ops {
 
 extern const struct probe_ops connect_probe_ops;
 extern const struct probe_ops accept_probe_ops;
+extern const struct probe_ops uprobe_probe_ops, http_probe_ops;
 extern const struct probe_ops drops_probe_ops;
 
 /* The probe families, in report order. */

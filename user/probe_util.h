@@ -6,13 +6,23 @@
 
 #include "probe.h"
 
-/* Before load: the rodata switches. */
-#define PROBE_SET_FILTERS(skel, o)                                   \
-	do {                                                         \
-		(skel)->rodata->targ_filter_pid = (o)->npids > 0;    \
-		(skel)->rodata->targ_filter_port = (o)->nports > 0;  \
-		(skel)->rodata->targ_netns = (o)->netns;             \
+/* Ring buffer of the slow-event log: a page when the log is off. */
+#define PROBE_EVENTS_BYTES(o)	((o)->min_us ? 256u * 1024 : 4096u)
+
+/* Before load: the rodata switches and the slow-event log. */
+#define PROBE_SET_FILTERS(skel, o)                                          \
+	do {                                                                \
+		(skel)->rodata->targ_filter_pid = (o)->npids > 0;           \
+		(skel)->rodata->targ_filter_port = (o)->nports > 0;         \
+		(skel)->rodata->targ_netns = (o)->netns;                    \
+		(skel)->rodata->targ_min_ns = (o)->min_us * 1000;           \
+		bpf_map__set_max_entries((skel)->maps.events, PROBE_EVENTS_BYTES(o)); \
 	} while (0)
+
+/* The slow-event maps of a skeleton, for probe_ops.event_maps. */
+#define PROBE_EVENT_MAPS(skel, ring, lost)                            \
+	(*(ring) = bpf_map__fd((skel)->maps.events),                  \
+	 *(lost) = bpf_map__fd((skel)->maps.events_lost), 0)
 
 /* After load: the pid and port sets. */
 #define PROBE_FILL_FILTERS(skel, o)                                        \

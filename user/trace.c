@@ -12,6 +12,7 @@
 #include "report.h"
 #include "tracefs.h"
 #include "log.h"
+#include "slowlog.h"
 #include "opts.h"
 
 static volatile sig_atomic_t exiting;
@@ -28,6 +29,7 @@ struct tracer {
 	const struct probe_ops *ops[TRACE_MAX_PROBES];
 	int n;
 	struct listener_table *listeners;
+	struct slowlog *slow;	/* --min-us, else NULL */
 	struct timespec start, last;
 };
 
@@ -64,6 +66,24 @@ static bool is_usage_error(int err)
 	       err == -EPROTONOSUPPORT || err == -EINVAL;
 }
 
+static int start_slowlog(struct tracer *t)
+{
+	int err = 0;
+
+	if (!t->opts.min_us)
+		return 0;
+	t->slow = slowlog__new(t->opts.json);
+	if (!t->slow)
+		return -ENOMEM;
+	for (int i = 0; i < t->n && !err; i++) {
+		int ring, lost;
+
+		if (t->ops[i]->event_maps && !t->ops[i]->event_maps(t->probes[i], &ring, &lost))
+			err = slowlog__add(t->slow, ring, lost);
+	}
+	return err;
+}
+
 static int attach_all(struct tracer *t)
 {
 	int err = 0;
@@ -98,7 +118,7 @@ static __u64 lost_events(struct tracer *t)
 
 	for (int i = 0; i < t->n; i++)
 		lost += t->ops[i]->lost(t->probes[i]);
-	return lost;
+	return lost + (t->slow ? slowlog__lost(t->slow) : 0);
 }
 
 static void iso_time(char *buf, size_t len)
@@ -142,6 +162,9 @@ static int report(struct tracer *t, bool total)
 			t->ops[i]->to_json(t->probes[i], root);
 		json_object_object_add(root, "listeners", listener_table__json(t->listeners));
 		json_object_object_add(root, "lost_events", json_object_new_uint64(lost_events(t)));
+		if (t->slow)
+			json_object_object_add(root, "slow_events_lost_per_cpu",
+					       slowlog__lost_json(t->slow));
 		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
 		json_object_put(root);
 	} else {
@@ -149,15 +172,35 @@ static int report(struct tracer *t, bool total)
 		for (int i = 0; i < t->n; i++)
 			t->ops[i]->print(t->probes[i], stdout);
 		listener_table__print(t->listeners, stdout);
-		printf("lost events: %llu\n\n", (unsigned long long)lost_events(t));
+		printf("lost events: %llu\n", (unsigned long long)lost_events(t));
+		if (t->slow)
+			slowlog__print_lost(t->slow, stdout);
+		putchar('\n');
 	}
 	fflush(stdout);
 	return 0;
 }
 
-/* Sleeps until the deadline or a signal; returns false once exiting. */
-static bool sleep_until(const struct timespec *deadline)
+static double seconds_until(const struct timespec *deadline)
 {
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return seconds_between(&now, deadline);
+}
+
+/* Sleeps until the deadline or a signal, printing slow events meanwhile;
+ * returns false once exiting. */
+static bool sleep_until(struct tracer *t, const struct timespec *deadline)
+{
+	while (t->slow && !exiting) {
+		double left = seconds_until(deadline);
+
+		if (left <= 0)
+			return true;
+		/* Short polls: a signal must end the wait promptly. */
+		slowlog__poll(t->slow, left > 0.2 ? 200 : (int)(left * 1000) + 1);
+	}
 	while (!exiting) {
 		int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, deadline, NULL);
 
@@ -192,7 +235,7 @@ static int run(struct tracer *t)
 			add_ms(&next, step);
 		final = !step || seconds_between(&end, &next) >= 0;
 		wake = final ? end : next;
-		if (!sleep_until(&wake))
+		if (!sleep_until(t, &wake))
 			break;	/* SIGINT/SIGTERM */
 		if (!final)
 			err = report(t, false);
@@ -232,7 +275,15 @@ int cmd_trace(int argc, char **argv)
 	if (!t.listeners)
 		return EXIT_RUNTIME;
 	err = attach_all(&t);
+	if (!err) {
+		err = start_slowlog(&t);
+		if (err) {
+			warn("--min-us: cannot read the event ring buffers: %s", strerror(-err));
+			detach_all(&t);
+		}
+	}
 	if (err) {
+		slowlog__free(t.slow);
 		listener_table__free(t.listeners);
 		return is_usage_error(err) ? EXIT_USAGE : EXIT_RUNTIME;
 	}
@@ -241,6 +292,7 @@ int cmd_trace(int argc, char **argv)
 	info("attached %d probe famil%s; %s", t.n, t.n == 1 ? "y" : "ies",
 	     t.opts.duration_ms ? "tracing" : "tracing until Ctrl-C");
 	err = exiting ? report(&t, true) : run(&t);
+	slowlog__free(t.slow);
 	detach_all(&t);
 	listener_table__free(t.listeners);
 	return err ? EXIT_RUNTIME : 0;

@@ -3,7 +3,9 @@
 # at once to a server that accepts one connection every 50 ms, so the k-th
 # accepted connection waited k*50 ms (k = 0..19). nettune must count all 20
 # and report the schedule's median and maximum within 5% plus one bucket,
-# and attribute them to the listener and the accepting process.
+# and attribute them to the listener and the accepting process. The slow
+# log (--min-us 675000) must print exactly the 6 accepts that waited
+# 700..950 ms, and lose none.
 source "$(dirname "$0")/lib.sh"
 nt_setup accept
 
@@ -14,7 +16,8 @@ nt_bg srv "$NT_BUILD/tests/helpers/tcpserver" --port $PORT --accept-every-ms $EV
 server=$NT_LAST_PID
 nt_wait_port srv $PORT
 
-"$NETTUNE" trace --json --netns "$(nt_ns_path srv)" --probes accept >"$NT_TMP/out.json" 2>"$NT_TMP/err" &
+"$NETTUNE" trace --json --netns "$(nt_ns_path srv)" --probes accept --min-us 675000 \
+	>"$NT_TMP/out.json" 2>"$NT_TMP/err" &
 tracer=$!
 NT_PIDS+=("$tracer")
 nt_wait_attached "$NT_TMP/err"
@@ -46,4 +49,12 @@ nt_assert_eq "listener backlog limit" "$(jq .backlog_limit <<<"$row")" 128
 # alone; 50 ms later the second found the other 19 queued.
 nt_assert_eq "peak queue depth seen at accept" "$(jq .peak_queue <<<"$row")" $((N - 1))
 nt_assert_eq "accepting process" "$(jq '.accept_wait.by_pid[0].pid' <<<"$out")" "$server"
+
+slow=$(jq -c 'select(.type == "slow")' "$NT_TMP/out.json")
+nt_assert_eq "slow accepts logged" "$(grep -c . <<<"$slow")" 6
+nt_assert_eq "slow events below the threshold" \
+	"$(jq -s '[.[] | select(.latency_us < 675000)] | length' <<<"$slow")" 0
+nt_assert_eq "slow events of the server, on its port" \
+	"$(jq -s "[.[] | select(.pid == $server and .family == \"accept\" and (.local | endswith(\":$PORT\")))] | length" <<<"$slow")" 6
+nt_assert_eq "slow events lost" "$(jq '.slow_events_lost_per_cpu | add' <<<"$out")" 0
 nt_pass

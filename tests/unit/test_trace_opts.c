@@ -68,6 +68,10 @@ static void test_bad_numbers(void **state)
 		{ "trace", "-p", "0" },
 		{ "trace", "-p", "99999999999" },
 		{ "trace", "--probes", "nosuch" },
+		{ "trace", "--min-us", "0" },
+		{ "trace", "--min-us", "1.5" },
+		{ "trace", "--uprobe", "nocolon" },
+		{ "trace", "--uprobe", "/bin/x:" },
 	};
 	(void)state;
 
@@ -88,6 +92,19 @@ static void test_unknown_flags_and_arguments(void **state)
 	assert_int_equal(parse(&o, 2, b), -EINVAL);
 	assert_int_equal(parse(&o, 2, c), -EINVAL);
 	assert_int_equal(parse(&o, 2, d), -EINVAL);
+}
+
+static void test_min_us_and_uprobe(void **state)
+{
+	struct trace_opts o;
+	char *argv[] = { "trace", "--min-us", "250000", "--uprobe", "/usr/bin/x:main.work", NULL };
+	(void)state;
+
+	assert_int_equal(parse(&o, 5, argv), 0);
+	assert_int_equal(o.min_us, 250000);
+	assert_int_equal(o.nuprobes, 1);
+	assert_string_equal(o.uprobes[0], "/usr/bin/x:main.work");
+	assert_false(o.probes_explicit);
 }
 
 static void test_dead_pid(void **state)
@@ -135,6 +152,7 @@ int main(void)
 		cmocka_unit_test(test_full_line),
 		cmocka_unit_test(test_bad_numbers),
 		cmocka_unit_test(test_unknown_flags_and_arguments),
+		cmocka_unit_test(test_min_us_and_uprobe),
 		cmocka_unit_test(test_dead_pid),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_opts_primitives),

@@ -8,7 +8,7 @@
 #include "opts.h"
 #include "trace_opts.h"
 
-enum { OPT_PORT = 0x100, OPT_NETNS, OPT_JSON, OPT_PROBES, OPT_UPROBE };
+enum { OPT_PORT = 0x100, OPT_NETNS, OPT_JSON, OPT_PROBES, OPT_UPROBE, OPT_MIN_US };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -19,6 +19,7 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "probes", required_argument, NULL, OPT_PROBES },
 	{ "uprobe", required_argument, NULL, OPT_UPROBE },
+	{ "min-us", required_argument, NULL, OPT_MIN_US },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -38,6 +39,8 @@ void trace_opts__usage(FILE *out, const char *const *probe_names, int nprobes)
 "  -i, --interval SEC   report every SEC seconds\n"
 "  -d, --duration SEC   stop after SEC seconds (default: at SIGINT/SIGTERM)\n"
 "      --json           one JSON object per report on stdout (docs/json.md)\n"
+"      --min-us N       also log each connect or accept slower than N us\n"
+"                       (pid, comm, addresses, latency; lost ones are counted)\n"
 "      --probes LIST    comma-separated families (default: all):");
 	for (int i = 0; i < nprobes; i++)
 		fprintf(out, "%s%s", i ? "," : " ", probe_names[i]);
@@ -51,7 +54,8 @@ void trace_opts__usage(FILE *out, const char *const *probe_names, int nprobes)
 "  nettune trace -d 10                    everything for 10 s, then a report\n"
 "  nettune trace -p 4242 -i 1             one process, a report every second\n"
 "  nettune trace --port 443 --json -d 30  one port, as JSON\n"
-"  nettune trace --netns /run/netns/blue  one network namespace until Ctrl-C\n");
+"  nettune trace --netns /run/netns/blue  one network namespace until Ctrl-C\n"
+"  nettune trace --min-us 100000 -i 10    log connections slower than 100 ms\n");
 }
 
 static int parse_probes(const char *arg, struct trace_opts *o, const char *const *names, int n)
@@ -130,6 +134,7 @@ static int parse_one(int c, struct trace_opts *o, const char *const *names, int 
 	case OPT_JSON: o->json = true; return 0;
 	case OPT_PROBES: return parse_probes(optarg, o, names, n);
 	case OPT_UPROBE: return add_uprobe(o, optarg);
+	case OPT_MIN_US: return opts__u64("--min-us", optarg, 1, 3600ULL * 1000000, &o->min_us);
 	case 'v': o->verbose = true; return 0;
 	case 'h': return TRACE_PARSE_HELP;
 	default: return -EINVAL;	/* getopt printed nothing: see opterr */

@@ -20,6 +20,7 @@ struct trace_opts {
 	__u32 netns;		/* netns inode to scope to; 0 = all */
 	uint64_t interval_ms;	/* 0: one report at the end */
 	uint64_t duration_ms;	/* 0: until SIGINT/SIGTERM */
+	uint64_t min_us;	/* --min-us: log connections slower than this; 0 = off */
 	bool json;
 	bool verbose;
 	__u32 probes;		/* bit i selects probe_names[i] */
