@@ -32,7 +32,8 @@
 struct probe {
 	struct drops_bpf *skel;
 	struct snapshot *snap;
-	struct dropreason *names;
+	struct dropreason *names;	/* loaded at the first report, off the attach path */
+	bool names_tried;
 	struct nswatch *ns;
 	const struct trace_opts *opts;
 	__u64 reasons_prev[NREASONS], reasons[NREASONS];
@@ -181,6 +182,13 @@ static void split_syn_queue_drops(struct probe *p)
 static int drops_collect(struct probe *p, bool total)
 {
 	int err;
+
+	if (!p->names_tried) {	/* parsing the kernel's BTF takes a while */
+		p->names_tried = true;
+		p->names = dropreason__load();
+		if (!p->names)
+			warn("drops: no drop reason names in the kernel's BTF; reporting numbers");
+	}
 
 	err = read_counters(bpf_map__fd(p->skel->maps.drops_by_reason), NREASONS,
 			    p->reasons, p->reasons_prev, total);
@@ -376,9 +384,6 @@ static int drops_attach(struct probe **out, const struct trace_opts *o)
 	p->opts = o;
 	p->rows = listener_table__new();
 	p->snap = snapshot__new(&snap_ops);
-	p->names = dropreason__load();
-	if (!p->names)
-		warn("drops: no drop reason names in the kernel's BTF; reporting numbers");
 	p->skel = drops_bpf__open();
 	if (!p->rows || !p->snap || !p->skel) {
 		err = p->skel ? -ENOMEM : -errno;

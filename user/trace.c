@@ -2,6 +2,7 @@
 /* `nettune trace`: attach the selected probe families, report every interval
  * or at the end, and detach everything on exit, SIGINT and SIGTERM. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -84,32 +85,65 @@ static int start_slowlog(struct tracer *t)
 	return err;
 }
 
+struct attach_job {
+	const struct probe_ops *ops;
+	const struct trace_opts *opts;
+	struct probe *probe;
+	int err;
+	pthread_t thread;
+	bool started;
+};
+
+static void *attach_thread(void *arg)
+{
+	struct attach_job *j = arg;
+
+	j->err = check_tracepoints(j->ops);
+	if (!j->err)
+		j->err = j->ops->attach(&j->probe, j->opts);
+	return NULL;
+}
+
+/* Families load in parallel: most of a load is libbpf parsing the kernel's
+ * BTF for CO-RE and the verifier, once per object, and the objects are
+ * independent. Nothing is left half-attached when one fails. */
 static int attach_all(struct tracer *t)
 {
-	int err = 0;
+	struct attach_job jobs[TRACE_MAX_PROBES] = {};
+	int n = 0, err = 0;
 
 	for (int i = 0; i < probe_table_len; i++) {
-		const struct probe_ops *ops = probe_table[i];
-
 		if (!(t->opts.probes & (1u << i)))
 			continue;
-		err = check_tracepoints(ops);
-		if (!err)
-			err = ops->attach(&t->probes[t->n], &t->opts);
-		if (err == -ENODEV && !t->opts.probes_explicit) {
-			debug("%s: nothing to measure with these options; skipped", ops->name);
+		jobs[n] = (struct attach_job){ .ops = probe_table[i], .opts = &t->opts };
+		jobs[n].started = !pthread_create(&jobs[n].thread, NULL, attach_thread, &jobs[n]);
+		if (!jobs[n].started)
+			attach_thread(&jobs[n]);
+		n++;
+	}
+	for (int i = 0; i < n; i++) {
+		struct attach_job *j = &jobs[i];
+
+		if (j->started)
+			pthread_join(j->thread, NULL);
+		if (j->err == -ENODEV && !t->opts.probes_explicit) {
+			debug("%s: nothing to measure with these options; skipped", j->ops->name);
 			continue;
 		}
-		if (err) {
-			if (!is_usage_error(err))
-				warn("%s: cannot attach: %s%s", ops->name, strerror(-err),
-				     err == -EPERM ? " (run as root, or with CAP_BPF and CAP_PERFMON)" : "");
-			detach_all(t);	/* nothing is left half-attached */
-			return err;
+		if (j->err && !err) {
+			if (!is_usage_error(j->err))
+				warn("%s: cannot attach: %s%s", j->ops->name, strerror(-j->err),
+				     j->err == -EPERM ? " (run as root, or with CAP_BPF and CAP_PERFMON)" : "");
+			err = j->err;
 		}
-		t->ops[t->n++] = ops;
+		if (!j->err) {
+			t->probes[t->n] = j->probe;
+			t->ops[t->n++] = j->ops;
+		}
 	}
-	return 0;
+	if (err)
+		detach_all(t);
+	return err;
 }
 
 static __u64 lost_events(struct tracer *t)
