@@ -23,6 +23,12 @@ nt_log "ping RTT over the link: $rtt ms"
 tracer=$!
 NT_PIDS+=("$tracer")
 nt_wait_attached "$NT_TMP/err"
+# A second tracer reports every 0.3 s: its intervals must add up to its total.
+"$NETTUNE" trace --json -i 0.3 --netns "$(nt_ns_path cli)" --probes connect \
+	>"$NT_TMP/intervals.json" 2>"$NT_TMP/err2" &
+tracer2=$!
+NT_PIDS+=("$tracer2")
+nt_wait_attached "$NT_TMP/err2"
 
 nt_exec cli "$NT_BUILD/tests/helpers/tcpclient" --addr 10.77.0.2 --port 9000 --count $N \
 	>"$NT_TMP/client.json" || nt_fail "client failed"
@@ -31,8 +37,9 @@ nt_exec cli "$NT_BUILD/tests/helpers/tcpclient" --addr 10.77.0.2 --port 9001 --c
 # Traffic outside the traced namespace must not be counted.
 nt_exec srv "$NT_BUILD/tests/helpers/tcpclient" --addr 127.0.0.1 --port 9000 --count 7 >/dev/null
 
-kill -INT "$tracer"
+kill -INT "$tracer" "$tracer2"
 wait "$tracer" || nt_fail "nettune exited with $? after SIGINT: $(cat "$NT_TMP/err")"
+wait "$tracer2" || nt_fail "nettune -i exited with $? after SIGINT: $(cat "$NT_TMP/err2")"
 
 out=$(tail -n 1 "$NT_TMP/out.json")
 [ "$(jq -r .type <<<"$out")" = total ] || nt_fail "no final report after SIGINT"
@@ -53,6 +60,14 @@ nt_assert_eq "client saw refused" "$(jq .refused "$NT_TMP/refused.json")" "$REFU
 nt_assert_eq "refused connects" "$(jq .connect.failures.refused <<<"$out")" "$REFUSED"
 nt_assert_eq "timed-out connects" "$(jq .connect.failures.timeout <<<"$out")" 0
 nt_assert_eq "lost events" "$(jq .lost_events <<<"$out")" 0
+
+iv=$NT_TMP/intervals.json
+nt_assert_ge "interval reports" "$(jq -s '[.[] | select(.type == "interval")] | length' "$iv")" 3
+nt_assert_eq "-i: sum of interval counts" \
+	"$(jq -s '[.[] | select(.type == "interval") | .connect.count] | add' "$iv")" $N
+nt_assert_eq "-i: total count" "$(jq -s '[.[] | select(.type == "total")][0].connect.count' "$iv")" $N
+nt_assert_eq "-i: sum of interval refusals" \
+	"$(jq -s '[.[] | select(.type == "interval") | .connect.failures.refused] | add' "$iv")" $REFUSED
 
 if command -v bpftool >/dev/null; then
 	left=$(bpftool prog list 2>/dev/null | grep -c 'connect_state' || true)
