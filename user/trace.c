@@ -163,15 +163,14 @@ static void iso_time(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", localtime_r(&now, &tm));
 }
 
-static int report(struct tracer *t, bool total)
+/* Reads every family's maps and builds the per-listener table. */
+static int collect_all(struct tracer *t, bool total, double *secs)
 {
 	struct timespec now;
-	double secs;
-	char when[40];
 	int err;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	secs = seconds_between(total ? &t->start : &t->last, &now);
+	*secs = seconds_between(total ? &t->start : &t->last, &now);
 	t->last = now;
 	for (int i = 0; i < t->n; i++) {
 		err = t->ops[i]->collect(t->probes[i], total);
@@ -185,31 +184,57 @@ static int report(struct tracer *t, bool total)
 		if (t->ops[i]->listeners)
 			t->ops[i]->listeners(t->probes[i], t->listeners);
 	listener_table__keep_pids(t->listeners, t->opts.pids, t->opts.npids);
-	iso_time(when, sizeof(when));
-	if (t->opts.json) {
-		struct json_object *root = json_object_new_object();
+	return 0;
+}
 
-		json_object_object_add(root, "type", json_object_new_string(total ? "total" : "interval"));
-		json_object_object_add(root, "time", json_object_new_string(when));
-		json_object_object_add(root, "seconds", json_object_new_double(secs));
-		for (int i = 0; i < t->n; i++)
-			t->ops[i]->to_json(t->probes[i], root);
-		json_object_object_add(root, "listeners", listener_table__json(t->listeners));
-		json_object_object_add(root, "lost_events", json_object_new_uint64(lost_events(t)));
-		if (t->slow)
-			json_object_object_add(root, "slow_events_lost_per_cpu",
-					       slowlog__lost_json(t->slow));
+/* The report as JSON (docs/json.md): the one contract for --json and tune. */
+static struct json_object *report_json(struct tracer *t, bool total, double secs)
+{
+	struct json_object *root = json_object_new_object();
+	char when[40];
+
+	iso_time(when, sizeof(when));
+	json_object_object_add(root, "type", json_object_new_string(total ? "total" : "interval"));
+	json_object_object_add(root, "time", json_object_new_string(when));
+	json_object_object_add(root, "seconds", json_object_new_double(secs));
+	for (int i = 0; i < t->n; i++)
+		t->ops[i]->to_json(t->probes[i], root);
+	json_object_object_add(root, "listeners", listener_table__json(t->listeners));
+	json_object_object_add(root, "lost_events", json_object_new_uint64(lost_events(t)));
+	if (t->slow)
+		json_object_object_add(root, "slow_events_lost_per_cpu", slowlog__lost_json(t->slow));
+	return root;
+}
+
+static void report_text(struct tracer *t, bool total, double secs)
+{
+	char when[40];
+
+	iso_time(when, sizeof(when));
+	printf("=== %s %.1f s, %s ===\n", total ? "total" : "interval", secs, when);
+	for (int i = 0; i < t->n; i++)
+		t->ops[i]->print(t->probes[i], stdout);
+	listener_table__print(t->listeners, stdout);
+	printf("lost events: %llu\n", (unsigned long long)lost_events(t));
+	if (t->slow)
+		slowlog__print_lost(t->slow, stdout);
+	putchar('\n');
+}
+
+static int report(struct tracer *t, bool total)
+{
+	double secs;
+	int err = collect_all(t, total, &secs);
+
+	if (err)
+		return err;
+	if (t->opts.json) {
+		struct json_object *root = report_json(t, total, secs);
+
 		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
 		json_object_put(root);
 	} else {
-		printf("=== %s %.1f s, %s ===\n", total ? "total" : "interval", secs, when);
-		for (int i = 0; i < t->n; i++)
-			t->ops[i]->print(t->probes[i], stdout);
-		listener_table__print(t->listeners, stdout);
-		printf("lost events: %llu\n", (unsigned long long)lost_events(t));
-		if (t->slow)
-			slowlog__print_lost(t->slow, stdout);
-		putchar('\n');
+		report_text(t, total, secs);
 	}
 	fflush(stdout);
 	return 0;
@@ -284,10 +309,71 @@ static int run(struct tracer *t)
 	return err ? err : report(t, true);
 }
 
+/* Signal handlers, attach, slow log; on failure nothing stays attached and
+ * the return value is the exit code. */
+static int tracer_start(struct tracer *t)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	int err;
+
+	/* Handlers first: a signal during attach must still detach cleanly. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	t->listeners = listener_table__new();
+	if (!t->listeners)
+		return EXIT_RUNTIME;
+	err = attach_all(t);
+	if (!err) {
+		err = start_slowlog(t);
+		if (err) {
+			warn("--min-us: cannot read the event ring buffers: %s", strerror(-err));
+			detach_all(t);
+		}
+	}
+	if (err) {
+		slowlog__free(t->slow);
+		listener_table__free(t->listeners);
+		return is_usage_error(err) ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t->start);
+	t->last = t->start;
+	info("attached %d probe famil%s; %s", t->n, t->n == 1 ? "y" : "ies",
+	     t->opts.duration_ms ? "tracing" : "tracing until Ctrl-C");
+	return 0;
+}
+
+static void tracer_stop(struct tracer *t)
+{
+	slowlog__free(t->slow);
+	detach_all(t);
+	listener_table__free(t->listeners);
+}
+
+int trace__observe(const struct trace_opts *o, struct json_object **out)
+{
+	struct tracer t = { .opts = *o };
+	struct timespec end;
+	double secs;
+	int rc = tracer_start(&t);
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	end = t.start;
+	add_ms(&end, o->duration_ms ? o->duration_ms : 10000);
+	sleep_until(&t, &end);
+	if (exiting)
+		info("interrupted: using what was observed so far");
+	rc = collect_all(&t, true, &secs) ? EXIT_RUNTIME : 0;
+	if (!rc)
+		*out = report_json(&t, true, secs);
+	tracer_stop(&t);
+	return rc;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	const char *names[TRACE_MAX_PROBES];
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct tracer t = {};
 	int err;
 
@@ -302,32 +388,10 @@ int cmd_trace(int argc, char **argv)
 		return EXIT_USAGE;
 	if (t.opts.verbose)
 		log__init("nettune", LOG_DEBUG);
-	/* Handlers first: a signal during attach must still detach cleanly. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	t.listeners = listener_table__new();
-	if (!t.listeners)
-		return EXIT_RUNTIME;
-	err = attach_all(&t);
-	if (!err) {
-		err = start_slowlog(&t);
-		if (err) {
-			warn("--min-us: cannot read the event ring buffers: %s", strerror(-err));
-			detach_all(&t);
-		}
-	}
-	if (err) {
-		slowlog__free(t.slow);
-		listener_table__free(t.listeners);
-		return is_usage_error(err) ? EXIT_USAGE : EXIT_RUNTIME;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t.start);
-	t.last = t.start;
-	info("attached %d probe famil%s; %s", t.n, t.n == 1 ? "y" : "ies",
-	     t.opts.duration_ms ? "tracing" : "tracing until Ctrl-C");
+	err = tracer_start(&t);
+	if (err)
+		return err;
 	err = exiting ? report(&t, true) : run(&t);
-	slowlog__free(t.slow);
-	detach_all(&t);
-	listener_table__free(t.listeners);
+	tracer_stop(&t);
 	return err ? EXIT_RUNTIME : 0;
 }
