@@ -137,6 +137,8 @@ static bool family_ok(const struct doctor *d, const struct probe_ops *ops)
 {
 	if (!d->attach[DOCTOR_TRACEPOINT].works)
 		return false;
+	if (ops->needs_uprobes && !d->attach[DOCTOR_UPROBE].works)
+		return false;
 	for (const char *const *tp = ops->tracepoints; tp && *tp; tp++)
 		if (!tracefs__has(*tp))
 			return false;

@@ -20,6 +20,7 @@ struct probe_ops {
 	const char *name;		/* family name, as in --probes and JSON keys */
 	const char *what;		/* one line for doctor and --help */
 	const char *const *tracepoints;	/* "category/name", NULL-terminated */
+	bool needs_uprobes;		/* measures only where uprobes attach */
 	/* open, configure filters, load and attach; returns 0 or -errno.
 	 * -ENODEV: nothing to measure with these options (e.g. no Go process
 	 * among -p): the family is skipped unless --probes named it. A probe

@@ -22,9 +22,12 @@ static void vlog(enum log_level lvl, const char *fmt, va_list ap)
 {
 	if (lvl > log_lvl)
 		return;
+	/* One line at a time: families attach on parallel threads. */
+	flockfile(stderr);
 	fprintf(stderr, "%s: ", log_prog);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 #define DEFINE_LOG(name, lvl)                   \

@@ -8,7 +8,7 @@
 #include "opts.h"
 #include "trace_opts.h"
 
-enum { OPT_PORT = 0x100, OPT_NETNS, OPT_JSON, OPT_PROBES, OPT_UPROBE, OPT_MIN_US };
+enum { OPT_PORT = 0x100, OPT_NETNS, OPT_JSON, OPT_PROBES, OPT_UPROBE, OPT_MIN_US, OPT_FORCE_FALLBACK };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -20,6 +20,8 @@ static const struct option long_opts[] = {
 	{ "probes", required_argument, NULL, OPT_PROBES },
 	{ "uprobe", required_argument, NULL, OPT_UPROBE },
 	{ "min-us", required_argument, NULL, OPT_MIN_US },
+	/* Not in --help: for tests of the paths degraded kernels take. */
+	{ "force-fallback", no_argument, NULL, OPT_FORCE_FALLBACK },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -45,9 +47,10 @@ void trace_opts__usage(FILE *out, const char *const *probe_names, int nprobes)
 	for (int i = 0; i < nprobes; i++)
 		fprintf(out, "%s%s", i ? "," : " ", probe_names[i]);
 	fprintf(out, "\n"
-"      --uprobe PATH:SYMBOL  latency of any function of an ELF binary\n"
-"                       (repeatable; Go functions are probed at each RET,\n"
-"                       never with a uretprobe)\n"
+"      --uprobe PATH:SYMBOL[:uretprobe]\n"
+"                       latency of any function of an ELF binary (repeatable;\n"
+"                       Go functions are probed at each RET, never with a\n"
+"                       uretprobe, which is refused for Go)\n"
 "  -v, --verbose        libbpf and debug messages on stderr\n"
 "  -h, --help           this help\n\n"
 "EXAMPLES\n"
@@ -132,6 +135,7 @@ static int parse_one(int c, struct trace_opts *o, const char *const *names, int 
 	case 'i': return opts__seconds("-i", optarg, 86400, &o->interval_ms);
 	case 'd': return opts__seconds("-d", optarg, 31 * 86400, &o->duration_ms);
 	case OPT_JSON: o->json = true; return 0;
+	case OPT_FORCE_FALLBACK: o->force_fallback = true; return 0;
 	case OPT_PROBES: return parse_probes(optarg, o, names, n);
 	case OPT_UPROBE: return add_uprobe(o, optarg);
 	case OPT_MIN_US: return opts__u64("--min-us", optarg, 1, 3600ULL * 1000000, &o->min_us);
@@ -171,6 +175,10 @@ int trace_opts__parse(int argc, char **argv, struct trace_opts *o,
 		warn("trace: unexpected argument '%s' (see nettune trace --help)", argv[optind]);
 		return -EINVAL;
 	}
+	/* Naming a function to probe selects the family that probes it. */
+	for (int i = 0; o->nuprobes && i < n; i++)
+		if (!strcmp(names[i], "uprobe"))
+			o->probes |= 1u << i;
 	if (o->interval_ms && o->duration_ms && o->interval_ms > o->duration_ms)
 		info("-i is longer than -d: only the final report will show");
 	return TRACE_PARSE_OK;

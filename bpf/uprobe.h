@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Function latency through uprobes: types shared between bpf/uprobe.bpf.c
+ * and user/funcprobe.c (used by the "uprobe" and "http" families). */
+#ifndef NETTUNE_UPROBE_H
+#define NETTUNE_UPROBE_H
+
+#include "hist_layout.h"
+
+#define UPROBE_MAX_INFLIGHT	65536	/* calls between entry and return */
+#define UPROBE_MAX_KEYS		1024	/* distinct (function, process, tag) rows */
+
+/*
+ * The attach cookie of every uprobe: the function id in the low 32 bits
+ * (the caller's own numbering, echoed in uprobe_key.func) and flags above.
+ */
+#define UPROBE_COOKIE_FUNC_MASK		0xffffffffULL
+/* Go net/http.serverHandler.ServeHTTP(sh, rw, req): classify req.Method at
+ * entry. With the register ABI req is the 4th integer register (rax = sh,
+ * rbx/rcx = the rw interface, rdi = req), and Method is the first field of
+ * http.Request, a Go string (data pointer, length) at offset 0. */
+#define UPROBE_COOKIE_HTTP_METHOD	(1ULL << 32)
+
+/* uprobe_key.tag for http: the request method. 0 is "not classified". */
+enum http_method {
+	HTTP_METHOD_NONE,
+	HTTP_METHOD_GET,
+	HTTP_METHOD_HEAD,
+	HTTP_METHOD_POST,
+	HTTP_METHOD_PUT,
+	HTTP_METHOD_PATCH,
+	HTTP_METHOD_DELETE,
+	HTTP_METHOD_CONNECT,
+	HTTP_METHOD_OPTIONS,
+	HTTP_METHOD_TRACE,
+	HTTP_METHOD_OTHER,	/* unknown, or its bytes could not be read */
+	HTTP_METHOD_NR,
+};
+
+enum uprobe_lost {
+	UPROBE_LOST_INFLIGHT_FULL,	/* no room to remember an entry */
+	UPROBE_LOST_KEYS_FULL,		/* no room for a new (function, pid) row */
+	UPROBE_LOST_NR,
+};
+
+/* One call in flight. id is the goroutine (the g pointer, r14 on amd64)
+ * for Go functions, the thread id for C functions: goroutines migrate
+ * between threads, threads run one C call chain at a time. */
+struct uprobe_call_key {
+	__u64 id;
+	__u32 tgid;
+	__u32 func;
+};
+_Static_assert(sizeof(struct uprobe_call_key) == 16, "uprobe_call_key layout");
+
+struct uprobe_call {
+	__u64 ts;	/* bpf_ktime_get_ns() at the (last) entry */
+	__u32 tag;	/* enum http_method, or 0 */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct uprobe_call) == 16, "uprobe_call layout");
+
+struct uprobe_key {
+	__u32 func;	/* low 32 bits of the cookie */
+	__u32 tgid;
+	__u32 tag;	/* enum http_method, or 0 */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct uprobe_key) == 16, "uprobe_key layout");
+
+struct uprobe_val {
+	char comm[16];	/* comm of the first task seen returning */
+	struct hist lat;	/* entry -> return, ns */
+};
+_Static_assert(sizeof(struct uprobe_val) % 8 == 0, "uprobe_val layout");
+
+#endif
