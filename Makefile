@@ -36,7 +36,7 @@ ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
 LDLIBS    := -lbpf -lelf -lz -ljson-c -lcapstone -lm -lpthread
 
 # Probes: adding one means bpf/<name>.bpf.c, user/<name>.c and one word here.
-PROBES    := connect accept drops doctor uprobe
+PROBES    := connect accept drops read doctor uprobe
 TOOLS     := $(patsubst tools/%/,%,$(wildcard tools/*/))
 
 BPF_OBJS  := $(patsubst %,$(OUT)/bpf/%.bpf.o,$(PROBES))

@@ -62,13 +62,6 @@ static __always_inline struct drops_listener_val *listener_row(const struct sock
 	return v;
 }
 
-/* Is this socket one the filters let through? */
-static __always_inline bool sk_allowed(const struct sock *sk)
-{
-	return netns_allowed(sk_netns(sk)) &&
-	       port_allowed(BPF_CORE_READ(sk, __sk_common.skc_num));
-}
-
 static __always_inline __u32 listen_overflow_reason(void)
 {
 	if (!bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_TCP_LISTEN_OVERFLOW))
@@ -104,7 +97,7 @@ int drops_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 		socketless_drop(skb, __builtin_bswap16(ctx->protocol), reason);
 		return 0;
 	}
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || !sk_allowed(sk))
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || !sk_allowed_local(sk))
 		return 0;
 	count(&drops_by_reason, DROPS_TCP_SOCKET * DROPS_MAX_REASONS + reason);
 	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN)
@@ -125,7 +118,7 @@ int drops_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
 	const struct sock *listener = ctx->skaddr;
 	struct drops_listener_val *row;
 
-	if (!listener || !sk_allowed(listener))
+	if (!listener || !sk_allowed_local(listener))
 		return 0;
 	row = listener_row(listener);
 	if (row)
@@ -137,7 +130,7 @@ int drops_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
  * asks for a namespace or port: they cannot be attributed to either. */
 static __always_inline void count_reset(const struct sock *sk, __u32 which)
 {
-	if (sk ? !sk_allowed(sk) : (targ_netns || targ_filter_port))
+	if (sk ? !sk_allowed_local(sk) : (targ_netns || targ_filter_port))
 		return;
 	count(&drops_counters, which);
 }

@@ -79,6 +79,12 @@ static __always_inline bool netns_allowed(__u32 netns)
 	return !targ_netns || netns == targ_netns;
 }
 
+/* A socket the namespace and (local) port filters let through. */
+static __always_inline bool sk_allowed_local(const struct sock *sk)
+{
+	return netns_allowed(sk_netns(sk)) && port_allowed(BPF_CORE_READ(sk, __sk_common.skc_num));
+}
+
 /* Per-CPU histogram: no atomics needed, user space sums the CPUs. */
 static __always_inline void hist_record(struct hist *h, __u64 v)
 {

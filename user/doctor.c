@@ -133,11 +133,21 @@ static void probe_machine(struct doctor *d, bool verbose)
 	libbpf_set_print(log__libbpf_print);
 }
 
+/* How a family with a preferred and a fallback method measures here. */
+static const char *family_method(const struct probe_ops *ops)
+{
+	static const struct trace_opts defaults;
+
+	return ops->method ? ops->method(&defaults) : NULL;
+}
+
 static bool family_ok(const struct doctor *d, const struct probe_ops *ops)
 {
 	if (!d->attach[DOCTOR_TRACEPOINT].works)
 		return false;
 	if (ops->needs_uprobes && !d->attach[DOCTOR_UPROBE].works)
+		return false;
+	if (ops->method && !family_method(ops))
 		return false;
 	for (const char *const *tp = ops->tracepoints; tp && *tp; tp++)
 		if (!tracefs__has(*tp))
@@ -175,9 +185,14 @@ static void print_text(const struct doctor *d)
 			printf("  %-34s %-4s (%s)\n", *tp, tracefs__has(*tp) ? "yes" : "NO",
 			       probe_table[i]->name);
 	printf("\nwhat nettune measures on this machine:\n");
-	for (int i = 0; i < probe_table_len; i++)
+	for (int i = 0; i < probe_table_len; i++) {
+		const char *method = family_method(probe_table[i]);
+
 		printf("  %-12s %-4s %s\n", probe_table[i]->name,
 		       family_ok(d, probe_table[i]) ? "yes" : "NO", probe_table[i]->what);
+		if (method)
+			printf("  %-12s      method: %s\n", "", method);
+	}
 	if (!d->attach[DOCTOR_KPROBE].works || !d->attach[DOCTOR_FENTRY].works)
 		printf("\nkprobes/fentry are unavailable: nettune needs neither (tracepoints only).\n");
 }
@@ -185,6 +200,7 @@ static void print_text(const struct doctor *d)
 static void print_json(const struct doctor *d)
 {
 	struct json_object *root = json_object_new_object(), *a, *tps, *fam;
+	struct json_object *methods = json_object_new_object();
 
 	json_object_object_add(root, "kernel", json_object_new_string(d->uts.release));
 	json_object_object_add(root, "btf", json_object_new_boolean(d->btf));
@@ -201,9 +217,13 @@ static void print_json(const struct doctor *d)
 			json_object_object_add(tps, *tp, json_object_new_boolean(tracefs__has(*tp)));
 		json_object_object_add(fam, probe_table[i]->name,
 				       json_object_new_boolean(family_ok(d, probe_table[i])));
+		if (family_method(probe_table[i]))
+			json_object_object_add(methods, probe_table[i]->name,
+					       json_object_new_string(family_method(probe_table[i])));
 	}
 	json_object_object_add(root, "tracepoints", tps);
 	json_object_object_add(root, "measures", fam);
+	json_object_object_add(root, "methods", methods);
 	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY));
 	json_object_put(root);
 }

@@ -21,6 +21,9 @@ struct probe_ops {
 	const char *what;		/* one line for doctor and --help */
 	const char *const *tracepoints;	/* "category/name", NULL-terminated */
 	bool needs_uprobes;		/* measures only where uprobes attach */
+	/* optional: how this family measures on this kernel, for doctor and
+	 * the reports when it has a preferred and a fallback method */
+	const char *(*method)(const struct trace_opts *o);
 	/* open, configure filters, load and attach; returns 0 or -errno.
 	 * -ENODEV: nothing to measure with these options (e.g. no Go process
 	 * among -p): the family is skipped unless --probes named it. A probe
@@ -45,6 +48,7 @@ extern const struct probe_ops connect_probe_ops;
 extern const struct probe_ops accept_probe_ops;
 extern const struct probe_ops uprobe_probe_ops, http_probe_ops;
 extern const struct probe_ops drops_probe_ops;
+extern const struct probe_ops read_probe_ops;
 
 /* The probe families, in report order. */
 extern const struct probe_ops *const probe_table[];

@@ -5,6 +5,7 @@ const struct probe_ops *const probe_table[] = {
 	&connect_probe_ops,
 	&accept_probe_ops,
 	&drops_probe_ops,
+	&read_probe_ops,
 	&http_probe_ops,
 	&uprobe_probe_ops,
 };

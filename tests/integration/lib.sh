@@ -146,6 +146,24 @@ nt_wait_port() {
 	nt_fail "nothing listens on port $2 in $1"
 }
 
+# nt_wait_served NS PORT [SECONDS]: wait until a server on PORT has taken
+# and closed every connection: nothing in its accept queue and no socket
+# left with that local port but the listener (TIME-WAIT aside: the kernel
+# keeps those 60 s after the server is done). Clients that do not wait for
+# the server finish long before a slow server does.
+nt_wait_served() {
+	local tries=$(( ${3:-30} * 20 ))
+	for _ in $(seq "$tries"); do
+		if [ "$(nt_exec "$1" ss -Hltn "sport = :$2" | awk '{ print $2 }')" = 0 ] &&
+		   [ -z "$(nt_exec "$1" ss -Htn state established state syn-recv state close-wait \
+			state fin-wait-1 state fin-wait-2 state last-ack state closing "sport = :$2")" ]; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	nt_fail "the server on port $2 did not serve every connection in ${3:-30} s"
+}
+
 # nt_wait_attached LOGFILE: nettune prints "attached" on stderr once its
 # programs are live.
 nt_wait_attached() {

@@ -54,5 +54,12 @@ if [ "$want_kprobe" = false ]; then
 	nt_assert_eq "doctor: fentry" "$(jq .attach.fentry "$d")" false
 fi
 nt_assert_eq "doctor: measures connect" "$(jq .measures.connect "$d")" true
+# The read family's method follows the tracepoints this kernel has.
+if [ -d /sys/kernel/tracing/events/sock/sk_data_ready ] && [ -d /sys/kernel/tracing/events/sock/sock_recv_length ]; then
+	want="sock:sk_data_ready + sock:sock_recv_length"
+else
+	want="tcp:tcp_probe + syscall exit (fd -> socket)"
+fi
+nt_assert_eq "doctor: read method" "$(jq -r .methods.read "$d")" "$want"
 "$NETTUNE" doctor | grep -q "what nettune measures" || nt_fail "doctor text report"
 nt_pass

@@ -22,6 +22,8 @@ struct trace_opts {
 	uint64_t duration_ms;	/* 0: until SIGINT/SIGTERM */
 	uint64_t min_us;	/* --min-us: log connections slower than this; 0 = off */
 	bool json;
+	bool force_fallback;	/* hidden --force-fallback: use the probes a
+				 * kernel without the preferred tracepoints gets */
 	bool verbose;
 	__u32 probes;		/* bit i selects probe_names[i] */
 	bool probes_explicit;	/* --probes was given: a family that cannot run is an error */

@@ -22,7 +22,7 @@
 
 struct client_opts {
 	struct sockaddr_in dst;
-	int n, parallel, timeout_ms, send_after_ms, hold_ms;
+	int n, parallel, timeout_ms, send_after_ms, hold_ms, wait_close;
 	const char *payload;
 };
 
@@ -101,6 +101,16 @@ static void use_connections(const struct client_opts *o, const int *fds, int n)
 			warn("write: %s", strerror(errno));
 	if (o->hold_ms)
 		sleep_ms(o->hold_ms);
+	/* One request at a time: the server has read and closed before the
+	 * next connection starts, so nothing queues behind a slow server. */
+	for (int i = 0; o->wait_close && i < n; i++) {
+		struct pollfd p = { .fd = fds[i], .events = POLLIN };
+		char buf[256];
+
+		while (fds[i] >= 0 && poll(&p, 1, o->timeout_ms) > 0 &&
+		       read(fds[i], buf, sizeof(buf)) > 0)
+			;
+	}
 }
 
 static void run_batch(const struct client_opts *o, int n, struct tally *t)
@@ -142,7 +152,7 @@ static int parse(int argc, char **argv, struct client_opts *o)
 		{ "addr", 1, NULL, 'a' }, { "port", 1, NULL, 'P' }, { "count", 1, NULL, 'n' },
 		{ "parallel", 0, NULL, 'j' }, { "timeout-ms", 1, NULL, 't' },
 		{ "send-after-ms", 1, NULL, 's' }, { "hold-ms", 1, NULL, 'H' },
-		{ "payload", 1, NULL, 'D' }, { 0 },
+		{ "payload", 1, NULL, 'D' }, { "wait-close", 0, NULL, 'W' }, { 0 },
 	};
 	uint16_t port = 0;
 	int c, err = 0;
@@ -160,13 +170,14 @@ static int parse(int argc, char **argv, struct client_opts *o)
 		case 's': err = opts__int("--send-after-ms", optarg, 0, 600000, &o->send_after_ms); break;
 		case 'H': err = opts__int("--hold-ms", optarg, 0, 600000, &o->hold_ms); break;
 		case 'D': o->payload = optarg; break;
+		case 'W': o->wait_close = 1; break;
 		default: err = -EINVAL;
 		}
 	}
 	o->dst.sin_port = htons(port);
 	if (err || !port || !o->dst.sin_addr.s_addr || (o->parallel && o->n > 1024)) {
 		warn("usage: tcpclient --addr A --port P [--count N] [--parallel] [--timeout-ms MS] "
-		     "[--send-after-ms MS] [--payload S] [--hold-ms MS]");
+		     "[--send-after-ms MS] [--payload S] [--hold-ms MS] [--wait-close]");
 		return -EINVAL;
 	}
 	return 0;

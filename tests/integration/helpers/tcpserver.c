@@ -2,11 +2,14 @@
 /*
  * Test server with the knobs the integration tests need: a listen backlog,
  * an accept schedule (one accept every N ms, or never), TCP_DEFER_ACCEPT,
- * and a pause between data becoming readable and reading it. It prints
+ * a pause between data becoming readable and reading it, a blocking read
+ * right after accept, and reads of a file and a pipe between socket reads
+ * (which a socket-read probe must not count). It prints
  * "listening" once ready and what it did as JSON when it gets SIGTERM.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -26,6 +29,7 @@ static volatile sig_atomic_t stop;
 struct server_opts {
 	uint16_t port;
 	int backlog, accept_every_ms, no_accept, defer_accept, read_delay_ms, start_delay_ms;
+	int block_read, read_file_and_pipe;
 };
 
 static void on_term(int sig)
@@ -60,18 +64,42 @@ static int listen_on(const struct server_opts *o)
 	return fd;
 }
 
-/* Waits for data, pauses read_delay_ms (the "slow application"), reads. */
-static long serve(int c, int read_delay_ms)
+/* Reads that are not socket reads: a regular file and a pipe. */
+static void read_file_and_pipe(void)
+{
+	char buf[256];
+	int fd = open("/proc/self/stat", O_RDONLY), p[2];
+
+	if (fd >= 0) {
+		if (read(fd, buf, sizeof(buf)) < 0)
+			warn("read file: %s", strerror(errno));
+		close(fd);
+	}
+	if (pipe(p) == 0) {
+		if (write(p[1], "x", 1) != 1 || read(p[0], buf, 1) != 1)
+			warn("pipe: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+	}
+}
+
+/* Unless blocking: waits for data, pauses read_delay_ms (the "slow
+ * application"), then reads once. */
+static long serve(int c, const struct server_opts *o)
 {
 	struct pollfd p = { .fd = c, .events = POLLIN };
 	char buf[4096];
 	long n;
 
-	if (poll(&p, 1, 5000) <= 0)
+	if (!o->block_read && poll(&p, 1, 5000) <= 0)
 		return 0;
-	if (read_delay_ms)
-		sleep_ms(read_delay_ms);
+	if (o->read_delay_ms)
+		sleep_ms(o->read_delay_ms);
+	if (o->read_file_and_pipe)
+		read_file_and_pipe();
 	n = read(c, buf, sizeof(buf));
+	if (o->read_file_and_pipe)
+		read_file_and_pipe();
 	return n > 0 ? n : 0;
 }
 
@@ -81,7 +109,8 @@ static int parse(int argc, char **argv, struct server_opts *o)
 		{ "port", 1, NULL, 'P' }, { "backlog", 1, NULL, 'b' },
 		{ "accept-every-ms", 1, NULL, 'e' }, { "no-accept", 0, NULL, 'N' },
 		{ "defer-accept", 1, NULL, 'D' }, { "read-delay-ms", 1, NULL, 'r' },
-		{ "start-delay-ms", 1, NULL, 's' }, { 0 },
+		{ "start-delay-ms", 1, NULL, 's' }, { "block-read", 0, NULL, 'B' },
+		{ "read-file-and-pipe", 0, NULL, 'F' }, { 0 },
 	};
 	int c, err = 0;
 
@@ -95,12 +124,15 @@ static int parse(int argc, char **argv, struct server_opts *o)
 		case 'D': err = opts__int("--defer-accept", optarg, 1, 600, &o->defer_accept); break;
 		case 'r': err = opts__int("--read-delay-ms", optarg, 0, 60000, &o->read_delay_ms); break;
 		case 's': err = opts__int("--start-delay-ms", optarg, 0, 60000, &o->start_delay_ms); break;
+		case 'B': o->block_read = 1; break;
+		case 'F': o->read_file_and_pipe = 1; break;
 		default: err = -EINVAL;
 		}
 	}
 	if (err || !o->port) {
 		warn("usage: tcpserver --port P [--backlog N] [--accept-every-ms MS | --no-accept] "
-		     "[--defer-accept SEC] [--read-delay-ms MS] [--start-delay-ms MS]");
+		     "[--defer-accept SEC] [--read-delay-ms MS] [--block-read] [--read-file-and-pipe] "
+		     "[--start-delay-ms MS]");
 		return -EINVAL;
 	}
 	return 0;
@@ -138,8 +170,8 @@ int main(int argc, char **argv)
 		if (c < 0)
 			continue;
 		accepted++;
-		if (o.read_delay_ms)
-			bytes += serve(c, o.read_delay_ms);
+		if (o.read_delay_ms || o.block_read || o.read_file_and_pipe)
+			bytes += serve(c, &o);
 		close(c);
 		if (o.accept_every_ms)
 			sleep_ms(o.accept_every_ms);

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Read latency against delays the test imposes, on both methods (the
+# preferred tracepoints and, forced with the hidden --force-fallback, the
+# path kernels without them take):
+#  - read_wait: a server waits 30 ms after data becomes readable before
+#    reading; 200 one-request connections: count 200, p50 = 30 ms;
+#  - not a socket: that server also reads a file and a pipe around every
+#    socket read; neither family counts them (exactly 200 each);
+#  - read_syscall: a blocking reader whose client sends 100 ms after
+#    connecting: p50 = 100 ms, one per connection.
+source "$(dirname "$0")/lib.sh"
+nt_setup read
+H=$NT_BUILD/tests/helpers
+N=200 M=20
+
+nt_netns r
+nt_exec r ip addr add 10.81.0.1/32 dev lo
+nt_bg r "$H/tcpserver" --port 9700 --read-delay-ms 30 --read-file-and-pipe
+slow_reader=$NT_LAST_PID
+nt_bg r "$H/tcpserver" --port 9701 --block-read
+blocking_reader=$NT_LAST_PID
+nt_wait_port r 9700
+nt_wait_port r 9701
+
+for method in preferred fallback; do
+	extra=()
+	[ $method = fallback ] && extra=(--force-fallback)
+	"$NETTUNE" trace --json --probes read -p "$slow_reader" -p "$blocking_reader" \
+		"${extra[@]}" >"$NT_TMP/$method.json" 2>"$NT_TMP/$method.err" &
+	tracer=$!
+	NT_PIDS+=("$tracer")
+	nt_wait_attached "$NT_TMP/$method.err"
+	nt_exec r "$H/tcpclient" --addr 10.81.0.1 --port 9700 --count $N --payload "GET / HTTP/1.0" \
+		--wait-close >/dev/null || nt_fail "client failed"
+	nt_exec r "$H/tcpclient" --addr 10.81.0.1 --port 9701 --count $M --payload x \
+		--send-after-ms 100 --wait-close >/dev/null || nt_fail "client failed"
+	nt_wait_served r 9700
+	nt_wait_served r 9701
+	kill -INT "$tracer"
+	wait "$tracer" || nt_fail "$method: nettune failed: $(cat "$NT_TMP/$method.err")"
+	out=$(tail -n 1 "$NT_TMP/$method.json")
+
+	want_method="sock:sk_data_ready + sock:sock_recv_length"
+	[ $method = fallback ] && want_method="tcp:tcp_probe + syscall exit (fd -> socket)"
+	nt_assert_eq "$method: method reported" "$(jq -r .read_wait.method <<<"$out")" "$want_method"
+	wait_row=$(jq -c ".read_wait.by_pid[] | select(.pid == $slow_reader)" <<<"$out")
+	nt_assert_eq "$method: read_wait count (slow reader)" "$(jq .latency.count <<<"$wait_row")" $N
+	nt_assert_near "$method: read_wait p50 (ms)" "$(jq '.latency.p50_us / 1000' <<<"$wait_row")" \
+		30 5 "$(nt_bucket_width_ms 30)"
+	sys_row=$(jq -c ".read_syscall.by_pid[] | select(.pid == $slow_reader)" <<<"$out")
+	# The file and pipe reads around each socket read add nothing.
+	nt_assert_eq "$method: read_syscall count (slow reader: sockets only)" \
+		"$(jq .latency.count <<<"$sys_row")" $N
+	nt_assert_eq "$method: bytes read by the slow reader" "$(jq .bytes <<<"$sys_row")" \
+		$((N * 14))
+	sys_row=$(jq -c ".read_syscall.by_pid[] | select(.pid == $blocking_reader)" <<<"$out")
+	nt_assert_eq "$method: read_syscall count (blocking reader)" "$(jq .latency.count <<<"$sys_row")" $M
+	nt_assert_near "$method: read_syscall p50 (ms)" "$(jq '.latency.p50_us / 1000' <<<"$sys_row")" \
+		100 5 "$(nt_bucket_width_ms 100)"
+	nt_assert_eq "$method: lost events" "$(jq .lost_events <<<"$out")" 0
+done
+nt_pass

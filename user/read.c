@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Read latency: how long received data waits before the application reads
+ * it (read_wait), and read-family syscall durations on TCP sockets
+ * (read_syscall). Kernel side: bpf/read.bpf.c */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "read.h"
+#include "read.skel.h"
+#include "probe.h"
+#include "probe_util.h"
+#include "breakdown.h"
+#include "bpfmap.h"
+#include "snapshot.h"
+#include "report.h"
+#include "tracefs.h"
+#include "log.h"
+
+#define METHOD_PREFERRED "sock:sk_data_ready + sock:sock_recv_length"
+#define METHOD_FALLBACK "tcp:tcp_probe + syscall exit (fd -> socket)"
+
+struct family_view {
+	struct hist total;
+	__u64 bytes;
+	struct breakdown *by_pid, *by_port;
+};
+
+/* This translation unit's definition of the opaque probe handle. */
+struct probe {
+	struct read_bpf *skel;
+	struct snapshot *snap;
+	const char *method;
+	struct family_view wait, syscall;
+};
+
+static const char *const bytes_name[] = { "bytes", NULL };
+
+static bool preferred_available(void)
+{
+	return tracefs__has("sock/sk_data_ready") && tracefs__has("sock/sock_recv_length");
+}
+
+static const char *read_method(const struct trace_opts *o)
+{
+	if (!o->force_fallback && preferred_available())
+		return METHOD_PREFERRED;
+	return tracefs__has("tcp/tcp_probe") ? METHOD_FALLBACK : NULL;
+}
+
+static void merge_val(void *dst, const void *cpu)
+{
+	struct read_val *d = dst;
+	const struct read_val *v = cpu;
+
+	if (!d->comm[0] && v->comm[0])
+		memcpy(d->comm, v->comm, sizeof(d->comm));
+	d->bytes += v->bytes;
+	hist__add(&d->wait, &v->wait);
+	hist__add(&d->syscall, &v->syscall);
+}
+
+static void delta_val(void *val, const void *prev)
+{
+	struct read_val *d = val;
+	const struct read_val *old = prev;
+
+	d->bytes -= old->bytes;
+	hist__delta(&d->wait, &d->wait, &old->wait);
+	hist__delta(&d->syscall, &d->syscall, &old->syscall);
+}
+
+static const struct snapshot_ops snap_ops = {
+	.key_size = sizeof(struct read_key),
+	.val_size = sizeof(struct read_val),
+	.merge = merge_val,
+	.delta = delta_val,
+};
+
+static int view_add(struct family_view *v, const struct read_key *k, const char *comm,
+		    const struct hist *h, __u64 bytes)
+{
+	__u64 counters[BREAKDOWN_COUNTERS] = { bytes };
+	char label[32];
+	int err;
+
+	if (!h->count)
+		return 0;
+	hist__add(&v->total, h);
+	v->bytes += bytes;
+	err = breakdown__add(v->by_pid, k->tgid, comm, h, counters);
+	snprintf(label, sizeof(label), "netns %u", k->netns);
+	return err ? err : breakdown__add(v->by_port, k->lport, label, h, counters);
+}
+
+static int account(const void *key, const void *val, void *ctx)
+{
+	const struct read_val *v = val;
+	struct probe *p = ctx;
+	int err = view_add(&p->wait, key, v->comm, &v->wait, 0);
+
+	return err ? err : view_add(&p->syscall, key, v->comm, &v->syscall, v->bytes);
+}
+
+static void view_reset(struct family_view *v)
+{
+	memset(&v->total, 0, sizeof(v->total));
+	v->bytes = 0;
+	breakdown__reset(v->by_pid);
+	breakdown__reset(v->by_port);
+}
+
+static int read_collect(struct probe *p, bool total)
+{
+	int err = snapshot__read(p->snap, bpf_map__fd(p->skel->maps.read_stats));
+
+	if (err)
+		return err;
+	view_reset(&p->wait);
+	view_reset(&p->syscall);
+	return snapshot__for_each(p->snap, total, account, p);
+}
+
+static void view_print(const struct family_view *v, FILE *out, const char *title)
+{
+	fprintf(out, "%s\n", title);
+	report__hist(out, "  ", &v->total);
+	breakdown__print(v->by_pid, out, "by process:", 10);
+	breakdown__print(v->by_port, out, "by local port:", 10);
+}
+
+static void read_print(struct probe *p, FILE *out)
+{
+	char title[160];
+
+	snprintf(title, sizeof(title), "read_wait: data queued -> read that drained it  [%s]", p->method);
+	view_print(&p->wait, out, title);
+	snprintf(title, sizeof(title), "read_syscall: read-family syscalls on TCP sockets, %llu bytes",
+		 (unsigned long long)p->syscall.bytes);
+	view_print(&p->syscall, out, title);
+}
+
+static struct json_object *view_json(struct family_view *v, const char *method, bool bytes)
+{
+	struct json_object *o = report__latency_json(&v->total);
+
+	json_object_object_add(o, "method", json_object_new_string(method));
+	if (bytes)
+		json_object_object_add(o, "bytes", json_object_new_uint64(v->bytes));
+	json_object_object_add(o, "by_pid", breakdown__json(v->by_pid, "comm"));
+	json_object_object_add(o, "by_port", breakdown__json(v->by_port, "netns"));
+	return o;
+}
+
+static void read_json(struct probe *p, struct json_object *root)
+{
+	json_object_object_add(root, "read_wait", view_json(&p->wait, p->method, false));
+	json_object_object_add(root, "read_syscall", view_json(&p->syscall, p->method, true));
+}
+
+static __u64 read_lost(struct probe *p)
+{
+	__u64 lost[READ_LOST_NR] = {}, n = 0;
+
+	bpfmap__sum_counters(bpf_map__fd(p->skel->maps.read_lost), READ_LOST_NR, lost);
+	for (int i = 0; i < READ_LOST_NR; i++)
+		n += lost[i];
+	return n + bpfmap__recursion_misses(p->skel->obj);
+}
+
+static void read_detach(struct probe *p)
+{
+	if (!p)
+		return;
+	read_bpf__destroy(p->skel);
+	snapshot__free(p->snap);
+	breakdown__free(p->wait.by_pid);
+	breakdown__free(p->wait.by_port);
+	breakdown__free(p->syscall.by_pid);
+	breakdown__free(p->syscall.by_port);
+	free(p);
+}
+
+static void choose_programs(struct probe *p, bool fallback)
+{
+	bpf_program__set_autoload(p->skel->progs.read_data_ready, !fallback);
+	bpf_program__set_autoload(p->skel->progs.read_recv_length, !fallback);
+	bpf_program__set_autoload(p->skel->progs.read_tcp_probe, fallback);
+	p->skel->rodata->targ_fallback = fallback;
+}
+
+static int read_attach(struct probe **out, const struct trace_opts *o)
+{
+	struct probe *p = calloc(1, sizeof(*p));
+	int err = -ENOMEM;
+
+	if (!p)
+		return err;
+	p->method = read_method(o);
+	if (!p->method) {
+		warn("read: this kernel has neither sock:sk_data_ready/sock_recv_length nor tcp:tcp_probe");
+		free(p);
+		return -ENOENT;
+	}
+	p->wait.by_pid = breakdown__new("pid", NULL);
+	p->wait.by_port = breakdown__new("port", NULL);
+	p->syscall.by_pid = breakdown__new("pid", bytes_name);
+	p->syscall.by_port = breakdown__new("port", bytes_name);
+	p->snap = snapshot__new(&snap_ops);
+	p->skel = read_bpf__open();
+	if (!p->wait.by_pid || !p->wait.by_port || !p->syscall.by_pid || !p->syscall.by_port ||
+	    !p->snap || !p->skel) {
+		err = p->skel ? -ENOMEM : -errno;
+		goto fail;
+	}
+	choose_programs(p, p->method == (const char *)METHOD_FALLBACK);
+	PROBE_SET_FILTERS(p->skel, o);
+	err = read_bpf__load(p->skel);
+	if (!err)
+		err = PROBE_FILL_FILTERS(p->skel, o);
+	if (!err)
+		err = read_bpf__attach(p->skel);
+	if (err)
+		goto fail;
+	*out = p;
+	return 0;
+fail:
+	read_detach(p);
+	return err;
+}
+
+static const char *const read_tracepoints[] = {
+	"syscalls/sys_enter_read", "syscalls/sys_exit_read",
+	"syscalls/sys_enter_readv", "syscalls/sys_exit_readv",
+	"syscalls/sys_enter_recvfrom", "syscalls/sys_exit_recvfrom",
+	"syscalls/sys_enter_recvmsg", "syscalls/sys_exit_recvmsg",
+	"syscalls/sys_enter_recvmmsg", "syscalls/sys_exit_recvmmsg", NULL,
+};
+
+const struct probe_ops read_probe_ops = {
+	.name = "read",
+	.what = "read_wait (data queued -> read) and read-syscall durations on TCP sockets",
+	.tracepoints = read_tracepoints,
+	.method = read_method,
+	.attach = read_attach,
+	.collect = read_collect,
+	.print = read_print,
+	.to_json = read_json,
+	.lost = read_lost,
+	.detach = read_detach,
+};
