@@ -54,7 +54,7 @@ TEST_HELPERS := $(patsubst tests/integration/helpers/%.c,$(OUT)/tests/helpers/%,
 
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: all deps demo test unit integration bench vmlinux clean install
+.PHONY: all deps demo test unit integration bench bench-server vmlinux clean install
 all: deps-stamp $(BPF_OBJS) $(OUT)/nettune $(TOOL_BINS) $(UNIT_BINS) $(TEST_HELPERS)
 
 # Dependencies come from Debian's archive; the script installs only what is
@@ -140,6 +140,10 @@ demo: all
 
 bench: all
 	$(Q)tools/bench.sh
+
+# The reference server against Debian's nginx, and loadgen's own rate.
+bench-server: all
+	$(Q)NT_BUILD=$(OUT) tools/bench-server.sh
 
 vmlinux:
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp

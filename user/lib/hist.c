@@ -111,6 +111,16 @@ void hist__summarize(const struct hist *h, struct hist_summary *s)
 	s->mean_ns = h->sum_ns / h->count;
 }
 
+__u64 hist__count_from(const struct hist *h, __u64 v_ns)
+{
+	__u64 n = 0;
+
+	for (__u32 i = hist_bucket(v_ns); i < HIST_NBUCKETS; i++)
+		if (hist__bucket_lower(i) >= v_ns)
+			n += h->buckets[i];
+	return n;
+}
+
 char *hist__fmt_ns(char *buf, size_t len, __u64 ns)
 {
 	if (ns < 1000)

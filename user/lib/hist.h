@@ -34,6 +34,9 @@ void hist__delta(struct hist *dst, const struct hist *cur, const struct hist *pr
 /* Value at quantile q (0 < q <= 1), in ns; 0 for an empty histogram. */
 __u64 hist__quantile(const struct hist *h, double q);
 void hist__summarize(const struct hist *h, struct hist_summary *s);
+/* Samples in buckets whose lower bound is >= v_ns: "how many took at least
+ * v", exact when v_ns is a bucket bound (powers of two are). */
+__u64 hist__count_from(const struct hist *h, __u64 v_ns);
 
 /* "950 ns", "12.3 µs", "40.1 ms", "2.50 s" into buf; returns buf. */
 char *hist__fmt_ns(char *buf, size_t len, __u64 ns);
