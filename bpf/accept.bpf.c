@@ -39,14 +39,6 @@ struct {
 	__type(value, __u64);
 } accept_lost SEC(".maps");
 
-static __always_inline void count_lost(__u32 why)
-{
-	__u64 *n = bpf_map_lookup_elem(&accept_lost, &why);
-
-	if (n)
-		(*n)++;
-}
-
 SEC("tracepoint/sock/inet_sock_set_state")
 int accept_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
@@ -60,7 +52,7 @@ int accept_state(struct trace_event_raw_inet_sock_set_state *ctx)
 			return 0;
 		now = bpf_ktime_get_ns();
 		if (bpf_map_update_elem(&accept_queued, &sk, &now, BPF_ANY))
-			count_lost(ACCEPT_LOST_QUEUED_FULL);
+			counter_inc(&accept_lost, ACCEPT_LOST_QUEUED_FULL);
 	} else if (ctx->newstate == TCP_CLOSE) {
 		/* Never accepted: the client gave up or the listener closed. */
 		bpf_map_delete_elem(&accept_queued, &sk);
@@ -81,7 +73,7 @@ static __always_inline void record(const struct sock *listener, const struct soc
 	tmpl = bpf_map_lookup_elem(&accept_zero, &zero);
 	val = tmpl ? lookup_or_init(&accept_stats, &key, tmpl) : NULL;
 	if (!val) {
-		count_lost(ACCEPT_LOST_KEYS_FULL);
+		counter_inc(&accept_lost, ACCEPT_LOST_KEYS_FULL);
 		return;
 	}
 	if (!val->comm[0])

@@ -49,14 +49,6 @@ struct {
 	__type(value, __u64);
 } connect_lost SEC(".maps");
 
-static __always_inline void count_lost(__u32 why)
-{
-	__u64 *n = bpf_map_lookup_elem(&connect_lost, &why);
-
-	if (n)
-		(*n)++;
-}
-
 static __always_inline void on_syn_sent(const struct sock *sk, __u16 dport)
 {
 	__u64 skaddr = (__u64)sk;
@@ -73,7 +65,7 @@ static __always_inline void on_syn_sent(const struct sock *sk, __u16 dport)
 	st.key.dport = dport;
 	bpf_get_current_comm(st.comm, sizeof(st.comm));
 	if (bpf_map_update_elem(&connect_inflight, &skaddr, &st, BPF_ANY))
-		count_lost(CONNECT_LOST_INFLIGHT_FULL);
+		counter_inc(&connect_lost, CONNECT_LOST_INFLIGHT_FULL);
 }
 
 static __always_inline __u32 fail_kind(const struct sock *sk)
@@ -101,7 +93,7 @@ static __always_inline void on_syn_done(const struct sock *sk, int newstate)
 	tmpl = bpf_map_lookup_elem(&connect_zero, &zero);
 	val = tmpl ? lookup_or_init(&connect_stats, &st->key, tmpl) : NULL;
 	if (!val) {
-		count_lost(CONNECT_LOST_KEYS_FULL);
+		counter_inc(&connect_lost, CONNECT_LOST_KEYS_FULL);
 		goto out;
 	}
 	if (!val->comm[0])

@@ -37,14 +37,6 @@ struct {
 	__type(value, __u64);
 } drops_counters SEC(".maps");
 
-static __always_inline void count(void *map, __u32 idx)
-{
-	__u64 *n = bpf_map_lookup_elem(map, &idx);
-
-	if (n)
-		(*n)++;
-}
-
 static __always_inline struct drops_listener_val *listener_row(const struct sock *sk)
 {
 	static const struct drops_listener_val zero;
@@ -58,7 +50,7 @@ static __always_inline struct drops_listener_val *listener_row(const struct sock
 	bpf_map_update_elem(&drops_listeners, &k, &zero, BPF_NOEXIST);
 	v = bpf_map_lookup_elem(&drops_listeners, &k);
 	if (!v)
-		count(&drops_counters, DROPS_LOST_LISTENERS_FULL);
+		counter_inc(&drops_counters, DROPS_LOST_LISTENERS_FULL);
 	return v;
 }
 
@@ -76,7 +68,7 @@ static __always_inline void socketless_drop(const struct sk_buff *skb, __u16 pro
 		return;
 	if (targ_netns && BPF_CORE_READ(skb, dev, nd_net.net, ns.inum) != targ_netns)
 		return;
-	count(&drops_by_reason, DROPS_NO_SOCKET * DROPS_MAX_REASONS + reason);
+	counter_inc(&drops_by_reason, DROPS_NO_SOCKET * DROPS_MAX_REASONS + reason);
 }
 
 SEC("tracepoint/skb/kfree_skb")
@@ -99,7 +91,7 @@ int drops_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 	}
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || !sk_allowed_local(sk))
 		return 0;
-	count(&drops_by_reason, DROPS_TCP_SOCKET * DROPS_MAX_REASONS + reason);
+	counter_inc(&drops_by_reason, DROPS_TCP_SOCKET * DROPS_MAX_REASONS + reason);
 	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN)
 		return 0;
 	row = listener_row(sk);
@@ -132,7 +124,7 @@ static __always_inline void count_reset(const struct sock *sk, __u32 which)
 {
 	if (sk ? !sk_allowed_local(sk) : (targ_netns || targ_filter_port))
 		return;
-	count(&drops_counters, which);
+	counter_inc(&drops_counters, which);
 }
 
 SEC("tracepoint/tcp/tcp_send_reset")

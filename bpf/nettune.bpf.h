@@ -85,6 +85,15 @@ static __always_inline bool sk_allowed_local(const struct sock *sk)
 	return netns_allowed(sk_netns(sk)) && port_allowed(BPF_CORE_READ(sk, __sk_common.skc_num));
 }
 
+/* counters[idx]++ in a per-CPU array of __u64 (lost events, drop counts). */
+static __always_inline void counter_inc(void *map, __u32 idx)
+{
+	__u64 *n = bpf_map_lookup_elem(map, &idx);
+
+	if (n)
+		(*n)++;
+}
+
 /* Per-CPU histogram: no atomics needed, user space sums the CPUs. */
 static __always_inline void hist_record(struct hist *h, __u64 v)
 {

@@ -69,14 +69,6 @@ struct {
 	__type(value, __u64);
 } read_lost SEC(".maps");
 
-static __always_inline void count_lost(__u32 why)
-{
-	__u64 *n = bpf_map_lookup_elem(&read_lost, &why);
-
-	if (n)
-		(*n)++;
-}
-
 static __always_inline bool tcp_sk_allowed(const struct sock *sk)
 {
 	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP && sk_allowed_local(sk);
@@ -104,7 +96,7 @@ static __always_inline void on_arrival(const struct sock *sk)
 	now = bpf_ktime_get_ns();
 	err = bpf_map_update_elem(&read_unread, &key, &now, BPF_NOEXIST);
 	if (err && err != -EEXIST)	/* EEXIST: another CPU started it first */
-		count_lost(READ_LOST_UNREAD_FULL);
+		counter_inc(&read_lost, READ_LOST_UNREAD_FULL);
 }
 
 static __always_inline struct read_val *row(const struct sock *sk)
@@ -119,7 +111,7 @@ static __always_inline struct read_val *row(const struct sock *sk)
 	key.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	val = tmpl ? lookup_or_init(&read_stats, &key, tmpl) : NULL;
 	if (!val) {
-		count_lost(READ_LOST_KEYS_FULL);
+		counter_inc(&read_lost, READ_LOST_KEYS_FULL);
 		return NULL;
 	}
 	if (!val->comm[0])
@@ -187,7 +179,7 @@ static __always_inline int on_enter(int fd)
 		return 0;
 	call.ts = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&read_calls, &tid, &call, BPF_ANY))
-		count_lost(READ_LOST_CALLS_FULL);
+		counter_inc(&read_lost, READ_LOST_CALLS_FULL);
 	return 0;
 }
 

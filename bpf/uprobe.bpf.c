@@ -47,14 +47,6 @@ struct {
 	__type(value, __u64);
 } uprobe_lost SEC(".maps");
 
-static __always_inline void count_lost(__u32 why)
-{
-	__u64 *n = bpf_map_lookup_elem(&uprobe_lost, &why);
-
-	if (n)
-		(*n)++;
-}
-
 /* The goroutine of Go code compiled for the register ABI (Go >= 1.17): the
  * ABI reserves a register for it. User space only attaches Go probes to
  * amd64 binaries (gofunc refuses others), so other targets never get here. */
@@ -125,7 +117,7 @@ static __always_inline void on_entry(struct pt_regs *ctx, __u64 id)
 	 * the later time wins, and only a return counts a call. */
 	c.ts = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&uprobe_calls, &k, &c, BPF_ANY))
-		count_lost(UPROBE_LOST_INFLIGHT_FULL);
+		counter_inc(&uprobe_lost, UPROBE_LOST_INFLIGHT_FULL);
 }
 
 static __always_inline void on_return(struct pt_regs *ctx, __u64 id)
@@ -153,7 +145,7 @@ static __always_inline void on_return(struct pt_regs *ctx, __u64 id)
 	tmpl = bpf_map_lookup_elem(&uprobe_zero, &zero);
 	val = tmpl ? lookup_or_init(&uprobe_stats, &sk, tmpl) : NULL;
 	if (!val) {
-		count_lost(UPROBE_LOST_KEYS_FULL);
+		counter_inc(&uprobe_lost, UPROBE_LOST_KEYS_FULL);
 		return;
 	}
 	if (!val->comm[0])

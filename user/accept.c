@@ -161,12 +161,7 @@ static int accept_attach(struct probe **out, const struct trace_opts *o)
 		err = p->skel ? -ENOMEM : -errno;
 		goto fail;
 	}
-	PROBE_SET_FILTERS(p->skel, o);
-	err = accept_bpf__load(p->skel);
-	if (!err)
-		err = PROBE_FILL_FILTERS(p->skel, o);
-	if (!err)
-		err = accept_bpf__attach(p->skel);
+	err = PROBE_LOAD_ATTACH(accept, p->skel, o);
 	if (err)
 		goto fail;
 	*out = p;

@@ -160,12 +160,7 @@ static int connect_attach(struct probe **out, const struct trace_opts *o)
 		err = p->skel ? -ENOMEM : -errno;
 		goto fail;
 	}
-	PROBE_SET_FILTERS(p->skel, o);
-	err = connect_bpf__load(p->skel);
-	if (!err)
-		err = PROBE_FILL_FILTERS(p->skel, o);
-	if (!err)
-		err = connect_bpf__attach(p->skel);
+	err = PROBE_LOAD_ATTACH(connect, p->skel, o);
 	if (err)
 		goto fail;
 	*out = p;

@@ -389,12 +389,7 @@ static int drops_attach(struct probe **out, const struct trace_opts *o)
 		err = p->skel ? -ENOMEM : -errno;
 		goto fail;
 	}
-	PROBE_SET_FILTERS(p->skel, o);
-	err = drops_bpf__load(p->skel);
-	if (!err)
-		err = PROBE_FILL_FILTERS(p->skel, o);
-	if (!err)
-		err = drops_bpf__attach(p->skel);
+	err = PROBE_LOAD_ATTACH(drops, p->skel, o);
 	if (err)
 		goto fail;
 	/* The baseline of the kernel's own counters, read once attached. */

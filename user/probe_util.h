@@ -31,4 +31,20 @@
 
 int probe__fill_filters(int pids_fd, int ports_fd, const struct trace_opts *o);
 
+/* The lifecycle every family's skeleton goes through after open (and after
+ * choosing its programs): filters, load, filter sets, attach. Evaluates to
+ * 0 or a negative errno. name is the skeleton's prefix (connect for
+ * connect_bpf). */
+#define PROBE_LOAD_ATTACH(name, skel, o)                                \
+	({                                                              \
+		int __err;                                              \
+		PROBE_SET_FILTERS(skel, o);                             \
+		__err = name##_bpf__load(skel);                         \
+		if (!__err)                                             \
+			__err = PROBE_FILL_FILTERS(skel, o);            \
+		if (!__err)                                             \
+			__err = name##_bpf__attach(skel);               \
+		__err;                                                  \
+	})
+
 #endif

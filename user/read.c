@@ -214,12 +214,7 @@ static int read_attach(struct probe **out, const struct trace_opts *o)
 		goto fail;
 	}
 	choose_programs(p, p->method == (const char *)METHOD_FALLBACK);
-	PROBE_SET_FILTERS(p->skel, o);
-	err = read_bpf__load(p->skel);
-	if (!err)
-		err = PROBE_FILL_FILTERS(p->skel, o);
-	if (!err)
-		err = read_bpf__attach(p->skel);
+	err = PROBE_LOAD_ATTACH(read, p->skel, o);
 	if (err)
 		goto fail;
 	*out = p;

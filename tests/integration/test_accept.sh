@@ -45,9 +45,12 @@ row=$(jq -c ".listeners[] | select(.port == $PORT)" <<<"$out")
 nt_assert_eq "listener accepted" "$(jq .accepted <<<"$row")" $N
 nt_assert_eq "listener owner pid" "$(jq .pid <<<"$row")" "$server"
 nt_assert_eq "listener backlog limit" "$(jq .backlog_limit <<<"$row")" 128
-# The first accept() was already waiting and took the first connection
-# alone; 50 ms later the second found the other 19 queued.
-nt_assert_eq "peak queue depth seen at accept" "$(jq .peak_queue <<<"$row")" $((N - 1))
+# The first accept() was already waiting: it took the first connection
+# alone, or, on a busy machine, woke only after the whole burst was queued;
+# 50 ms later the next found the rest queued either way.
+peak=$(jq .peak_queue <<<"$row")
+[ "$peak" -eq $((N - 1)) ] || [ "$peak" -eq $N ] || nt_fail "peak queue depth: got $peak, want $((N - 1)) or $N"
+nt_log "ok: peak queue depth seen at accept = $peak"
 nt_assert_eq "accepting process" "$(jq '.accept_wait.by_pid[0].pid' <<<"$out")" "$server"
 
 slow=$(jq -c 'select(.type == "slow")' "$NT_TMP/out.json")

@@ -37,6 +37,10 @@ nt_exec cli "$NT_BUILD/tests/helpers/tcpclient" --addr 10.77.0.2 --port 9001 --c
 # Traffic outside the traced namespace must not be counted.
 nt_exec srv "$NT_BUILD/tests/helpers/tcpclient" --addr 127.0.0.1 --port 9000 --count 7 >/dev/null
 
+# The programs the first tracer holds, by id, from its descriptors' fdinfo:
+# other tracers (a concurrent run) must not count.
+ids=$(cat /proc/"$tracer"/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" { print $2 }' | sort -un | jq -sc .)
+[ "$ids" != "[]" ] || nt_fail "the tracer holds no BPF program"
 kill -INT "$tracer" "$tracer2"
 wait "$tracer" || nt_fail "nettune exited with $? after SIGINT: $(cat "$NT_TMP/err")"
 wait "$tracer2" || nt_fail "nettune -i exited with $? after SIGINT: $(cat "$NT_TMP/err2")"
@@ -70,7 +74,7 @@ nt_assert_eq "-i: sum of interval refusals" \
 	"$(jq -s '[.[] | select(.type == "interval") | .connect.failures.refused] | add' "$iv")" $REFUSED
 
 if command -v bpftool >/dev/null; then
-	left=$(bpftool prog list 2>/dev/null | grep -c 'connect_state' || true)
-	nt_assert_eq "nettune programs left attached after SIGINT" "$left" 0
+	left=$(bpftool prog show -j | jq -c --argjson ids "$ids" '[.[] | select(.id as $i | $ids | index($i))]')
+	nt_assert_eq "the tracer's programs left after SIGINT" "$left" "[]"
 fi
 nt_pass
