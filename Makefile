@@ -125,15 +125,17 @@ $(FIXTURES)/truth.txt: tests/fixtures/build.sh $(wildcard tests/fixtures/goserve
 	$(call msg,FIXTURES,$(FIXTURES))
 	$(Q)tests/fixtures/build.sh $(FIXTURES)
 
+# Absolute: the test runners change directory.
+TEST_ENV  := NT_FIXTURES=$(abspath $(FIXTURES)) NT_BUILD=$(abspath $(OUT))
+
 unit: all $(FIXTURES)/truth.txt
-	$(Q)NT_FIXTURES=$(FIXTURES) tests/run-unit.sh $(UNIT_BINS)
+	$(Q)$(TEST_ENV) tests/run-unit.sh $(UNIT_BINS)
 
 integration: all $(FIXTURES)/truth.txt
-	$(Q)NT_FIXTURES=$(FIXTURES) tests/integration/run.sh
+	$(Q)$(TEST_ENV) tests/integration/run.sh
 
 test: all $(FIXTURES)/truth.txt
-	$(Q)NT_FIXTURES=$(FIXTURES) tests/run-unit.sh $(UNIT_BINS) && \
-		NT_FIXTURES=$(FIXTURES) tests/integration/run.sh
+	$(Q)$(TEST_ENV) tests/run-unit.sh $(UNIT_BINS) && $(TEST_ENV) tests/integration/run.sh
 
 demo: all
 	$(Q)tools/demo.sh
