@@ -61,6 +61,13 @@ static __always_inline __u32 listen_overflow_reason(void)
 	return bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_TCP_LISTEN_OVERFLOW);
 }
 
+static __always_inline bool same_netns(const struct sk_buff *skb, const struct sock *sk)
+{
+	const struct net_device *dev = BPF_CORE_READ(skb, dev);
+
+	return !dev || BPF_CORE_READ(dev, nd_net.net, ns.inum) == sk_netns(sk);
+}
+
 static __always_inline void socketless_drop(const struct sk_buff *skb, __u16 proto, __u32 reason)
 {
 	/* No socket, so no port: with --port these cannot be attributed. */
@@ -83,8 +90,14 @@ int drops_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 		return 0;
 	if (bpf_core_field_exists(ctx->rx_sk))
 		sk = ctx->rx_sk;
-	if (!sk)
+	if (!sk) {
 		sk = BPF_CORE_READ(skb, sk);
+		/* An skb keeps its sender's socket across a veth into another
+		 * namespace (a bridge, a relay): a drop over there is not this
+		 * socket's drop. rx_sk is always the receiving socket. */
+		if (sk && !same_netns(skb, sk))
+			return 0;
+	}
 	if (!sk) {
 		socketless_drop(skb, __builtin_bswap16(ctx->protocol), reason);
 		return 0;
