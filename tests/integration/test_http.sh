@@ -39,6 +39,9 @@ stop_server() {
 	kill -TERM "$gs"
 	wait "$gs" || nt_fail "$1 exited with $? (it must shut down cleanly)"
 	served=$(sed -n 's/^requests=\([0-9]*\).*/\1/p' "$NT_TMP/$1.$2.out")
+	# the handler's own median, measured inside the server (ms)
+	server_p50=$(sed -n 's/.*handler_p50_us=\([0-9.]*\).*/\1/p' "$NT_TMP/$1.$2.out" |
+		awk '{ print $1 / 1000 }')
 }
 
 start_tracer() {
@@ -77,8 +80,11 @@ for bin in goserver goserver-stripped goserver-pie; do
 	p50=$(jq '.http.p50_us / 1000' <<<"$out")
 	client_p50=$(jq '.p50_us / 1000' "$NT_TMP/$bin.client")
 	# The handler sleeps 5 ms, and Go's timers round that up by up to a
-	# millisecond (whole-ms epoll waits), so the truth is the client's
-	# own median, which adds only loopback and parsing to the handler.
+	# millisecond (whole-ms epoll waits), so the truths are the handler's
+	# own median, measured inside the server, and the client's median,
+	# which adds only loopback and parsing to the handler.
+	nt_assert_near "$bin: http p50 (ms) vs the server's own handler p50" "$p50" "$server_p50" 5 \
+		"$(nt_bucket_width_ms "$server_p50")"
 	nt_assert_near "$bin: http p50 (ms) vs the client's p50" "$p50" "$client_p50" 5 \
 		"$(nt_bucket_width_ms "$client_p50")"
 	nt_assert_ge "$bin: http p50 (ms) >= the sleep - one bucket" "$p50" \
