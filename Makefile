@@ -37,7 +37,8 @@ LDLIBS    := -lbpf -lelf -lz -ljson-c -lcapstone -lm -lpthread
 
 # Probes: adding one means bpf/<name>.bpf.c, user/<name>.c and one word here.
 PROBES    := connect accept drops read doctor uprobe
-TOOLS     := $(patsubst tools/%/,%,$(wildcard tools/*/))
+# A tool is a directory of C sources under tools/ (tools/bench holds scripts).
+TOOLS     := $(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c))))
 
 BPF_OBJS  := $(patsubst %,$(OUT)/bpf/%.bpf.o,$(PROBES))
 SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(PROBES))

@@ -5,6 +5,9 @@
 
 int cmd_trace(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 struct trace_opts;
 struct json_object;

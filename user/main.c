@@ -20,6 +20,9 @@ struct command {
 static const struct command commands[] = {
 	{ "trace", cmd_trace, "measure latencies and drops (histograms, percentiles, JSON)" },
 	{ "doctor", cmd_doctor, "what this machine lets nettune measure, found by trying" },
+	{ "tune", cmd_tune, "recommend (and --apply) listen-queue and sysctl changes" },
+	{ "rollback", cmd_rollback, "restore every original value nettune tune --apply changed" },
+	{ "bench", cmd_bench, "trace, tune and rerun a reference server in a private namespace" },
 };
 
 static void usage(FILE *out)
