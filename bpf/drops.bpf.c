@@ -61,6 +61,17 @@ static __always_inline __u32 listen_overflow_reason(void)
 	return bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_TCP_LISTEN_OVERFLOW);
 }
 
+/* A listener drops a packet as NO_SOCKET when a valid SYN-cookie ACK could
+ * not become a socket: the accept queue was full (tcp_v4_do_rcv, after
+ * cookie_v4_check failed). Measured on 6.18: these equal the cookie-path
+ * share of TcpExtListenOverflows. */
+static __always_inline __u32 cookie_overflow_reason(void)
+{
+	if (!bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_NO_SOCKET))
+		return ~0u;
+	return bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NO_SOCKET);
+}
+
 static __always_inline bool same_netns(const struct sk_buff *skb, const struct sock *sk)
 {
 	const struct net_device *dev = BPF_CORE_READ(skb, dev);
@@ -112,6 +123,8 @@ int drops_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 		return 0;
 	if (reason == listen_overflow_reason())
 		row->overflow_ack++;
+	else if (reason == cookie_overflow_reason())
+		row->overflow_cookie++;
 	else
 		row->other_drops++;
 	return 0;

@@ -26,6 +26,8 @@ enum drops_kind {
 
 struct drops_listener_val {
 	__u64 overflow_ack;	/* kfree_skb TCP_LISTEN_OVERFLOW with rx_sk = listener */
+	__u64 overflow_cookie;	/* a SYN-cookie ACK that found the queue full: dropped
+				 * as NO_SOCKET with rx_sk = the listener */
 	__u64 synack_retrans;	/* tcp:tcp_retransmit_synack */
 	__u64 other_drops;	/* other kfree_skb reasons with the listener as socket */
 };

@@ -20,10 +20,13 @@
 #include "snapshot.h"
 #include "log.h"
 
-/* How much one event grows the listener's sk_drops: an ACK-time overflow is
- * counted by tcp_listendrop() and again when tcp_v4_rcv() discards the ACK
- * (sk_drops_add); other drops of a listener's packets only by the latter. */
+/* How much one event grows the listener's sk_drops (measured on 6.18): an
+ * ACK-time overflow is counted by tcp_listendrop() and again when
+ * tcp_v4_rcv() discards the ACK (sk_drops_add); a SYN-cookie ACK that
+ * overflows only by tcp_listendrop() (tcp_v4_do_rcv discards it without
+ * sk_drops_add); other drops of a listener's packets only by the discard. */
 #define SK_DROPS_PER_ACK_OVERFLOW	2
+#define SK_DROPS_PER_COOKIE_OVERFLOW	1
 #define SK_DROPS_PER_OTHER_DROP		1
 
 #define NREASONS	(DROPS_KIND_NR * DROPS_MAX_REASONS)
@@ -48,6 +51,7 @@ static void merge_val(void *dst, const void *cpu)
 	const struct drops_listener_val *v = cpu;
 
 	d->overflow_ack += v->overflow_ack;
+	d->overflow_cookie += v->overflow_cookie;
 	d->synack_retrans += v->synack_retrans;
 	d->other_drops += v->other_drops;
 }
@@ -58,6 +62,7 @@ static void delta_val(void *val, const void *prev)
 	const struct drops_listener_val *old = prev;
 
 	d->overflow_ack -= old->overflow_ack;
+	d->overflow_cookie -= old->overflow_cookie;
 	d->synack_retrans -= old->synack_retrans;
 	d->other_drops -= old->other_drops;
 }
@@ -75,12 +80,13 @@ static int account_bpf_row(const void *key, const void *val, void *ctx)
 	struct probe *p = ctx;
 	struct listener_row *r;
 
-	if (!v->overflow_ack && !v->synack_retrans && !v->other_drops)
+	if (!v->overflow_ack && !v->overflow_cookie && !v->synack_retrans && !v->other_drops)
 		return 0;
 	r = listener_table__row(p->rows, key);
 	if (!r)
 		return -ENOMEM;
-	r->overflow_ack += v->overflow_ack;
+	r->overflow_ack += v->overflow_ack + v->overflow_cookie;
+	r->overflow_cookie += v->overflow_cookie;
 	r->synack_retrans += v->synack_retrans;
 	r->drops_other += v->other_drops;
 	return 0;
@@ -141,7 +147,8 @@ static int account_diag(struct probe *p)
 			r->pid = l->pid;
 			memcpy(r->comm, l->comm, sizeof(r->comm));
 		}
-		seen_as_events = SK_DROPS_PER_ACK_OVERFLOW * r->overflow_ack +
+		seen_as_events = SK_DROPS_PER_ACK_OVERFLOW * (r->overflow_ack - r->overflow_cookie) +
+				 SK_DROPS_PER_COOKIE_OVERFLOW * r->overflow_cookie +
 				 SK_DROPS_PER_OTHER_DROP * r->drops_other;
 		unexplained = l->drops_delta > seen_as_events ? l->drops_delta - seen_as_events : 0;
 		r->overflow_syn = unexplained;
@@ -340,6 +347,7 @@ static void drops_listeners(struct probe *p, struct listener_table *t)
 			return;
 		d->overflow_syn = s->overflow_syn;
 		d->overflow_ack = s->overflow_ack;
+		d->overflow_cookie = s->overflow_cookie;
 		d->synack_retrans = s->synack_retrans;
 		d->drops_other = s->drops_other;
 		d->sk_drops = s->sk_drops;

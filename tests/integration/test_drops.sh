@@ -6,7 +6,10 @@
 #     the data segment the final ACK): same equality, all at ACK time;
 #  3. SYN queue full with syncookies off (the client drops its own final
 #     ACKs with nftables, so handshakes stay half-open): syn_queue_drops =
-#     TcpExtTCPReqQFullDrop, and none of it is mistaken for an overflow.
+#     TcpExtTCPReqQFullDrop, and none of it is mistaken for an overflow;
+#  4. a burst that fills the SYN queue first (syncookies on, the default):
+#     SYN-cookie ACKs that find the accept queue full are ACK-time
+#     overflows too, and the listener's total = TcpExtListenOverflows.
 # Each case freezes its traffic before the final comparison.
 source "$(dirname "$0")/lib.sh"
 nt_setup drops
@@ -125,4 +128,22 @@ nt_assert_eq "syn_queue_drops = TcpExtTCPReqQFullDrop" "$(jq .drops.syn_queue_dr
 row=$(listener 9500)
 nt_assert_eq "SYN-queue drops are not overflows (ListenOverflows +$lo)" \
 	"$(jq '.overflows.total' <<<"$row")" "$lo"
+
+# --- 4. SYN cookies under a burst ----------------------------------------
+nt_netns k
+nt_bg k "$H/tcpserver" --port 9600 --backlog 16 --accept-every-ms 20
+nt_wait_port k 9600
+trace_ns k
+lo0=$(nt_netstat k ListenOverflows)
+ck0=$(nt_netstat k SyncookiesRecv)
+nt_exec k "$H/tcpclient" --addr 127.0.0.1 --port 9600 --count 300 --parallel --timeout-ms 2000 >/dev/null
+sleep 1	# the clients are gone: nothing more can overflow
+lo=$(( $(nt_netstat k ListenOverflows) - lo0 ))
+ck=$(( $(nt_netstat k SyncookiesRecv) - ck0 ))
+stop_trace k
+row=$(listener 9600)
+nt_log "cookies: SyncookiesRecv +$ck, ListenOverflows +$lo, listener $(jq -c .overflows <<<"$row")"
+nt_assert_ge "SYN-cookie ACKs received" "$ck" 10
+nt_assert_ge "cookie-path overflows seen" "$(jq .overflows.ack_time_syncookie <<<"$row")" 1
+nt_assert_eq "cookies: listener overflows = TcpExtListenOverflows" "$(jq .overflows.total <<<"$row")" "$lo"
 nt_pass

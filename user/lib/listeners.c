@@ -170,9 +170,11 @@ struct json_object *listener_table__json(struct listener_table *t)
 		add_u64(ov, "total", r->overflow_syn + r->overflow_ack);
 		add_u64(ov, "syn_time", r->overflow_syn);
 		add_u64(ov, "ack_time", r->overflow_ack);
+		add_u64(ov, "ack_time_syncookie", r->overflow_cookie);
 		json_object_object_add(ov, "observed_by", json_object_new_string(
 			"syn_time: growth of the listener's sk_drops (sock_diag) not explained by "
-			"events; ack_time: skb:kfree_skb reason TCP_LISTEN_OVERFLOW with rx_sk"));
+			"events; ack_time: skb:kfree_skb with rx_sk = the listener, reason "
+			"TCP_LISTEN_OVERFLOW, or NO_SOCKET for a SYN-cookie ACK"));
 		json_object_object_add(o, "overflows", ov);
 		add_u64(o, "sk_drops", r->sk_drops);
 		add_u64(o, "synack_retransmits", r->synack_retrans);

@@ -23,6 +23,7 @@ struct listener_row {
 	bool seen_in_diag;
 	__u64 overflow_syn;	/* accept queue full at SYN: sk_drops growth */
 	__u64 overflow_ack;	/* accept queue full at final ACK: kfree_skb */
+	__u64 overflow_cookie;	/* of which SYN-cookie ACKs (NO_SOCKET on the listener) */
 	__u64 synack_retrans;
 	__u64 drops_other;	/* other kfree_skb drops with the listener as rx_sk */
 	__u64 sk_drops;		/* sk_drops growth over the report */
