@@ -131,22 +131,11 @@ static int parse_rate(struct lg_opts *o, const char *s)
 
 static int parse_addr(struct lg_opts *o, const char *s)
 {
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&o->addr;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&o->addr;
+	int err = opts__ip_addr("--addr", s, &o->addr, &o->addr_len);
 
-	memset(&o->addr, 0, sizeof(o->addr));
-	if (inet_pton(AF_INET, s, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		o->addr_len = sizeof(*in4);
-	} else if (inet_pton(AF_INET6, s, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		o->addr_len = sizeof(*in6);
-	} else {
-		warn("--addr: '%s' is not an IPv4 or IPv6 address", s);
-		return -EINVAL;
-	}
-	snprintf(o->addr_str, sizeof(o->addr_str), "%s", s);
-	return 0;
+	if (!err)
+		snprintf(o->addr_str, sizeof(o->addr_str), "%s", s);
+	return err;
 }
 
 static int parse_text(const char *opt, const char *s, const char **out)

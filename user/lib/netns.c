@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +13,7 @@
 #include <linux/magic.h>
 #include <sys/vfs.h>
 #include "log.h"
+#include "opts.h"
 #include "netns.h"
 
 static int ino_of(const char *path, __u32 *ino, const char *what)
@@ -41,6 +41,11 @@ int netns__of_pid(int pid, __u32 *ino)
 {
 	char path[64], what[32];
 
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	if (access(path, F_OK)) {
+		warn("--netns: pid %d: no such process", pid);
+		return -ESRCH;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
 	snprintf(what, sizeof(what), "pid %d", pid);
 	return ino_of(path, ino, what);
@@ -53,11 +58,7 @@ int netns__self(__u32 *ino)
 
 int netns__resolve(const char *spec, __u32 *ino)
 {
-	const char *p = spec;
-
-	while (*p && isdigit((unsigned char)*p))
-		p++;
-	if (*spec && !*p) {
+	if (opts__all_digits(spec)) {
 		int pid = 0;
 
 		if (sscanf(spec, "%d", &pid) != 1 || pid <= 0) {
@@ -67,16 +68,6 @@ int netns__resolve(const char *spec, __u32 *ino)
 		return netns__of_pid(pid, ino);
 	}
 	return ino_of(spec, ino, spec);
-}
-
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
 }
 
 /* Opens REL under DIRFD and keeps it only if it is the nsfs file of
@@ -112,7 +103,7 @@ static int scan_for_ns(const char *dir, const char *suffix, bool pids_only, __u3
 	if (!d)
 		return -ENOENT;
 	while (fd < 0 && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || (pids_only && !all_digits(de->d_name)))
+		if (de->d_name[0] == '.' || (pids_only && !opts__all_digits(de->d_name)))
 			continue;
 		snprintf(rel, sizeof(rel), "%s%s", de->d_name, suffix);
 		fd = open_if_ns(dirfd(d), rel, ino);

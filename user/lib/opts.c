@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <string.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -104,4 +107,33 @@ int opts__pid(const char *opt, const char *s, int *out)
 	}
 	*out = pid;
 	return 0;
+}
+
+int opts__ip_addr(const char *opt, const char *s, struct sockaddr_storage *addr, socklen_t *len)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)addr;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
+
+	memset(addr, 0, sizeof(*addr));
+	if (inet_pton(AF_INET, s, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		*len = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, s, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		*len = sizeof(*in6);
+	} else {
+		warn("%s: '%s' is not an IPv4 or IPv6 address", opt, s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+bool opts__all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
 }

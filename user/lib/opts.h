@@ -4,7 +4,9 @@
 #ifndef NETTUNE_LIB_OPTS_H
 #define NETTUNE_LIB_OPTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* Exit codes shared by every nettune program. */
 #define EXIT_RUNTIME	1	/* something failed while running */
@@ -17,5 +19,9 @@ int opts__seconds(const char *opt, const char *s, double max_s, uint64_t *out_ms
 int opts__port(const char *opt, const char *s, uint16_t *out);
 /* A live process id (checked through /proc/PID). */
 int opts__pid(const char *opt, const char *s, int *out);
+/* An IPv4 or IPv6 address (no port) into *addr, its length in *len. */
+int opts__ip_addr(const char *opt, const char *s, struct sockaddr_storage *addr, socklen_t *len);
+/* Non-empty and decimal digits only (a pid in /proc, a numeric argument). */
+bool opts__all_digits(const char *s);
 
 #endif

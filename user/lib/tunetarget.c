@@ -8,19 +8,10 @@
 #include <sys/stat.h>
 #include <json-c/json.h>
 #include "log.h"
+#include "opts.h"
 #include "netns.h"
 #include "sysctl.h"
 #include "tunetarget.h"
-
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
 
 /* The fd of the namespace SPEC names, checked to be inode INO (the path
  * could have been replaced between netns__resolve() and here). */
@@ -30,7 +21,7 @@ static int open_spec(const char *spec, __u32 ino)
 	struct stat st;
 	int fd;
 
-	if (all_digits(spec)) {
+	if (opts__all_digits(spec)) {
 		snprintf(path, sizeof(path), "/proc/%s/ns/net", spec);
 		spec = path;
 	}
