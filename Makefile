@@ -141,8 +141,11 @@ test: all $(FIXTURES)/truth.txt
 demo: all
 	$(Q)tools/demo.sh
 
+# nettune's overhead, then the reference server against nginx; both write
+# their sections of docs/benchmarks.md.
 bench: all
-	$(Q)tools/bench.sh
+	$(Q)NT_BUILD=$(abspath $(OUT)) tools/bench.sh
+	$(Q)NT_BUILD=$(abspath $(OUT)) tools/bench-server.sh
 
 # The reference server against Debian's nginx, and loadgen's own rate.
 bench-server: all

@@ -48,28 +48,52 @@ int accept_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
 	if (ctx->oldstate == TCP_SYN_RECV && ctx->newstate == TCP_ESTABLISHED) {
-		if (!port_allowed(ctx->sport) || !netns_allowed(sk_netns(child)))
+		if (!port_allowed(ctx->sport) || !sk_netns_allowed(child))
 			return 0;
 		now = bpf_ktime_get_ns();
 		if (bpf_map_update_elem(&accept_queued, &sk, &now, BPF_ANY))
 			counter_inc(&accept_lost, ACCEPT_LOST_QUEUED_FULL);
 	} else if (ctx->newstate == TCP_CLOSE) {
-		/* Never accepted: the client gave up or the listener closed. */
-		bpf_map_delete_elem(&accept_queued, &sk);
+		/* Never accepted: the client gave up or the listener closed.
+		 * Almost every closing socket has no entry (accepted children
+		 * left at accept): a lookup takes no lock, a delete does. */
+		if (bpf_map_lookup_elem(&accept_queued, &sk))
+			bpf_map_delete_elem(&accept_queued, &sk);
 	}
 	return 0;
 }
 
+/* A listener's queue length and limit. They are neighbours in struct sock
+ * (every kernel so far): one read then, two otherwise. Offsets and sizes
+ * are CO-RE relocated constants, so the verifier keeps one path. */
+static __always_inline void backlog_of(const struct sock *sk, __u32 *queue, __u32 *limit)
+{
+	__u32 o_queue = bpf_core_field_offset(sk->sk_ack_backlog);
+	__u32 o_limit = bpf_core_field_offset(sk->sk_max_ack_backlog);
+	__u32 v[2] = {};
+
+	if (o_limit == o_queue + 4 && bpf_core_field_size(sk->sk_ack_backlog) == 4 &&
+	    bpf_core_field_size(sk->sk_max_ack_backlog) == 4) {
+		bpf_probe_read_kernel(v, sizeof(v), (const char *)sk + o_queue);
+		*queue = v[0];
+		*limit = v[1];
+	} else {
+		*queue = BPF_CORE_READ(sk, sk_ack_backlog);
+		*limit = BPF_CORE_READ(sk, sk_max_ack_backlog);
+	}
+}
+
 static __always_inline void record(const struct sock *listener, const struct sock *child,
-				   __u64 queued_at)
+				   __u64 queued_at, __u32 tgid)
 {
 	struct accept_key key = {};
 	struct accept_val *val;
-	__u32 zero = 0, depth;
+	__u32 zero = 0, depth, limit;
+	__u64 wait_ns;
 	void *tmpl;
 
 	listener_key_of(listener, &key.listener);
-	key.tgid = bpf_get_current_pid_tgid() >> 32;
+	key.tgid = tgid;
 	tmpl = bpf_map_lookup_elem(&accept_zero, &zero);
 	val = tmpl ? lookup_or_init(&accept_stats, &key, tmpl) : NULL;
 	if (!val) {
@@ -79,12 +103,14 @@ static __always_inline void record(const struct sock *listener, const struct soc
 	if (!val->comm[0])
 		bpf_get_current_comm(val->comm, sizeof(val->comm));
 	/* The queue as this accept found it: what is left plus the one taken. */
-	depth = BPF_CORE_READ(listener, sk_ack_backlog) + 1;
+	backlog_of(listener, &depth, &limit);
+	depth++;
 	if (depth > val->peak_depth)
 		val->peak_depth = depth;
-	val->limit = BPF_CORE_READ(listener, sk_max_ack_backlog);
-	hist_record(&val->wait, bpf_ktime_get_ns() - queued_at);
-	emit_slow(child, EVENT_ACCEPT, bpf_ktime_get_ns() - queued_at, key.tgid, NULL);
+	val->limit = limit;
+	wait_ns = bpf_ktime_get_ns() - queued_at;
+	hist_record(&val->wait, wait_ns);
+	emit_slow(child, EVENT_ACCEPT, wait_ns, key.tgid, NULL);
 }
 
 /* The listening descriptor is accept's first argument. It is read back
@@ -95,15 +121,17 @@ static __always_inline int listen_fd_of_current(void)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 
-	return (int)PT_REGS_PARM1_CORE_SYSCALL(regs);
+	/* regs is a BTF pointer: a plain (CO-RE relocated) load, no helper. */
+	return (int)PT_REGS_PARM1_SYSCALL(regs);
 }
 
 static __always_inline int on_exit(long ret)
 {
 	const struct sock *child, *listener;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u64 sk, *queued_at;
 
-	if (ret < 0 || !pid_allowed(bpf_get_current_pid_tgid() >> 32))
+	if (ret < 0 || !pid_allowed(tgid))
 		return 0;
 	child = sock_of_fd((int)ret);
 	sk = (__u64)child;
@@ -112,7 +140,7 @@ static __always_inline int on_exit(long ret)
 		return 0;	/* queued before attach, or filtered out */
 	listener = sock_of_fd(listen_fd_of_current());
 	if (listener)
-		record(listener, child, *queued_at);
+		record(listener, child, *queued_at, tgid);
 	bpf_map_delete_elem(&accept_queued, &sk);
 	return 0;
 }

@@ -79,10 +79,20 @@ static __always_inline bool netns_allowed(__u32 netns)
 	return !targ_netns || netns == targ_netns;
 }
 
+/* The same test for a socket, reading its namespace only when a --netns
+ * filter is set: with none, the verifier drops the reads. */
+static __always_inline bool sk_netns_allowed(const struct sock *sk)
+{
+	return !targ_netns || sk_netns(sk) == targ_netns;
+}
+
 /* A socket the namespace and (local) port filters let through. */
 static __always_inline bool sk_allowed_local(const struct sock *sk)
 {
-	return netns_allowed(sk_netns(sk)) && port_allowed(BPF_CORE_READ(sk, __sk_common.skc_num));
+	/* Each field is read only when its filter is set: without filters the
+	 * verifier drops the reads, which are most of a drop event's cost. */
+	return sk_netns_allowed(sk) &&
+	       (!targ_filter_port || port_allowed(BPF_CORE_READ(sk, __sk_common.skc_num)));
 }
 
 /* counters[idx]++ in a per-CPU array of __u64 (lost events, drop counts). */
@@ -125,26 +135,60 @@ static __always_inline void *lookup_or_init(void *map, const void *key, const vo
 	return bpf_map_lookup_elem(map, key);
 }
 
+/* The head of struct sock_common, where a socket's addresses, port, family
+ * and namespace live, fits in this many bytes in every kernel so far. */
+#define SK_HEAD_SIZE	96
+
 /* The listener identity of a socket (for a child: its listener's port and
- * its own local address). */
+ * its own local address). One probe read of the sock_common head instead of
+ * one per field: the field offsets are CO-RE relocated constants, so the
+ * verifier keeps only the path this kernel's layout takes; the per-field
+ * reads remain for a layout where a field lies further out. */
 static __always_inline void listener_key_of(const struct sock *sk, struct listener_key *k)
 {
-	k->netns = sk_netns(sk);
-	k->port = BPF_CORE_READ(sk, __sk_common.skc_num);
-	k->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u32 o_net = bpf_core_field_offset(sk->__sk_common.skc_net.net);
+	__u32 o_num = bpf_core_field_offset(sk->__sk_common.skc_num);
+	__u32 o_family = bpf_core_field_offset(sk->__sk_common.skc_family);
+	__u32 o_saddr = bpf_core_field_offset(sk->__sk_common.skc_rcv_saddr);
+	__u32 o_saddr6 = bpf_core_field_offset(sk->__sk_common.skc_v6_rcv_saddr);
+	__u8 head[SK_HEAD_SIZE];
+	struct net *net;
+
+	if (o_net + 8 > SK_HEAD_SIZE || o_num + 2 > SK_HEAD_SIZE || o_family + 2 > SK_HEAD_SIZE ||
+	    o_saddr + 4 > SK_HEAD_SIZE || o_saddr6 + 16 > SK_HEAD_SIZE) {
+		k->netns = sk_netns(sk);
+		k->port = BPF_CORE_READ(sk, __sk_common.skc_num);
+		k->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		if (k->family == AF_INET6)
+			BPF_CORE_READ_INTO(&k->addr, sk,
+					   __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		else
+			BPF_CORE_READ_INTO((__u32 *)k->addr, sk, __sk_common.skc_rcv_saddr);
+		return;
+	}
+	if (bpf_probe_read_kernel(head, sizeof(head), sk))
+		__builtin_memset(head, 0, sizeof(head));	/* as failed field reads give */
+	__builtin_memcpy(&net, head + o_net, sizeof(net));
+	__builtin_memcpy(&k->port, head + o_num, sizeof(k->port));
+	__builtin_memcpy(&k->family, head + o_family, sizeof(k->family));
+	k->netns = net ? BPF_CORE_READ(net, ns.inum) : 0;
 	if (k->family == AF_INET6)
-		BPF_CORE_READ_INTO(&k->addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		__builtin_memcpy(k->addr, head + o_saddr6, 16);
 	else
-		BPF_CORE_READ_INTO((__u32 *)k->addr, sk, __sk_common.skc_rcv_saddr);
+		__builtin_memcpy(k->addr, head + o_saddr, 4);
 }
 
 /* struct sock of a socket file descriptor of the current task. Only for
- * descriptors known to be sockets (accept's argument and result). */
+ * descriptors known to be sockets (accept's argument and result). The task,
+ * its file table and fdtable are BTF pointers read with plain loads; only the
+ * array slot, the file and the socket need bpf_probe_read_kernel (the fd
+ * array is a pointer to pointers, which the verifier does not walk). */
 static __always_inline const struct sock *sock_of_fd(int fd)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
-	struct file **fdarr = BPF_CORE_READ(task, files, fdt, fd);
-	unsigned int max = BPF_CORE_READ(task, files, fdt, max_fds);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
+	struct file **fdarr = fdt->fd;
+	unsigned int max = fdt->max_fds;
 	struct file *file = NULL;
 	struct socket *sock;
 
