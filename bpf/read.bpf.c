@@ -27,6 +27,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Fallback mode: arrival from tcp_probe, reads at syscall exit. */
 const volatile bool targ_fallback = false;
+/* The ephemeral port range: a client socket's local port is one of these,
+ * different for every connection, so they share one row (port 0) instead
+ * of filling the map with a row per connection. */
+const volatile __u16 targ_eph_lo = 0;
+const volatile __u16 targ_eph_hi = 0;
 
 struct read_call {
 	__u64 ts;
@@ -109,6 +114,8 @@ static __always_inline struct read_val *row(const struct sock *sk)
 	key.tgid = bpf_get_current_pid_tgid() >> 32;
 	key.netns = sk_netns(sk);
 	key.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (key.lport >= targ_eph_lo && key.lport <= targ_eph_hi)
+		key.lport = 0;
 	val = tmpl ? lookup_or_init(&read_stats, &key, tmpl) : NULL;
 	if (!val) {
 		counter_inc(&read_lost, READ_LOST_KEYS_FULL);

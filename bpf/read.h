@@ -19,7 +19,7 @@ enum read_lost {
 struct read_key {
 	__u32 tgid;	/* the reading process */
 	__u32 netns;
-	__u16 lport;	/* local port, host byte order */
+	__u16 lport;	/* local port, host byte order; 0: any ephemeral port */
 	__u16 pad[3];
 };
 _Static_assert(sizeof(struct read_key) == 16, "read_key layout");

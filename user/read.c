@@ -89,7 +89,10 @@ static int view_add(struct family_view *v, const struct read_key *k, const char 
 	hist__add(&v->total, h);
 	v->bytes += bytes;
 	err = breakdown__add(v->by_pid, k->tgid, comm, h, counters);
-	snprintf(label, sizeof(label), "netns %u", k->netns);
+	if (k->lport)
+		snprintf(label, sizeof(label), "netns %u", k->netns);
+	else
+		snprintf(label, sizeof(label), "ephemeral ports");
 	return err ? err : breakdown__add(v->by_port, k->lport, label, h, counters);
 }
 
@@ -181,6 +184,24 @@ static void read_detach(struct probe *p)
 	free(p);
 }
 
+/* The ephemeral range of nettune's own namespace: where client sockets'
+ * local ports come from (the usual range when it cannot be read). */
+static void set_ephemeral_range(struct probe *p)
+{
+	unsigned int lo = 32768, hi = 60999;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+
+	if (f) {
+		if (fscanf(f, "%u %u", &lo, &hi) != 2 || lo > hi || hi > 65535) {
+			lo = 32768;
+			hi = 60999;
+		}
+		fclose(f);
+	}
+	p->skel->rodata->targ_eph_lo = (__u16)lo;
+	p->skel->rodata->targ_eph_hi = (__u16)hi;
+}
+
 static void choose_programs(struct probe *p, bool fallback)
 {
 	bpf_program__set_autoload(p->skel->progs.read_data_ready, !fallback);
@@ -214,6 +235,7 @@ static int read_attach(struct probe **out, const struct trace_opts *o)
 		goto fail;
 	}
 	choose_programs(p, p->method == (const char *)METHOD_FALLBACK);
+	set_ephemeral_range(p);
 	err = PROBE_LOAD_ATTACH(read, p->skel, o);
 	if (err)
 		goto fail;

@@ -3,6 +3,7 @@
  * or at the end, and detach everything on exit, SIGINT and SIGTERM. */
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -85,7 +86,13 @@ static int start_slowlog(struct tracer *t)
 	return err;
 }
 
+/* Loads in flight at once: each parses the kernel's BTF (several MiB), so
+ * running all at once raised the peak RSS past 32 MiB; two keep most of
+ * the startup gain (docs/benchmarks.md). */
+#define ATTACH_PARALLEL	2
+
 struct attach_job {
+	sem_t *gate;
 	const struct probe_ops *ops;
 	const struct trace_opts *opts;
 	struct probe *probe;
@@ -98,9 +105,11 @@ static void *attach_thread(void *arg)
 {
 	struct attach_job *j = arg;
 
+	sem_wait(j->gate);
 	j->err = check_tracepoints(j->ops);
 	if (!j->err)
 		j->err = j->ops->attach(&j->probe, j->opts);
+	sem_post(j->gate);
 	return NULL;
 }
 
@@ -111,11 +120,19 @@ static int attach_all(struct tracer *t)
 {
 	struct attach_job jobs[TRACE_MAX_PROBES] = {};
 	int n = 0, err = 0;
+	sem_t gate;
 
+	/* Find (or mount) tracefs once, before the threads race to do it. */
+	if (!tracefs__events_dir()) {
+		warn("tracefs is not mounted and cannot be mounted at /sys/kernel/tracing: %s",
+		     strerror(errno));
+		return -ENOENT;
+	}
+	sem_init(&gate, 0, ATTACH_PARALLEL);
 	for (int i = 0; i < probe_table_len; i++) {
 		if (!(t->opts.probes & (1u << i)))
 			continue;
-		jobs[n] = (struct attach_job){ .ops = probe_table[i], .opts = &t->opts };
+		jobs[n] = (struct attach_job){ .gate = &gate, .ops = probe_table[i], .opts = &t->opts };
 		jobs[n].started = !pthread_create(&jobs[n].thread, NULL, attach_thread, &jobs[n]);
 		if (!jobs[n].started)
 			attach_thread(&jobs[n]);
@@ -141,6 +158,7 @@ static int attach_all(struct tracer *t)
 			t->ops[t->n++] = j->ops;
 		}
 	}
+	sem_destroy(&gate);
 	if (err)
 		detach_all(t);
 	return err;

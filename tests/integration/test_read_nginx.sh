@@ -37,10 +37,18 @@ nt_wait_port web 8080
 tracer=$!
 NT_PIDS+=("$tracer")
 nt_wait_attached "$NT_TMP/err"
+# A second tracer sees both sides: wrk's client sockets read on ephemeral
+# ports, which must share one row (port 0) instead of a row per connection.
+"$NETTUNE" trace --json --probes read --netns "$(nt_ns_path web)" \
+	>"$NT_TMP/both.json" 2>"$NT_TMP/err2" &
+tracer2=$!
+NT_PIDS+=("$tracer2")
+nt_wait_attached "$NT_TMP/err2"
 nt_exec web wrk -t 2 -c 10 -d 3 http://127.0.0.1:8080/ >"$NT_TMP/wrk.txt" || nt_fail "wrk failed"
 sleep 0.3
-kill -INT "$tracer"
+kill -INT "$tracer" "$tracer2"
 wait "$tracer" || nt_fail "nettune failed: $(cat "$NT_TMP/err")"
+wait "$tracer2" || nt_fail "nettune failed: $(cat "$NT_TMP/err2")"
 out=$(tail -n 1 "$NT_TMP/out.json")
 
 requests=$(awk '/requests in/ { print $1 }' "$NT_TMP/wrk.txt")
@@ -51,4 +59,9 @@ nt_assert_near "read_wait count vs wrk's requests" "$(jq .read_wait.count <<<"$o
 nt_assert_near "read_syscall reads with data vs requests" \
 	"$(jq '[.read_syscall.by_pid[] | .latency.count] | add' <<<"$out")" "$requests" 1 0
 nt_assert_eq "lost events" "$(jq .lost_events <<<"$out")" 0
+
+both=$(tail -n 1 "$NT_TMP/both.json")
+nt_assert_eq "read_wait rows by port, both sides" \
+	"$(jq -c '[.read_wait.by_port[].port] | sort' <<<"$both")" "[0,8080]"
+nt_assert_eq "both sides: lost events" "$(jq .lost_events <<<"$both")" 0
 nt_pass

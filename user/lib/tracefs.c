@@ -29,11 +29,10 @@ const char *tracefs__events_dir(void)
 		return dir;
 	/* Minimal systems boot without tracefs mounted; mounting it is what
 	 * perf and bpftool do too, and changes no kernel behaviour. */
-	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0) {
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0)
 		debug("mounted tracefs at /sys/kernel/tracing");
-		return find_events_dir();
-	}
-	return NULL;
+	/* Also after a failed mount: someone else may have just mounted it. */
+	return find_events_dir();
 }
 
 bool tracefs__has(const char *tp)
