@@ -12,6 +12,7 @@
 #include "log.h"
 #include "netstat.h"
 #include "nswatch.h"
+#include "procfd.h"
 
 const char *const nswatch_counter_names[NSC_NR] = {
 	"ListenOverflows", "ListenDrops", "TCPReqQFullDrop", "TCPReqQFullDoCookies",
@@ -347,57 +348,43 @@ static int cmp_wanted(const void *a, const void *b)
 	return x->inode < y->inode ? -1 : x->inode > y->inode;
 }
 
-static void read_comm(const char *pid, char comm[16])
-{
-	char path[32 + NAME_MAX];
-	FILE *f;
+struct claim {
+	struct nswatch *w;
+	struct wanted *want;
+	size_t n, taken;
+	int pid;
+	char comm[16];
+};
 
-	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
-	strcpy(comm, "?");
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(comm, 16, f))
-		comm[strcspn(comm, "\n")] = '\0';
-	fclose(f);
+/* A socket descriptor of the process being visited: if it is a wanted
+ * listener with no owner yet, this process owns it. */
+static int claim_socket(int fd, __u32 inode, void *ctx)
+{
+	struct wanted key = { .inode = inode }, *hit;
+	struct claim *c = ctx;
+	struct lst_state *s;
+
+	(void)fd;
+	hit = bsearch(&key, c->want, c->n, sizeof(*c->want), cmp_wanted);
+	if (!hit || (s = &c->w->lst[hit->lst])->owner_known)
+		return 0;
+	if (!c->comm[0])
+		procfd__comm(c->pid, c->comm);
+	s->pub.pid = c->pid;
+	memcpy(s->pub.comm, c->comm, sizeof(s->pub.comm));
+	s->owner_known = true;
+	c->taken++;
+	return 0;
 }
 
-/* Gives the sockets of one process that are wanted and have no owner yet
- * this process as their owner; returns how many it took. */
+/* Gives the wanted sockets of one process that have no owner yet this
+ * process as their owner; returns how many it took. */
 static size_t claim_sockets(struct nswatch *w, const char *pid, struct wanted *want, size_t n)
 {
-	char path[32 + NAME_MAX], link[64], comm[16] = "";
-	struct dirent *de;
-	size_t taken = 0;
-	ssize_t len;
-	DIR *d;
+	struct claim c = { .w = w, .want = want, .n = n, .pid = atoi(pid) };
 
-	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
-	d = opendir(path);
-	if (!d)
-		return 0;	/* exited meanwhile, or not ours to look at */
-	while ((de = readdir(d))) {
-		struct wanted key, *hit;
-		struct lst_state *s;
-
-		len = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
-		if (len <= 0)
-			continue;
-		link[len] = '\0';
-		if (sscanf(link, "socket:[%u]", &key.inode) != 1)
-			continue;
-		hit = bsearch(&key, want, n, sizeof(*want), cmp_wanted);
-		if (!hit || (s = &w->lst[hit->lst])->owner_known)
-			continue;
-		if (!comm[0])
-			read_comm(pid, comm);
-		s->pub.pid = atoi(pid);
-		memcpy(s->pub.comm, comm, sizeof(s->pub.comm));
-		s->owner_known = true;
-		taken++;
-	}
-	closedir(d);
-	return taken;
+	procfd__for_each_socket(c.pid, claim_socket, &c);	/* gone or hidden: none */
+	return c.taken;
 }
 
 /* Owners of every published listener not resolved yet, in one pass over

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include "log.h"
 #include "relisten.h"
+#include "procfd.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -18,35 +19,32 @@
 #define SYS_pidfd_getfd 438
 #endif
 
+struct fd_search {
+	__u32 inode;
+	int fd;
+};
+
+static int take_fd(int fd, __u32 inode, void *ctx)
+{
+	struct fd_search *q = ctx;
+
+	if (inode != q->inode)
+		return 0;
+	q->fd = fd;
+	return 1;
+}
+
 int relisten__find_fd(int pid, __u32 sock_ino, int *fd)
 {
-	char dir[64], link[64], want[32], path[64 + 256];
-	struct dirent *de;
-	DIR *d;
-	int err = -ENOENT;
+	struct fd_search q = { .inode = sock_ino };
+	int err = procfd__for_each_socket(pid, take_fd, &q);
 
-	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
-	snprintf(want, sizeof(want), "socket:[%u]", sock_ino);
-	d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? -ESRCH : -errno;
-	while (err == -ENOENT && (de = readdir(d))) {
-		ssize_t n;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n <= 0)
-			continue;	/* closed meanwhile */
-		link[n] = '\0';
-		if (!strcmp(link, want)) {
-			*fd = atoi(de->d_name);
-			err = 0;
-		}
-	}
-	closedir(d);
-	return err;
+	if (err < 0)
+		return err;
+	if (!err)
+		return -ENOENT;
+	*fd = q.fd;
+	return 0;
 }
 
 static void explain(int err, int pid, int fd)

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "netns.h"
 #include "sockdiag.h"
+#include "procfd.h"
 
 struct listeners {
 	struct sockdiag_listener *v;
@@ -177,52 +178,19 @@ out:
 	return err;
 }
 
-static bool holds_socket(const char *pid, const char *want)
+/* Stops the visit when the descriptor is the socket looked for. */
+static int is_inode(int fd, __u32 inode, void *want)
 {
-	char path[32 + NAME_MAX], link[64];
-	struct dirent *de;
-	bool found = false;
-	ssize_t len;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
-	d = opendir(path);
-	if (!d)
-		return false;	/* exited meanwhile, or not ours to look at */
-	while (!found && (de = readdir(d))) {
-		len = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
-		if (len <= 0)
-			continue;
-		link[len] = '\0';
-		found = !strcmp(link, want);
-	}
-	closedir(d);
-	return found;
-}
-
-static void read_comm(int pid, char comm[16])
-{
-	char path[32];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	strcpy(comm, "?");
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(comm, 16, f))
-		comm[strcspn(comm, "\n")] = '\0';
-	fclose(f);
+	(void)fd;
+	return inode == *(const __u32 *)want;
 }
 
 int sockdiag__owner(__u32 inode, int *pid, char comm[16])
 {
-	char want[32];
 	struct dirent *de;
 	int err = -ENOENT;
 	DIR *d;
 
-	snprintf(want, sizeof(want), "socket:[%u]", inode);
 	d = opendir("/proc");
 	if (!d) {
 		err = -errno;
@@ -230,10 +198,11 @@ int sockdiag__owner(__u32 inode, int *pid, char comm[16])
 		goto out;
 	}
 	while (err == -ENOENT && (de = readdir(d))) {
-		if (!isdigit((unsigned char)de->d_name[0]) || !holds_socket(de->d_name, want))
+		if (!isdigit((unsigned char)de->d_name[0]) ||
+		    procfd__for_each_socket(atoi(de->d_name), is_inode, &inode) != 1)
 			continue;
 		*pid = atoi(de->d_name);
-		read_comm(*pid, comm);
+		procfd__comm(*pid, comm);
 		err = 0;
 	}
 	closedir(d);
