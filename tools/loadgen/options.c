@@ -237,14 +237,8 @@ int lg_opts__parse(struct lg_opts *o, int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 1;
 		case '?':
-			if (optopt)
-				warn("unknown option '-%c' (see --help)", optopt);
-			else
-				warn("unknown option '%s' (see --help)", argv[optind - 1]);
-			return -EINVAL;
 		case ':':
-			warn("option '%s' needs a value", argv[optind - 1]);
-			return -EINVAL;
+			return opts__getopt_error(c, argv, "--help");
 		default:
 			if (parse_one(o, c, optarg))
 				return -EINVAL;

@@ -128,21 +128,6 @@ static int parse_opt(int c, const char *arg, struct nd_opts *o, unsigned int *se
 	return err;
 }
 
-/* getopt's own messages are off (opterr = 0) so that every usage error is
- * one line in this program's format. */
-static int bad_option(int c, char **argv)
-{
-	const char *opt = argv[optind - 1];
-
-	if (c == ':')
-		warn("option '%s' needs a value (see --help)", opt);
-	else if (optopt)
-		warn("unknown option '-%c' (see --help)", optopt);
-	else
-		warn("unknown option '%s' (see --help)", opt);
-	return -EINVAL;
-}
-
 static int resolve_devs(struct nd_opts *o)
 {
 	static const char *const flag[2] = { "--dev-a", "--dev-b" };
@@ -191,7 +176,7 @@ static int parse_args(int argc, char **argv, struct nd_opts *o, bool *help)
 			*help = true;
 			return 0;
 		}
-		err = (c == '?' || c == ':') ? bad_option(c, argv) : parse_opt(c, optarg, o, &seen);
+		err = (c == '?' || c == ':') ? opts__getopt_error(c, argv, "--help") : parse_opt(c, optarg, o, &seen);
 	}
 	if (err)
 		return err;

@@ -181,14 +181,8 @@ int rs_opts__parse(struct rs_opts *o, int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 1;
 		case '?':
-			if (optopt)
-				warn("unknown option '-%c' (see --help)", optopt);
-			else
-				warn("unknown option '%s' (see --help)", argv[optind - 1]);
-			return -EINVAL;
 		case ':':
-			warn("option '%s' needs a value", argv[optind - 1]);
-			return -EINVAL;
+			return opts__getopt_error(c, argv, "--help");
 		default:
 			err = parse_one(o, c, optarg);
 			if (err)

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <string.h>
 #include <limits.h>
 #include <math.h>
@@ -136,4 +137,17 @@ bool opts__all_digits(const char *s)
 		if (!isdigit((unsigned char)*s))
 			return false;
 	return true;
+}
+
+int opts__getopt_error(int c, char **argv, const char *see)
+{
+	const char *opt = argv[optind - 1];
+
+	if (c == ':')
+		warn("option '%s' needs a value (see %s)", opt, see);
+	else if (optopt)
+		warn("unknown option '-%c' (see %s)", optopt, see);
+	else
+		warn("unknown option '%s' (see %s)", opt, see);
+	return -EINVAL;
 }

@@ -21,6 +21,10 @@ int opts__port(const char *opt, const char *s, uint16_t *out);
 int opts__pid(const char *opt, const char *s, int *out);
 /* An IPv4 or IPv6 address (no port) into *addr, its length in *len. */
 int opts__ip_addr(const char *opt, const char *s, struct sockaddr_storage *addr, socklen_t *len);
+/* For getopt_long with opterr = 0 and a leading ':' in the short options:
+ * reports a '?' (unknown option) or ':' (missing value) as one line that
+ * points at `see` ("--help", "nettune trace --help"); returns -EINVAL. */
+int opts__getopt_error(int c, char **argv, const char *see);
 /* Non-empty and decimal digits only (a pid in /proc, a numeric argument). */
 bool opts__all_digits(const char *s);
 

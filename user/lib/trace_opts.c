@@ -155,18 +155,8 @@ int trace_opts__parse(int argc, char **argv, struct trace_opts *o,
 	optind = 1;
 	opterr = 0;	/* one line of our own instead of getopt's */
 	while ((c = getopt_long(argc, argv, ":p:i:d:vh", long_opts, NULL)) != -1) {
-		if (c == '?') {
-			if (optopt)
-				warn("trace: unknown option '-%c' (see nettune trace --help)", optopt);
-			else
-				warn("trace: unknown option '%s' (see nettune trace --help)",
-				     argv[optind - 1]);
-			return -EINVAL;
-		}
-		if (c == ':') {
-			warn("trace: option '%s' needs a value", argv[optind - 1]);
-			return -EINVAL;
-		}
+		if (c == '?' || c == ':')
+			return opts__getopt_error(c, argv, "nettune trace --help");
 		err = parse_one(c, o, names, n);
 		if (err)
 			return err;
