@@ -84,10 +84,10 @@ static void listener(struct json_object *o, struct tune_listener *l)
 	l->wait_p50_us = num(o, "accept_wait.p50_us");
 }
 
-/* The namespace counter is exact; per-listener attribution misses some
- * paths (a SYN-cookie ACK meeting a full queue is dropped with reason
- * NO_SOCKET on 6.18). With a single active listener every overflow of the
- * namespace is its own. */
+/* The namespace counter is exact. Per-listener attribution is exact on
+ * kernels whose kfree_skb tracepoint names the receiving socket (rx_sk,
+ * 6.12+); before that ACK-time overflows cannot be tied to a listener. With
+ * a single active listener every overflow of the namespace is its own. */
 static void ns_overflows(struct json_object *report, struct tune_evidence *ev,
 			 struct tune_listener *l)
 {
