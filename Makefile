@@ -71,7 +71,7 @@ $(OUT) $(OUT)/bpf $(OUT)/lib $(OUT)/user $(OUT)/tests $(OUT)/tests/helpers:
 # Kernel side: .bpf.c -> .bpf.o (BTF kept, DWARF stripped) -> .skel.h
 $(BPF_OBJS): $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUT)/bpf
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
+	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARN) \
 		-Wno-unused-parameter -Ivmlinux/$(ARCH) -Ibpf \
 		-MMD -MP -MF $@.d -MT $@ -c $< -o $@.tmp
 	$(Q)$(LLVM_STRIP) -g $@.tmp -o $@ && rm -f $@.tmp

@@ -7,16 +7,14 @@
  * are resolved to sockets by walking the task's file table with CO-RE reads.
  */
 #include "nettune.bpf.h"
+#include "sock_stamp.bpf.h"
 #include "accept.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, ACCEPT_MAX_QUEUED);
-	__type(key, __u64);	/* child struct sock * */
-	__type(value, __u64);	/* ktime when it entered the accept queue */
-} accept_queued SEC(".maps");
+/* When each child entered its listener's accept queue, by socket cookie:
+ * a lock-free table (bpf/sock_stamp.bpf.h) instead of a hash map. */
+SOCK_STAMP_TABLE(accept_since);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -39,26 +37,28 @@ struct {
 	__type(value, __u64);
 } accept_lost SEC(".maps");
 
-SEC("tracepoint/sock/inet_sock_set_state")
-int accept_state(struct trace_event_raw_inet_sock_set_state *ctx)
+/* tp_btf: the socket is a BTF pointer (plain loads) and no tracepoint
+ * record is built; most of a connection's ten state changes return at the
+ * first comparisons. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(accept_state, const struct sock *child, int oldstate, int newstate)
 {
-	const struct sock *child = ctx->skaddr;
-	__u64 sk = (__u64)child, now;
+	__u64 cookie;
 
-	if (ctx->protocol != IPPROTO_TCP)
-		return 0;
-	if (ctx->oldstate == TCP_SYN_RECV && ctx->newstate == TCP_ESTABLISHED) {
-		if (!port_allowed(ctx->sport) || !sk_netns_allowed(child))
+	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
+		if (sk_protocol_btf(child) != IPPROTO_TCP ||
+		    !port_allowed(child->__sk_common.skc_num) ||
+		    (targ_netns && sk_netns_btf(child) != targ_netns))
 			return 0;
-		now = bpf_ktime_get_ns();
-		if (bpf_map_update_elem(&accept_queued, &sk, &now, BPF_ANY))
-			counter_inc(&accept_lost, ACCEPT_LOST_QUEUED_FULL);
-	} else if (ctx->newstate == TCP_CLOSE) {
+		if (stamp_start(&accept_since, bpf_get_socket_cookie((void *)child)) ==
+		    STAMP_DISPLACED)
+			counter_inc(&accept_lost, ACCEPT_LOST_DISPLACED);
+	} else if (newstate == TCP_CLOSE) {
 		/* Never accepted: the client gave up or the listener closed.
-		 * Almost every closing socket has no entry (accepted children
-		 * left at accept): a lookup takes no lock, a delete does. */
-		if (bpf_map_lookup_elem(&accept_queued, &sk))
-			bpf_map_delete_elem(&accept_queued, &sk);
+		 * A socket nobody asked the cookie of has none, and no clock. */
+		cookie = child->__sk_common.skc_cookie.counter;
+		if (cookie)
+			stamp_stop(&accept_since, cookie);
 	}
 	return 0;
 }
@@ -84,12 +84,11 @@ static __always_inline void backlog_of(const struct sock *sk, __u32 *queue, __u3
 }
 
 static __always_inline void record(const struct sock *listener, const struct sock *child,
-				   __u64 queued_at, __u32 tgid)
+				   __u64 wait_ns, __u32 tgid)
 {
 	struct accept_key key = {};
 	struct accept_val *val;
 	__u32 zero = 0, depth, limit;
-	__u64 wait_ns;
 	void *tmpl;
 
 	listener_key_of(listener, &key.listener);
@@ -108,7 +107,6 @@ static __always_inline void record(const struct sock *listener, const struct soc
 	if (depth > val->peak_depth)
 		val->peak_depth = depth;
 	val->limit = limit;
-	wait_ns = bpf_ktime_get_ns() - queued_at;
 	hist_record(&val->wait, wait_ns);
 	emit_slow(child, EVENT_ACCEPT, wait_ns, key.tgid, NULL);
 }
@@ -129,19 +127,21 @@ static __always_inline int on_exit(long ret)
 {
 	const struct sock *child, *listener;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u64 sk, *queued_at;
+	__u64 cookie, since;
 
 	if (ret < 0 || !pid_allowed(tgid))
 		return 0;
 	child = sock_of_fd((int)ret);
-	sk = (__u64)child;
-	queued_at = child ? bpf_map_lookup_elem(&accept_queued, &sk) : NULL;
-	if (!queued_at)
-		return 0;	/* queued before attach, or filtered out */
+	if (!child)
+		return 0;
+	/* The cookie accept_state asked for; 0 if it never saw this child. */
+	cookie = BPF_CORE_READ(child, __sk_common.skc_cookie.counter);
+	since = cookie ? stamp_stop(&accept_since, cookie) : 0;
+	if (!since)
+		return 0;	/* queued before attach, filtered out, or displaced */
 	listener = sock_of_fd(listen_fd_of_current());
 	if (listener)
-		record(listener, child, *queued_at, tgid);
-	bpf_map_delete_elem(&accept_queued, &sk);
+		record(listener, child, stamp_elapsed(since, bpf_ktime_get_ns()), tgid);
 	return 0;
 }
 

@@ -6,11 +6,10 @@
 #include "hist_layout.h"
 #include "listener.h"
 
-#define ACCEPT_MAX_QUEUED	65536	/* connections waiting in accept queues */
 #define ACCEPT_MAX_KEYS		2048	/* (listener, accepting process) rows */
 
 enum accept_lost {
-	ACCEPT_LOST_QUEUED_FULL,	/* no room to remember a queued connection */
+	ACCEPT_LOST_DISPLACED,	/* a child's queue clock displaced another's (sock_stamp) */
 	ACCEPT_LOST_KEYS_FULL,		/* no room for a new row */
 	ACCEPT_LOST_NR,
 };

@@ -4,17 +4,30 @@
  *
  * read_wait: a socket's timer starts when data is queued while nothing was
  * unread, and stops at the read that leaves nothing unread (a partial read
- * keeps it running). Preferred: sock:sk_data_ready for arrival and
- * sock:sock_recv_length (process context, gives the socket) for reads.
- * Fallback for kernels without them: tcp:tcp_probe (a segment with data
- * arrives) and the read syscall's exit, resolving its descriptor.
+ * keeps it running).
  *
  * read_syscall: read, readv, recvfrom, recvmsg and recvmmsg durations, only
  * for TCP sockets: the enter tracepoint stamps the thread, and the syscall
- * counts only if it turned out to read a TCP socket (sock_recv_length fired
- * inside it, or, on the fallback, its descriptor is a TCP socket).
+ * counts only if it reads a TCP socket.
+ *
+ * Preferred method: sock:sk_data_ready for arrival and sock:sock_recv_length
+ * (the end of a socket read, in the reader's context) for reads, both as
+ * tp_btf: the socket is a BTF pointer, its fields are plain loads, and no
+ * tracepoint record is built. Arrival times live in a lock-free stamp
+ * table keyed by socket cookie (bpf/sock_stamp.bpf.h). A read syscall ends where sock_recv_length fires, just before the syscall
+ * returns (for recvmmsg: its first message), so there are no exit programs.
+ *
+ * Fallback, for kernels without those tracepoints: tcp:tcp_probe (a segment
+ * with data arrives) and the read syscall's exit, resolving its descriptor,
+ * with probe reads and a hash map keyed by socket.
+ *
+ * Every read on the machine enters a read-family syscall, files and pipes
+ * included, so the syscall stamp lives in task local storage: after a
+ * thread's first read it is a plain store, where a hash map would take a
+ * bucket lock twice per read.
  */
 #include "nettune.bpf.h"
+#include "sock_stamp.bpf.h"
 #include "read.h"
 
 #define MSG_PEEK	2
@@ -25,20 +38,25 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Fallback mode: arrival from tcp_probe, reads at syscall exit. */
-const volatile bool targ_fallback = false;
 /* The ephemeral port range: a client socket's local port is one of these,
  * different for every connection, so they share one row (port 0) instead
  * of filling the map with a row per connection. */
 const volatile __u16 targ_eph_lo = 0;
 const volatile __u16 targ_eph_hi = 0;
 
+/* A thread inside a read-family syscall. ts == 0: not inside one. */
 struct read_call {
 	__u64 ts;
-	__u64 sk;	/* the TCP socket it read, once known */
+	__s64 nr;	/* the syscall's number */
 	__s32 fd;
+	__u32 pad;
 };
 
+/* Preferred method: when each socket's first unread byte arrived. */
+SOCK_STAMP_TABLE(read_since);
+
+/* Fallback: the same, by socket address (user space shrinks it to one
+ * entry on the preferred method). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, READ_MAX_UNREAD);
@@ -47,9 +65,9 @@ struct {
 } read_unread SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, READ_MAX_CALLS);
-	__type(key, __u32);	/* thread id */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct read_call);
 } read_calls SEC(".maps");
 
@@ -74,37 +92,19 @@ struct {
 	__type(value, __u64);
 } read_lost SEC(".maps");
 
-static __always_inline bool tcp_sk_allowed(const struct sock *sk)
-{
-	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP && sk_allowed_local(sk);
-}
-
 /* Bytes received and not yet read; a received FIN takes a sequence number
  * but is no data. */
-static __always_inline __s32 unread_bytes(const struct sock *sk)
+static __always_inline __s32 unread_of(__u32 rcv_nxt, __u32 copied_seq, __u8 shutdown)
 {
-	const struct tcp_sock *tp = (const void *)sk;
-	__s32 n = (__s32)(BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq));
-
-	if (BPF_CORE_READ(sk, sk_shutdown) & RCV_SHUTDOWN)
-		n--;
-	return n;
+	return (__s32)(rcv_nxt - copied_seq) - !!(shutdown & RCV_SHUTDOWN);
 }
 
-static __always_inline void on_arrival(const struct sock *sk)
+static __always_inline __u16 fold_ephemeral(__u16 port)
 {
-	__u64 key = (__u64)sk, now;
-	long err;
-
-	if (!tcp_sk_allowed(sk) || bpf_map_lookup_elem(&read_unread, &key))
-		return;	/* the clock already runs from an earlier byte */
-	now = bpf_ktime_get_ns();
-	err = bpf_map_update_elem(&read_unread, &key, &now, BPF_NOEXIST);
-	if (err && err != -EEXIST)	/* EEXIST: another CPU started it first */
-		counter_inc(&read_lost, READ_LOST_UNREAD_FULL);
+	return port >= targ_eph_lo && port <= targ_eph_hi ? 0 : port;
 }
 
-static __always_inline struct read_val *row(const struct sock *sk)
+static __always_inline struct read_val *row(__u32 netns, __u16 lport)
 {
 	struct read_key key = {};
 	struct read_val *val;
@@ -112,10 +112,8 @@ static __always_inline struct read_val *row(const struct sock *sk)
 	void *tmpl = bpf_map_lookup_elem(&read_zero, &zero);
 
 	key.tgid = bpf_get_current_pid_tgid() >> 32;
-	key.netns = sk_netns(sk);
-	key.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	if (key.lport >= targ_eph_lo && key.lport <= targ_eph_hi)
-		key.lport = 0;
+	key.netns = netns;
+	key.lport = fold_ephemeral(lport);
 	val = tmpl ? lookup_or_init(&read_stats, &key, tmpl) : NULL;
 	if (!val) {
 		counter_inc(&read_lost, READ_LOST_KEYS_FULL);
@@ -126,71 +124,129 @@ static __always_inline struct read_val *row(const struct sock *sk)
 	return val;
 }
 
-/* A read returned on sk: stop the clock if it left nothing unread. */
-static __always_inline void on_read(const struct sock *sk, int ret)
+/* A read of ret bytes drained a socket after its data waited wait_ns. */
+static __always_inline void record_wait(struct read_val **val, __u32 netns, __u16 lport,
+					__u64 wait_ns, int ret)
 {
-	__u64 key = (__u64)sk, *since;
-	struct read_val *val;
-
-	if (unread_bytes(sk) > 0)
-		return;	/* partial read: the first unread byte still waits */
-	since = bpf_map_lookup_elem(&read_unread, &key);
-	if (!since)
+	if (ret <= 0 || !pid_allowed(bpf_get_current_pid_tgid() >> 32))
 		return;
-	if (ret > 0 && pid_allowed(bpf_get_current_pid_tgid() >> 32) && (val = row(sk)))
-		hist_record(&val->wait, bpf_ktime_get_ns() - *since);
-	bpf_map_delete_elem(&read_unread, &key);
+	if (!*val)
+		*val = row(netns, lport);
+	if (*val)
+		hist_record(&(*val)->wait, wait_ns);
 }
 
-SEC("tracepoint/sock/sk_data_ready")
-int read_data_ready(struct trace_event_raw_sk_data_ready *ctx)
+/* Whether this thread is still in the syscall it stamped: the number its
+ * registers saved at entry. */
+static __always_inline bool in_syscall(__s64 nr)
 {
-	const struct sock *sk = ctx->skaddr;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 
-	if (ctx->protocol == IPPROTO_TCP && unread_bytes(sk) > 0)
-		on_arrival(sk);
+#if defined(__TARGET_ARCH_x86)
+	return (__s64)regs->orig_ax == nr;
+#elif defined(__TARGET_ARCH_arm64)
+	return (__s64)regs->syscallno == nr;
+#else
+	return true;	/* no check: a stale stamp is only rare */
+#endif
+}
+
+/* --- preferred method ---------------------------------------------------- */
+
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(read_data_ready, const struct sock *sk)
+{
+	/* NULL unless a full TCP socket: the protocol test as well. */
+	const struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+
+	if (!tp || unread_of(tp->rcv_nxt, tp->copied_seq, BPF_CORE_READ_BITFIELD(sk, sk_shutdown)) <= 0 ||
+	    !sk_allowed_local_btf(sk))
+		return 0;
+	if (stamp_start(&read_since, bpf_get_socket_cookie((void *)sk)) == STAMP_DISPLACED)
+		counter_inc(&read_lost, READ_LOST_DISPLACED);
 	return 0;
 }
 
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(read_recv_length, struct sock *sk, int ret, int flags)
+{
+	const struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	struct read_val *val = NULL;
+	struct read_call *call;
+	__u64 since, now = 0;
+	__u32 netns;
+	__u16 lport;
+
+	if (!tp || (flags & MSG_PEEK) || !sk_allowed_local_btf(sk))
+		return 0;
+	netns = sk_netns_btf(sk);
+	lport = sk->__sk_common.skc_num;
+	if (unread_of(tp->rcv_nxt, tp->copied_seq, BPF_CORE_READ_BITFIELD(sk, sk_shutdown)) <= 0 &&
+	    (since = stamp_stop(&read_since, bpf_get_socket_cookie(sk)))) {
+		now = bpf_ktime_get_ns();
+		record_wait(&val, netns, lport, stamp_elapsed(since, now), ret);
+	}
+	/* read_syscall: only inside the read-family syscall that stamped the
+	 * thread (sock_recvmsg also runs under io_uring and other callers). */
+	call = bpf_task_storage_get(&read_calls, bpf_get_current_task_btf(), 0, 0);
+	if (!call || !call->ts || !in_syscall(call->nr))
+		return 0;
+	if (ret >= 0 && (val || (val = row(netns, lport)))) {
+		hist_record(&val->syscall, (now ?: bpf_ktime_get_ns()) - call->ts);
+		val->bytes += ret;
+	}
+	call->ts = 0;	/* recvmmsg: the first message ends it */
+	return 0;
+}
+
+/* --- both methods: the syscall stamp -------------------------------------- */
+
+static __always_inline int on_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct read_call *call;
+
+	if (!pid_allowed(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	call = bpf_task_storage_get(&read_calls, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!call) {
+		counter_inc(&read_lost, READ_LOST_CALLS_FULL);
+		return 0;
+	}
+	call->nr = ctx->id;
+	call->fd = (int)ctx->args[0];
+	call->ts = bpf_ktime_get_ns();
+	return 0;
+}
+
+/* --- fallback method ------------------------------------------------------ */
+
+static __always_inline void fallback_arrival(const struct sock *sk)
+{
+	__u64 key = (__u64)sk, now;
+	long err;
+
+	if (bpf_map_lookup_elem(&read_unread, &key))
+		return;	/* the clock already runs from an earlier byte */
+	now = bpf_ktime_get_ns();
+	err = bpf_map_update_elem(&read_unread, &key, &now, BPF_NOEXIST);
+	if (err && err != -EEXIST)	/* EEXIST: another CPU started it first */
+		counter_inc(&read_lost, READ_LOST_UNREAD_FULL);
+}
+
+/* tcp_probe fires as a segment arrives, before its data is queued: no
+ * unread test here. */
 SEC("tracepoint/tcp/tcp_probe")
 int read_tcp_probe(struct trace_event_raw_tcp_probe *ctx)
 {
-	if (ctx->data_len)
-		on_arrival(ctx->skaddr);
+	const struct sock *sk = ctx->skaddr;
+
+	if (ctx->data_len && BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP && sk_allowed_local(sk))
+		fallback_arrival(sk);
 	return 0;
 }
 
-SEC("tracepoint/sock/sock_recv_length")
-int read_recv_length(struct trace_event_raw_sock_msg_length *ctx)
-{
-	const struct sock *sk = ctx->sk;
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct read_call *call;
-
-	if (ctx->protocol != IPPROTO_TCP || (ctx->flags & MSG_PEEK) || !sk_allowed_local(sk))
-		return 0;
-	call = bpf_map_lookup_elem(&read_calls, &tid);
-	if (call)
-		call->sk = (__u64)sk;	/* this syscall read a TCP socket */
-	on_read(sk, ctx->ret);
-	return 0;
-}
-
-static __always_inline int on_enter(int fd)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct read_call call = { .fd = fd };
-	__u32 tid = (__u32)id;
-
-	if (!pid_allowed(id >> 32))
-		return 0;
-	call.ts = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&read_calls, &tid, &call, BPF_ANY))
-		counter_inc(&read_lost, READ_LOST_CALLS_FULL);
-	return 0;
-}
-
-/* Fallback: the socket behind a descriptor, if it is one. */
+/* The TCP socket behind a descriptor, if it is one. */
 static __always_inline const struct sock *tcp_sock_of_fd(int fd)
 {
 	struct task_struct *task = (void *)bpf_get_current_task();
@@ -208,29 +264,43 @@ static __always_inline const struct sock *tcp_sock_of_fd(int fd)
 		return NULL;	/* a file or a pipe: private_data is no socket */
 	sock = BPF_CORE_READ(file, private_data);
 	sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
-	return sk && tcp_sk_allowed(sk) ? sk : NULL;
+	return sk && BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP && sk_allowed_local(sk) ?
+		sk : NULL;
 }
 
 static __always_inline int on_exit(long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct read_call *call = bpf_map_lookup_elem(&read_calls, &tid);
+	const struct tcp_sock *tp;
+	struct read_val *val = NULL;
+	struct read_call *call;
 	const struct sock *sk;
-	struct read_val *val;
+	__u64 key, *since, ts, now;
+	__u32 netns;
+	__u16 lport;
 
-	if (!call)
+	call = bpf_task_storage_get(&read_calls, bpf_get_current_task_btf(), 0, 0);
+	if (!call || !call->ts)
 		return 0;
-	sk = (const void *)call->sk;
-	if (targ_fallback) {
-		sk = tcp_sock_of_fd(call->fd);
-		if (sk)
-			on_read(sk, (int)ret);
+	ts = call->ts;
+	call->ts = 0;
+	sk = tcp_sock_of_fd(call->fd);
+	if (!sk)
+		return 0;
+	now = bpf_ktime_get_ns();
+	netns = sk_netns(sk);
+	lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	tp = (const void *)sk;
+	key = (__u64)sk;
+	since = bpf_map_lookup_elem(&read_unread, &key);
+	if (since && unread_of(BPF_CORE_READ(tp, rcv_nxt), BPF_CORE_READ(tp, copied_seq),
+			       BPF_CORE_READ(sk, sk_shutdown)) <= 0) {
+		record_wait(&val, netns, lport, now - *since, (int)ret);
+		bpf_map_delete_elem(&read_unread, &key);
 	}
-	if (sk && ret >= 0 && (val = row(sk))) {
-		hist_record(&val->syscall, bpf_ktime_get_ns() - call->ts);
+	if (ret >= 0 && (val || (val = row(netns, lport)))) {
+		hist_record(&val->syscall, now - ts);
 		val->bytes += ret;
 	}
-	bpf_map_delete_elem(&read_calls, &tid);
 	return 0;
 }
 
@@ -238,7 +308,7 @@ static __always_inline int on_exit(long ret)
 	SEC("tracepoint/syscalls/sys_enter_" #name)                          \
 	int read_enter_##name(struct trace_event_raw_sys_enter *ctx)         \
 	{                                                                    \
-		return on_enter((int)ctx->args[0]);                          \
+		return on_enter(ctx);                                        \
 	}                                                                    \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                           \
 	int read_exit_##name(struct trace_event_raw_sys_exit *ctx)           \

@@ -6,12 +6,12 @@
 #include "hist_layout.h"
 
 #define READ_MAX_UNREAD		65536	/* sockets with unread data */
-#define READ_MAX_CALLS		16384	/* threads inside a read-family syscall */
 #define READ_MAX_KEYS		2048	/* (process, netns, local port) rows */
 
 enum read_lost {
-	READ_LOST_UNREAD_FULL,	/* no room to remember a socket's first unread byte */
-	READ_LOST_CALLS_FULL,	/* no room to remember a syscall's start */
+	READ_LOST_UNREAD_FULL,	/* fallback: no room to remember a socket's first unread byte */
+	READ_LOST_DISPLACED,	/* a socket's arrival clock displaced another's (sock_stamp) */
+	READ_LOST_CALLS_FULL,	/* no memory to remember a syscall's start */
 	READ_LOST_KEYS_FULL,	/* no room for a new row */
 	READ_LOST_NR,
 };

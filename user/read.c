@@ -202,12 +202,23 @@ static void set_ephemeral_range(struct probe *p)
 	p->skel->rodata->targ_eph_hi = (__u16)hi;
 }
 
+/* The preferred method ends a read syscall at sock_recv_length and keeps
+ * arrival times in socket storage: it needs neither the syscall exits nor
+ * the fallback's socket-keyed hash map (shrunk to one entry). */
 static void choose_programs(struct probe *p, bool fallback)
 {
-	bpf_program__set_autoload(p->skel->progs.read_data_ready, !fallback);
-	bpf_program__set_autoload(p->skel->progs.read_recv_length, !fallback);
-	bpf_program__set_autoload(p->skel->progs.read_tcp_probe, fallback);
-	p->skel->rodata->targ_fallback = fallback;
+	struct read_bpf *s = p->skel;
+
+	bpf_program__set_autoload(s->progs.read_data_ready, !fallback);
+	bpf_program__set_autoload(s->progs.read_recv_length, !fallback);
+	bpf_program__set_autoload(s->progs.read_tcp_probe, fallback);
+	bpf_program__set_autoload(s->progs.read_exit_read, fallback);
+	bpf_program__set_autoload(s->progs.read_exit_readv, fallback);
+	bpf_program__set_autoload(s->progs.read_exit_recvfrom, fallback);
+	bpf_program__set_autoload(s->progs.read_exit_recvmsg, fallback);
+	bpf_program__set_autoload(s->progs.read_exit_recvmmsg, fallback);
+	if (!fallback)
+		bpf_map__set_max_entries(s->maps.read_unread, 1);
 }
 
 static int read_attach(struct probe **out, const struct trace_opts *o)
