@@ -37,7 +37,7 @@ void listener_table__free(struct listener_table *t);
 void listener_table__reset(struct listener_table *t);
 /* The row of a listener, created zeroed; NULL on allocation failure. */
 struct listener_row *listener_table__row(struct listener_table *t, const struct listener_key *k);
-bool listener_table__row_exists(const struct listener_table *t, const struct listener_key *k);
+bool listener_table__row_exists(struct listener_table *t, const struct listener_key *k);
 size_t listener_table__len(const struct listener_table *t);
 struct listener_row *listener_table__at(struct listener_table *t, size_t i);
 /* Keeps only rows owned by one of these pids (the -p filter). */

@@ -13,6 +13,7 @@
 #include "netstat.h"
 #include "nswatch.h"
 #include "procfd.h"
+#include "rowindex.h"
 
 const char *const nswatch_counter_names[NSC_NR] = {
 	"ListenOverflows", "ListenDrops", "TCPReqQFullDrop", "TCPReqQFullDoCookies",
@@ -40,11 +41,10 @@ struct nswatch {
 	size_t nout;
 	struct lst_state *lst;
 	size_t nlst, cap_lst;
-	/* (netns, cookie) -> index + 1 in lst, open addressing; 0 = empty.
-	 * A linear search per listener made a refresh quadratic: with 10,000
-	 * listeners a report took seconds. */
-	size_t *index;
-	size_t index_cap;		/* a power of two, at least twice nlst */
+	/* (netns, cookie) -> position in lst. A linear search per listener
+	 * made a refresh quadratic: with 10,000 listeners a report took
+	 * seconds. */
+	struct rowindex index;
 	size_t *out_lst;		/* indexes of listeners seen at the last refresh */
 	size_t nout_lst;
 	bool total;
@@ -80,59 +80,43 @@ static struct ns_state *ns_state(struct nswatch *w, __u32 ino)
 	return &w->ns[w->nns++];
 }
 
+struct lst_id {
+	__u32 netns;
+	__u64 cookie;
+};
+
 static size_t lst_hash(__u32 netns, __u64 cookie)
 {
-	__u64 h = (cookie ^ ((__u64)netns << 32 | netns)) * 0x9e3779b97f4a7c15ULL;
-
-	return (size_t)(h ^ (h >> 29));
+	return rowindex__mix(cookie ^ ((__u64)netns << 32 | netns));
 }
 
-/* The index slot of (netns, cookie): where it is, or the empty one where it
- * would go. */
-static size_t *lst_slot(struct nswatch *w, __u32 netns, __u64 cookie)
+static size_t lst_hash_row(const void *rows, size_t i)
 {
-	size_t mask = w->index_cap - 1, i = lst_hash(netns, cookie) & mask;
+	const struct lst_state *s = &((const struct lst_state *)rows)[i];
 
-	while (w->index[i]) {
-		const struct lst_state *s = &w->lst[w->index[i] - 1];
-
-		if (s->pub.netns == netns && s->pub.diag.cookie == cookie)
-			break;
-		i = (i + 1) & mask;
-	}
-	return &w->index[i];
+	return lst_hash(s->pub.netns, s->pub.diag.cookie);
 }
 
-/* Keeps the index at most half full: rebuilt, twice as large, from lst. */
-static int index_reserve(struct nswatch *w, size_t n)
+static bool lst_is(const void *rows, size_t i, const void *key)
 {
-	size_t cap = w->index_cap ? w->index_cap : 64, *old = w->index;
+	const struct lst_state *s = &((const struct lst_state *)rows)[i];
+	const struct lst_id *id = key;
 
-	if (n * 2 <= w->index_cap)
-		return 0;
-	while (n * 2 > cap)
-		cap *= 2;
-	w->index = calloc(cap, sizeof(*w->index));
-	if (!w->index) {
-		w->index = old;
-		return -ENOMEM;
-	}
-	w->index_cap = cap;
-	free(old);
-	for (size_t i = 0; i < w->nlst; i++)
-		*lst_slot(w, w->lst[i].pub.netns, w->lst[i].pub.diag.cookie) = i + 1;
-	return 0;
+	return s->pub.netns == id->netns && s->pub.diag.cookie == id->cookie;
 }
+
+static const struct rowindex_ops lst_index_ops = { .hash_row = lst_hash_row, .row_is = lst_is };
 
 static struct lst_state *lst_state(struct nswatch *w, __u32 netns, __u64 cookie, bool *fresh)
 {
+	struct lst_id id = { .netns = netns, .cookie = cookie };
 	struct lst_state *a;
 	size_t *slot;
 
 	*fresh = false;
-	if (index_reserve(w, w->nlst + 1))
+	if (rowindex__reserve(&w->index, &lst_index_ops, w->lst, w->nlst))
 		return NULL;
-	slot = lst_slot(w, netns, cookie);
+	slot = rowindex__slot(&w->index, &lst_index_ops, w->lst, lst_hash(netns, cookie), &id);
 	if (*slot)
 		return &w->lst[*slot - 1];
 	a = grow(w->lst, &w->cap_lst, w->nlst, sizeof(*a));
@@ -316,7 +300,7 @@ void nswatch__free(struct nswatch *w)
 	free(w->ns);
 	free(w->out_ns);
 	free(w->lst);
-	free(w->index);
+	rowindex__free(&w->index);
 	free(w->out_lst);
 	free(w);
 }
