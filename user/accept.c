@@ -179,6 +179,7 @@ const struct probe_ops accept_probe_ops = {
 	.name = "accept",
 	.what = "accept-queue wait and depth, per listener and accepting process",
 	.tracepoints = accept_tracepoints,
+	.needs_tp_btf = true,
 	.attach = accept_attach,
 	.collect = accept_collect,
 	.print = accept_print,

@@ -176,6 +176,7 @@ const struct probe_ops connect_probe_ops = {
 	.name = "connect",
 	.what = "connect latency and failures, per process and destination port",
 	.tracepoints = connect_tracepoints,
+	.needs_tp_btf = true,
 	.attach = connect_attach,
 	.collect = connect_collect,
 	.print = connect_print,

@@ -147,6 +147,8 @@ static bool family_ok(const struct doctor *d, const struct probe_ops *ops)
 		return false;
 	if (ops->needs_uprobes && !d->attach[DOCTOR_UPROBE].works)
 		return false;
+	if (ops->needs_tp_btf && !d->attach[DOCTOR_TP_BTF].works)
+		return false;
 	if (ops->method && !family_method(ops))
 		return false;
 	for (const char *const *tp = ops->tracepoints; tp && *tp; tp++)

@@ -21,6 +21,7 @@ struct probe_ops {
 	const char *what;		/* one line for doctor and --help */
 	const char *const *tracepoints;	/* "category/name", NULL-terminated */
 	bool needs_uprobes;		/* measures only where uprobes attach */
+	bool needs_tp_btf;		/* attaches tp_btf programs (BTF raw tracepoints) */
 	/* optional: how this family measures on this kernel, for doctor and
 	 * the reports when it has a preferred and a fallback method */
 	const char *(*method)(const struct trace_opts *o);

@@ -269,6 +269,7 @@ const struct probe_ops read_probe_ops = {
 	.name = "read",
 	.what = "read_wait (data queued -> read) and read-syscall durations on TCP sockets",
 	.tracepoints = read_tracepoints,
+	.needs_tp_btf = true,
 	.method = read_method,
 	.attach = read_attach,
 	.collect = read_collect,
