@@ -46,9 +46,7 @@ int BPF_PROG(accept_state, const struct sock *child, int oldstate, int newstate)
 	__u64 cookie;
 
 	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
-		if (sk_protocol_btf(child) != IPPROTO_TCP ||
-		    !port_allowed(child->__sk_common.skc_num) ||
-		    (targ_netns && sk_netns_btf(child) != targ_netns))
+		if (sk_protocol_btf(child) != IPPROTO_TCP || !sk_allowed_local_btf(child))
 			return 0;
 		if (stamp_start(&accept_since, bpf_get_socket_cookie((void *)child)) ==
 		    STAMP_DISPLACED)

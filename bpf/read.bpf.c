@@ -14,8 +14,9 @@
  * (the end of a socket read, in the reader's context) for reads, both as
  * tp_btf: the socket is a BTF pointer, its fields are plain loads, and no
  * tracepoint record is built. Arrival times live in a lock-free stamp
- * table keyed by socket cookie (bpf/sock_stamp.bpf.h). A read syscall ends where sock_recv_length fires, just before the syscall
- * returns (for recvmmsg: its first message), so there are no exit programs.
+ * table keyed by socket cookie (bpf/sock_stamp.bpf.h). A read syscall ends
+ * where sock_recv_length fires, just before the syscall returns (for
+ * recvmmsg: its first message), so there are no exit programs.
  *
  * Fallback, for kernels without those tracepoints: tcp:tcp_probe (a segment
  * with data arrives) and the read syscall's exit, resolving its descriptor,
@@ -136,6 +137,26 @@ static __always_inline void record_wait(struct read_val **val, __u32 netns, __u1
 		hist_record(&(*val)->wait, wait_ns);
 }
 
+/* A read-family syscall that read a TCP socket took syscall_ns. */
+static __always_inline void record_syscall(struct read_val **val, __u32 netns, __u16 lport,
+					   __u64 syscall_ns, long ret)
+{
+	if (ret < 0)
+		return;
+	if (!*val)
+		*val = row(netns, lport);
+	if (*val) {
+		hist_record(&(*val)->syscall, syscall_ns);
+		(*val)->bytes += ret;
+	}
+}
+
+/* Unread bytes of a tp_btf socket, through its tcp_sock view. */
+static __always_inline __s32 unread_btf(const struct sock *sk, const struct tcp_sock *tp)
+{
+	return unread_of(tp->rcv_nxt, tp->copied_seq, BPF_CORE_READ_BITFIELD(sk, sk_shutdown));
+}
+
 /* Whether this thread is still in the syscall it stamped: the number its
  * registers saved at entry. */
 static __always_inline bool in_syscall(__s64 nr)
@@ -159,8 +180,7 @@ int BPF_PROG(read_data_ready, const struct sock *sk)
 	/* NULL unless a full TCP socket: the protocol test as well. */
 	const struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
 
-	if (!tp || unread_of(tp->rcv_nxt, tp->copied_seq, BPF_CORE_READ_BITFIELD(sk, sk_shutdown)) <= 0 ||
-	    !sk_allowed_local_btf(sk))
+	if (!tp || unread_btf(sk, tp) <= 0 || !sk_allowed_local_btf(sk))
 		return 0;
 	if (stamp_start(&read_since, bpf_get_socket_cookie((void *)sk)) == STAMP_DISPLACED)
 		counter_inc(&read_lost, READ_LOST_DISPLACED);
@@ -181,7 +201,7 @@ int BPF_PROG(read_recv_length, struct sock *sk, int ret, int flags)
 		return 0;
 	netns = sk_netns_btf(sk);
 	lport = sk->__sk_common.skc_num;
-	if (unread_of(tp->rcv_nxt, tp->copied_seq, BPF_CORE_READ_BITFIELD(sk, sk_shutdown)) <= 0 &&
+	if (unread_btf(sk, tp) <= 0 &&
 	    (since = stamp_stop(&read_since, bpf_get_socket_cookie(sk)))) {
 		now = bpf_ktime_get_ns();
 		record_wait(&val, netns, lport, stamp_elapsed(since, now), ret);
@@ -191,10 +211,7 @@ int BPF_PROG(read_recv_length, struct sock *sk, int ret, int flags)
 	call = bpf_task_storage_get(&read_calls, bpf_get_current_task_btf(), 0, 0);
 	if (!call || !call->ts || !in_syscall(call->nr))
 		return 0;
-	if (ret >= 0 && (val || (val = row(netns, lport)))) {
-		hist_record(&val->syscall, (now ?: bpf_ktime_get_ns()) - call->ts);
-		val->bytes += ret;
-	}
+	record_syscall(&val, netns, lport, (now ?: bpf_ktime_get_ns()) - call->ts, ret);
 	call->ts = 0;	/* recvmmsg: the first message ends it */
 	return 0;
 }
@@ -297,10 +314,7 @@ static __always_inline int on_exit(long ret)
 		record_wait(&val, netns, lport, now - *since, (int)ret);
 		bpf_map_delete_elem(&read_unread, &key);
 	}
-	if (ret >= 0 && (val || (val = row(netns, lport)))) {
-		hist_record(&val->syscall, now - ts);
-		val->bytes += ret;
-	}
+	record_syscall(&val, netns, lport, now - ts, ret);
 	return 0;
 }
 

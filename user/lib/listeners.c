@@ -81,12 +81,8 @@ bool listener_table__row_exists(struct listener_table *t, const struct listener_
 {
 	size_t *slot = index_slot(t, k);
 
-	if (slot)
-		return *slot != 0;
-	for (size_t i = 0; i < t->len; i++)	/* no memory for the index */
-		if (same_listener(&t->rows[i].key, k))
-			return true;
-	return false;
+	/* Without memory for the index, listener_table__row() fails too. */
+	return slot && *slot;
 }
 
 struct listener_row *listener_table__row(struct listener_table *t, const struct listener_key *k)
