@@ -4,7 +4,8 @@
  * SYN_RECV -> ESTABLISHED right after it is put on its listener's accept
  * queue (softirq); accept()/accept4() returning its descriptor ends the wait
  * (process context, where the accepting process is known). The descriptors
- * are resolved to sockets by walking the task's file table with CO-RE reads.
+ * are resolved to sockets by walking the task's file table: with plain
+ * loads where the kernel has bpf_rdonly_cast, with probe reads elsewhere.
  */
 #include "nettune.bpf.h"
 #include "sock_stamp.bpf.h"
@@ -43,12 +44,18 @@ struct {
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(accept_state, const struct sock *child, int oldstate, int newstate)
 {
+	const struct tcp_sock *tp;
 	__u64 cookie;
 
 	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
-		if (sk_protocol_btf(child) != IPPROTO_TCP || !sk_allowed_local_btf(child))
+		/* NULL unless a full TCP socket: the protocol test as well. */
+		tp = bpf_skc_to_tcp_sock((void *)child);
+		if (!tp || !sk_allowed_local_btf(child))
 			return 0;
-		if (stamp_start(&accept_since, bpf_get_socket_cookie((void *)child)) ==
+		/* The child is in the queue already; this is its first segment
+		 * in TCP's receive path, so tcp_mstamp is fresh. */
+		if (stamp_start(&accept_since, bpf_get_socket_cookie((void *)child),
+				tcp_rx_time_ns(tp)) ==
 		    STAMP_DISPLACED)
 			counter_inc(&accept_lost, ACCEPT_LOST_DISPLACED);
 	} else if (newstate == TCP_CLOSE) {
@@ -81,15 +88,16 @@ static __always_inline void backlog_of(const struct sock *sk, __u32 *queue, __u3
 	}
 }
 
-static __always_inline void record(const struct sock *listener, const struct sock *child,
-				   __u64 wait_ns, __u32 tgid)
+static __always_inline void record(const struct listener_key *listener, __u32 depth,
+				   __u32 limit, const struct sock *child, __u64 wait_ns,
+				   __u32 tgid)
 {
 	struct accept_key key = {};
 	struct accept_val *val;
-	__u32 zero = 0, depth, limit;
+	__u32 zero = 0;
 	void *tmpl;
 
-	listener_key_of(listener, &key.listener);
+	key.listener = *listener;
 	key.tgid = tgid;
 	tmpl = bpf_map_lookup_elem(&accept_zero, &zero);
 	val = tmpl ? lookup_or_init(&accept_stats, &key, tmpl) : NULL;
@@ -100,7 +108,6 @@ static __always_inline void record(const struct sock *listener, const struct soc
 	if (!val->comm[0])
 		bpf_get_current_comm(val->comm, sizeof(val->comm));
 	/* The queue as this accept found it: what is left plus the one taken. */
-	backlog_of(listener, &depth, &limit);
 	depth++;
 	if (depth > val->peak_depth)
 		val->peak_depth = depth;
@@ -121,36 +128,69 @@ static __always_inline int listen_fd_of_current(void)
 	return (int)PT_REGS_PARM1_SYSCALL(regs);
 }
 
-static __always_inline int on_exit(long ret)
+/*
+ * accept() returned the descriptor ret. Two builds of it: with probe reads
+ * (every kernel), and with plain loads through bpf_rdonly_cast (6.2+),
+ * which user space tries first. cast is a constant, so each program keeps
+ * one of the two paths.
+ */
+static __always_inline int on_exit(long ret, const bool cast)
 {
 	const struct sock *child, *listener;
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u64 cookie, since;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, depth, limit;
+	struct listener_key key;
+	__u64 cookie, since, now;
 
 	if (ret < 0 || !pid_allowed(tgid))
 		return 0;
-	child = sock_of_fd((int)ret);
+	child = cast ? sock_of_fd_cast((int)ret) : sock_of_fd((int)ret);
 	if (!child)
 		return 0;
 	/* The cookie accept_state asked for; 0 if it never saw this child. */
-	cookie = BPF_CORE_READ(child, __sk_common.skc_cookie.counter);
+	cookie = cast ? child->__sk_common.skc_cookie.counter :
+			BPF_CORE_READ(child, __sk_common.skc_cookie.counter);
 	since = cookie ? stamp_stop(&accept_since, cookie) : 0;
 	if (!since)
 		return 0;	/* queued before attach, filtered out, or displaced */
-	listener = sock_of_fd(listen_fd_of_current());
-	if (listener)
-		record(listener, child, stamp_elapsed(since, bpf_ktime_get_ns()), tgid);
+	now = bpf_ktime_get_ns();
+	if (cast) {
+		listener = sock_of_fd_cast(listen_fd_of_current());
+		if (!listener)
+			return 0;
+		listener_key_of_btf(listener, &key);
+		depth = listener->sk_ack_backlog;
+		limit = listener->sk_max_ack_backlog;
+	} else {
+		listener = sock_of_fd(listen_fd_of_current());
+		if (!listener)
+			return 0;
+		listener_key_of(listener, &key);
+		backlog_of(listener, &depth, &limit);
+	}
+	record(&key, depth, limit, child, stamp_elapsed(since, now), tgid);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int accept4_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return on_exit(ctx->ret);
+	return on_exit(ctx->ret, false);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int accept_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return on_exit(ctx->ret);
+	return on_exit(ctx->ret, false);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int accept4_exit_cast(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_exit(ctx->ret, true);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int accept_exit_cast(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_exit(ctx->ret, true);
 }

@@ -12,6 +12,7 @@
  * and must cost next to nothing.
  */
 #include "nettune.bpf.h"
+#include "sock_stamp.bpf.h"
 #include "connect.h"
 
 #define ECONNRESET	104
@@ -20,18 +21,26 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-struct connect_start {
-	__u64 ts;
-	struct connect_key key;
+/* When each connect's SYN went out, by socket cookie: a lock-free table
+ * (bpf/sock_stamp.bpf.h) where a hash map would take a bucket lock, with
+ * IRQs off, at the SYN and again at the answer. */
+SOCK_STAMP_TABLE(connect_since);
+
+/* Who connected, slot for slot with connect_since: the answer arrives in
+ * softirq, where the connecting process is not the current one. */
+struct connect_owner {
+	__u64 word;	/* the stamp word this record goes with; 0 while written */
+	__u32 tgid;
+	__u32 pad;
 	char comm[16];
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CONNECT_MAX_INFLIGHT);
-	__type(key, __u64);	/* struct sock * */
-	__type(value, struct connect_start);
-} connect_inflight SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, STAMP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct connect_owner);
+} connect_owners SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -57,22 +66,29 @@ struct {
 
 static __always_inline void on_syn_sent(const struct sock *sk)
 {
-	__u64 skaddr = (__u64)sk;
-	struct connect_start st = {};
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u16 dport = __builtin_bswap16(sk->__sk_common.skc_dport);
+	struct connect_owner *owner;
+	struct stamp_ref r;
+	__u64 word;
 
-	if (sk_protocol_btf(sk) != IPPROTO_TCP || !pid_allowed(tgid) || !port_allowed(dport))
+	if (sk_protocol_btf(sk) != IPPROTO_TCP || !pid_allowed(tgid) || !port_allowed(dport) ||
+	    !netns_allowed(sk_netns_btf(sk)))
 		return;
-	st.key.netns = sk_netns_btf(sk);
-	if (!netns_allowed(st.key.netns))
+	r = stamp_ref(&connect_since, bpf_get_socket_cookie((void *)sk));
+	owner = bpf_map_lookup_elem(&connect_owners, &r.idx);
+	if (!owner)
 		return;
-	st.ts = bpf_ktime_get_ns();
-	st.key.tgid = tgid;
-	st.key.dport = dport;
-	bpf_get_current_comm(st.comm, sizeof(st.comm));
-	if (bpf_map_update_elem(&connect_inflight, &skaddr, &st, BPF_ANY))
-		counter_inc(&connect_lost, CONNECT_LOST_INFLIGHT_FULL);
+	word = stamp_word(&r, bpf_ktime_get_ns());
+	/* The owner first, marked with its word last: the answer trusts the
+	 * record only if it carries the word it stopped. */
+	*(volatile __u64 *)&owner->word = 0;
+	barrier();
+	owner->tgid = tgid;
+	bpf_get_current_comm(owner->comm, sizeof(owner->comm));
+	__sync_lock_test_and_set(&owner->word, word);
+	if (stamp_start_ref(&r, word) == STAMP_DISPLACED)
+		counter_inc(&connect_lost, CONNECT_LOST_DISPLACED);
 }
 
 static __always_inline __u32 fail_kind(const struct sock *sk)
@@ -88,36 +104,51 @@ static __always_inline __u32 fail_kind(const struct sock *sk)
 
 static __always_inline void on_syn_done(const struct sock *sk, int newstate)
 {
-	__u64 skaddr = (__u64)sk, now;
-	struct connect_start *st;
+	/* A socket nobody asked the cookie of has none, and no clock. */
+	__u64 cookie = sk->__sk_common.skc_cookie.counter;
+	struct stamp_ref r = stamp_ref(&connect_since, cookie);
+	struct connect_key key = {};
+	struct connect_owner *owner;
 	struct connect_val *val;
+	char comm[16];
+	__u64 word, now;
 	__u32 zero = 0;
 	void *tmpl;
 
-	st = bpf_map_lookup_elem(&connect_inflight, &skaddr);
-	if (!st)
-		return;	/* started before attach, or filtered out */
+	word = cookie ? stamp_stop_ref(&r) : 0;
+	if (!word)
+		return;	/* started before attach, filtered out, or displaced */
 	now = bpf_ktime_get_ns();
+	owner = bpf_map_lookup_elem(&connect_owners, &r.idx);
+	if (!owner)
+		return;
+	key.tgid = owner->tgid;
+	__builtin_memcpy(comm, owner->comm, sizeof(comm));
+	barrier();
+	/* Rewritten meanwhile by a connect that took the slot: not ours. */
+	if (*(volatile __u64 *)&owner->word != word) {
+		counter_inc(&connect_lost, CONNECT_LOST_DISPLACED);
+		return;
+	}
+	key.netns = sk_netns_btf(sk);
+	key.dport = __builtin_bswap16(sk->__sk_common.skc_dport);
 	tmpl = bpf_map_lookup_elem(&connect_zero, &zero);
-	val = tmpl ? lookup_or_init(&connect_stats, &st->key, tmpl) : NULL;
+	val = tmpl ? lookup_or_init(&connect_stats, &key, tmpl) : NULL;
 	if (!val) {
 		counter_inc(&connect_lost, CONNECT_LOST_KEYS_FULL);
-		goto out;
+		return;
 	}
 	if (!val->comm[0])
-		__builtin_memcpy(val->comm, st->comm, sizeof(val->comm));
+		__builtin_memcpy(val->comm, comm, sizeof(val->comm));
 	if (newstate == TCP_ESTABLISHED) {
-		hist_record(&val->lat, now - st->ts);
-		emit_slow(sk, EVENT_CONNECT, now - st->ts, st->key.tgid, st->comm);
-	}
-	else if (newstate == TCP_CLOSE) {
+		hist_record(&val->lat, stamp_elapsed(word, now));
+		emit_slow(sk, EVENT_CONNECT, stamp_elapsed(word, now), key.tgid, comm);
+	} else if (newstate == TCP_CLOSE) {
 		__u32 kind = fail_kind(sk);
 
 		if (kind < CONNECT_FAIL_NR)
 			val->failed[kind]++;
 	}
-out:
-	bpf_map_delete_elem(&connect_inflight, &skaddr);
 }
 
 SEC("tp_btf/inet_sock_set_state")

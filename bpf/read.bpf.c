@@ -182,7 +182,8 @@ int BPF_PROG(read_data_ready, const struct sock *sk)
 
 	if (!tp || unread_btf(sk, tp) <= 0 || !sk_allowed_local_btf(sk))
 		return 0;
-	if (stamp_start(&read_since, bpf_get_socket_cookie((void *)sk)) == STAMP_DISPLACED)
+	if (stamp_start(&read_since, bpf_get_socket_cookie((void *)sk), tcp_rx_time_ns(tp)) ==
+	    STAMP_DISPLACED)
 		counter_inc(&read_lost, READ_LOST_DISPLACED);
 	return 0;
 }
@@ -266,16 +267,11 @@ int read_tcp_probe(struct trace_event_raw_tcp_probe *ctx)
 /* The TCP socket behind a descriptor, if it is one. */
 static __always_inline const struct sock *tcp_sock_of_fd(int fd)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
-	struct file **fdarr = BPF_CORE_READ(task, files, fdt, fd);
-	unsigned int max = BPF_CORE_READ(task, files, fdt, max_fds);
-	struct file *file = NULL;
+	struct file *file = file_of_fd(fd);
 	struct socket *sock;
 	const struct sock *sk;
 
-	if (fd < 0 || (unsigned int)fd >= max)
-		return NULL;
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fdarr[fd]) || !file)
+	if (!file)
 		return NULL;
 	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
 		return NULL;	/* a file or a pipe: private_data is no socket */

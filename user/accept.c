@@ -13,6 +13,7 @@
 #include "bpfmap.h"
 #include "snapshot.h"
 #include "report.h"
+#include "log.h"
 
 /* This translation unit's definition of the opaque probe handle. */
 struct probe {
@@ -146,6 +147,16 @@ static void accept_detach(struct probe *p)
 	free(p);
 }
 
+/* accept()'s exit programs: those that read the sockets with plain loads
+ * (bpf_rdonly_cast, Linux 6.2+), or those with probe reads. */
+static void choose_programs(struct accept_bpf *s, bool cast)
+{
+	bpf_program__set_autoload(s->progs.accept4_exit_cast, cast);
+	bpf_program__set_autoload(s->progs.accept_exit_cast, cast);
+	bpf_program__set_autoload(s->progs.accept4_exit, !cast);
+	bpf_program__set_autoload(s->progs.accept_exit, !cast);
+}
+
 static int accept_attach(struct probe **out, const struct trace_opts *o)
 {
 	struct probe *p = calloc(1, sizeof(*p));
@@ -156,12 +167,28 @@ static int accept_attach(struct probe **out, const struct trace_opts *o)
 	p->by_pid = breakdown__new("pid", NULL);
 	p->rows = listener_table__new();
 	p->snap = snapshot__new(&snap_ops);
-	p->skel = accept_bpf__open();
-	if (!p->by_pid || !p->rows || !p->snap || !p->skel) {
-		err = p->skel ? -ENOMEM : -errno;
+	if (!p->by_pid || !p->rows || !p->snap)
 		goto fail;
+	/* The faster programs first; a kernel without bpf_rdonly_cast
+	 * rejects them at load, and the probe-read ones are loaded instead
+	 * (at once with --force-fallback). Any other error fails the same
+	 * way on the second try. */
+	for (int cast = !o->force_fallback; cast >= 0; cast--) {
+		accept_bpf__destroy(p->skel);
+		p->skel = accept_bpf__open();
+		if (!p->skel) {
+			err = -errno;
+			goto fail;
+		}
+		choose_programs(p->skel, cast);
+		log__quiet_libbpf(cast);
+		err = PROBE_LOAD_ATTACH(accept, p->skel, o);
+		log__quiet_libbpf(false);
+		if (!err)
+			break;
+		debug("accept: %s programs: %s", cast ? "bpf_rdonly_cast" : "probe-read",
+		      strerror(-err));
 	}
-	err = PROBE_LOAD_ATTACH(accept, p->skel, o);
 	if (err)
 		goto fail;
 	*out = p;

@@ -175,6 +175,18 @@ nt_wait_attached() {
 	nt_fail "nettune did not attach"
 }
 
+# nt_prog_ids PID: the BPF programs a process holds, by id (a JSON array),
+# from its descriptors' fdinfo: other tracers on the machine do not count.
+nt_prog_ids() {
+	cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" { print $2 }' | sort -un | jq -sc .
+}
+
+# nt_prog_names PID: their names, sorted and comma-separated.
+nt_prog_names() {
+	bpftool prog show -j | jq -r --argjson ids "$(nt_prog_ids "$1")" \
+		'[.[] | select(.id as $i | $ids | index($i)) | .name] | sort | join(",")'
+}
+
 # Assertions print what they compared, so a log shows the evidence.
 nt_assert_eq() { # DESC GOT WANT
 	[ "$2" = "$3" ] || nt_fail "$1: got '$2', want '$3'"

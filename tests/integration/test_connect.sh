@@ -2,7 +2,8 @@
 # Connect latency against independent truths: N connects through a link
 # delayed 20 ms each way must be counted exactly, with p50 equal to the RTT
 # ping measures over the same link (and to the client's own timings), and
-# connects to a closed port must be counted as refused. After SIGINT no
+# connects to a closed port must be counted as refused, all of them charged
+# to the client process. After SIGINT no
 # nettune program may remain attached.
 source "$(dirname "$0")/lib.sh"
 nt_setup connect
@@ -39,7 +40,7 @@ nt_exec srv "$NT_BUILD/tests/helpers/tcpclient" --addr 127.0.0.1 --port 9000 --c
 
 # The programs the first tracer holds, by id, from its descriptors' fdinfo:
 # other tracers (a concurrent run) must not count.
-ids=$(cat /proc/"$tracer"/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" { print $2 }' | sort -un | jq -sc .)
+ids=$(nt_prog_ids "$tracer")
 [ "$ids" != "[]" ] || nt_fail "the tracer holds no BPF program"
 kill -INT "$tracer" "$tracer2"
 wait "$tracer" || nt_fail "nettune exited with $? after SIGINT: $(cat "$NT_TMP/err")"
@@ -59,6 +60,15 @@ width=$(nt_bucket_width_ms "$rtt")
 nt_assert_near "connect p50 (ms) vs ping RTT" "$p50_ms" "$rtt" 5 "$width"
 nt_assert_near "connect p50 (ms) vs the client's own p50" "$p50_ms" \
 	"$(awk -v u="$client_p50" 'BEGIN { print u / 1000 }')" 5 "$width"
+
+# The answer arrives in softirq: the connecting process is what nettune
+# remembered at the SYN. Both client runs are tcpclient; nothing else.
+nt_assert_eq "connects attributed to tcpclient" \
+	"$(jq '[.connect.by_pid[] | select(.comm == "tcpclient") | .latency.count] | add' <<<"$out")" "$N"
+nt_assert_eq "refusals attributed to tcpclient" \
+	"$(jq '[.connect.by_pid[] | select(.comm == "tcpclient") | .refused] | add' <<<"$out")" "$REFUSED"
+nt_assert_eq "by_pid rows of other processes" \
+	"$(jq '[.connect.by_pid[] | select(.comm != "tcpclient")] | length' <<<"$out")" 0
 
 nt_assert_eq "client saw refused" "$(jq .refused "$NT_TMP/refused.json")" "$REFUSED"
 nt_assert_eq "refused connects" "$(jq .connect.failures.refused <<<"$out")" "$REFUSED"

@@ -43,7 +43,7 @@ nt_assert_eq "-p: connects of other processes" "$(jq .connect.count <<<"$OUT")" 
 
 run_traced port --port 9602
 # The programs the tracer holds, by id, from its descriptors' fdinfo.
-ids=$(cat /proc/"$TRACER"/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" { print $2 }' | sort -un | jq -sc .)
+ids=$(nt_prog_ids "$TRACER")
 [ "$ids" != "[]" ] || nt_fail "the tracer (pid $TRACER) holds no BPF program"
 nt_log "tracer's programs: $ids"
 stop port TERM

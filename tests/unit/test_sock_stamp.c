@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* The lock-free per-socket clocks of bpf/sock_stamp.bpf.h, compiled for user
- * space: the map becomes a plain array and the clock a variable the test
- * sets, so the slot and tag logic is checked case by case. */
+ * space: the map becomes a plain array and the start times a variable the
+ * test sets, so the slot and tag logic is checked case by case. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,7 +15,6 @@
 #define __always_inline inline
 #endif
 static void *bpf_map_lookup_elem(void *map, const void *key);
-static __u64 bpf_ktime_get_ns(void);
 
 #include "sock_stamp.bpf.h"
 
@@ -29,11 +28,6 @@ static void *bpf_map_lookup_elem(void *map, const void *key)
 
 	assert_ptr_equal(map, &table);
 	return idx < STAMP_SLOTS ? &slots[idx] : NULL;
-}
-
-static __u64 bpf_ktime_get_ns(void)
-{
-	return fake_now;
 }
 
 static int reset(void **state)
@@ -54,7 +48,7 @@ static __u64 wait_of(__u64 cookie, __u64 now)
 static void test_start_stop(void **state)
 {
 	(void)state;
-	assert_int_equal(stamp_start(&table, 42), STAMP_STARTED);
+	assert_int_equal(stamp_start(&table, 42, fake_now), STAMP_STARTED);
 	assert_int_equal(wait_of(42, fake_now + 30000000), 30000000);
 	/* Stopped: a second stop finds nothing. */
 	assert_int_equal(stamp_stop(&table, 42), 0);
@@ -63,9 +57,9 @@ static void test_start_stop(void **state)
 static void test_running_clock_keeps_first_start(void **state)
 {
 	(void)state;
-	assert_int_equal(stamp_start(&table, 7), STAMP_STARTED);
+	assert_int_equal(stamp_start(&table, 7, fake_now), STAMP_STARTED);
 	fake_now += 500;
-	assert_int_equal(stamp_start(&table, 7), STAMP_RUNNING);
+	assert_int_equal(stamp_start(&table, 7, fake_now), STAMP_RUNNING);
 	assert_int_equal(wait_of(7, fake_now + 100), 600);
 }
 
@@ -73,7 +67,7 @@ static void test_stop_without_start(void **state)
 {
 	(void)state;
 	assert_int_equal(stamp_stop(&table, 99), 0);
-	assert_int_equal(stamp_start(&table, 98), STAMP_STARTED);
+	assert_int_equal(stamp_start(&table, 98, fake_now), STAMP_STARTED);
 	assert_int_equal(stamp_stop(&table, 99), 0);	/* another socket's clock */
 	assert_int_equal(wait_of(98, fake_now + 1), 1);
 }
@@ -102,21 +96,21 @@ static void test_displacement_is_reported(void **state)
 
 	(void)state;
 	same_slot_pair(&a, &b);
-	assert_int_equal(stamp_start(&table, a), STAMP_STARTED);
+	assert_int_equal(stamp_start(&table, a, fake_now), STAMP_STARTED);
 	fake_now += 10;
 	/* b takes the slot: a's measurement is lost, and the caller told. */
-	assert_int_equal(stamp_start(&table, b), STAMP_DISPLACED);
+	assert_int_equal(stamp_start(&table, b, fake_now), STAMP_DISPLACED);
 	assert_int_equal(stamp_stop(&table, a), 0);
 	assert_int_equal(wait_of(b, fake_now + 5), 5);
 	/* Once stopped, the slot is free: no displacement. */
-	assert_int_equal(stamp_start(&table, a), STAMP_STARTED);
+	assert_int_equal(stamp_start(&table, a, fake_now), STAMP_STARTED);
 }
 
 static void test_distinct_slots_do_not_interfere(void **state)
 {
 	(void)state;
 	for (__u64 c = 1; c <= 100; c++) {
-		assert_int_equal(stamp_start(&table, c), STAMP_STARTED);
+		assert_int_equal(stamp_start(&table, c, fake_now), STAMP_STARTED);
 		fake_now += 1;
 	}
 	/* 100 clocks at once in 65,536 slots may collide; with these cookies
@@ -129,7 +123,7 @@ static void test_wraps_after_48_bits(void **state)
 {
 	(void)state;
 	fake_now = (1ull << 48) - 10;
-	assert_int_equal(stamp_start(&table, 5), STAMP_STARTED);
+	assert_int_equal(stamp_start(&table, 5, fake_now), STAMP_STARTED);
 	assert_int_equal(wait_of(5, (1ull << 48) + 5), 15);
 }
 
@@ -137,9 +131,29 @@ static void test_start_at_time_zero_still_runs(void **state)
 {
 	(void)state;
 	fake_now = 0;	/* the timestamp bits are 0: the tag keeps the word non-zero */
-	assert_int_equal(stamp_start(&table, 11), STAMP_STARTED);
-	assert_int_equal(stamp_start(&table, 11), STAMP_RUNNING);
+	assert_int_equal(stamp_start(&table, 11, fake_now), STAMP_STARTED);
+	assert_int_equal(stamp_start(&table, 11, fake_now), STAMP_RUNNING);
 	assert_int_equal(wait_of(11, 3), 3);
+}
+
+static void test_start_after_now_is_no_wait(void **state)
+{
+	(void)state;
+	/* A start rounded up to the middle of its microsecond can lie a few
+	 * hundred ns after a read that follows at once: no wait, not 2^48. */
+	assert_int_equal(stamp_start(&table, 12, fake_now + 400), STAMP_STARTED);
+	assert_int_equal(wait_of(12, fake_now), 0);
+}
+
+static void test_stop_returns_the_started_word(void **state)
+{
+	struct stamp_ref r = stamp_ref(&table, 13);
+
+	(void)state;
+	/* connect keeps the word beside the slot to check its own record. */
+	assert_int_equal(stamp_start_ref(&r, fake_now), STAMP_STARTED);
+	assert_int_equal(stamp_stop_ref(&r), stamp_word(&r, fake_now));
+	assert_ptr_equal(r.slot, &slots[r.idx]);
 }
 
 int main(void)
@@ -152,6 +166,8 @@ int main(void)
 		cmocka_unit_test_setup(test_distinct_slots_do_not_interfere, reset),
 		cmocka_unit_test_setup(test_wraps_after_48_bits, reset),
 		cmocka_unit_test_setup(test_start_at_time_zero_still_runs, reset),
+		cmocka_unit_test_setup(test_start_after_now_is_no_wait, reset),
+		cmocka_unit_test_setup(test_stop_returns_the_started_word, reset),
 	};
 	return cmocka_run_group_tests_name("sock_stamp", tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <stdbool.h>
 #include <stdio.h>
 #include <bpf/libbpf.h>
 #include "log.h"
@@ -6,6 +7,9 @@
 /* Process-wide by nature: one program name and one verbosity per process. */
 static const char *log_prog = "nettune";
 static enum log_level log_lvl = LOG_INFO;
+/* Per thread: families load on parallel threads, and one that tries a
+ * program it can do without must not silence another's real errors. */
+static __thread bool libbpf_quiet;
 
 void log__init(const char *prog, enum log_level level)
 {
@@ -42,8 +46,15 @@ DEFINE_LOG(warn, LOG_WARN)
 DEFINE_LOG(info, LOG_INFO)
 DEFINE_LOG(debug, LOG_DEBUG)
 
+void log__quiet_libbpf(bool quiet)
+{
+	libbpf_quiet = quiet;
+}
+
 int log__libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
+	if (libbpf_quiet && log_lvl < LOG_DEBUG)
+		return 0;
 	if (level == LIBBPF_DEBUG && log_lvl < LOG_DEBUG)
 		return 0;
 	if (level == LIBBPF_INFO && log_lvl < LOG_DEBUG)
