@@ -45,18 +45,18 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(accept_state, const struct sock *child, int oldstate, int newstate)
 {
 	const struct tcp_sock *tp;
-	__u64 cookie;
+	__u64 cookie, queued;
 
 	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
 		/* NULL unless a full TCP socket: the protocol test as well. */
 		tp = bpf_skc_to_tcp_sock((void *)child);
 		if (!tp || !sk_allowed_local_btf(child))
 			return 0;
-		/* The child is in the queue already; this is its first segment
-		 * in TCP's receive path, so tcp_mstamp is fresh. */
-		if (stamp_start(&accept_since, bpf_get_socket_cookie((void *)child),
-				tcp_rx_time_ns(tp)) ==
-		    STAMP_DISPLACED)
+		/* The child is in the queue already, and TCP is processing the
+		 * handshake's last ACK on it: tcp_mstamp is fresh. */
+		queued = tcp_rx_time_ns(tp);
+		cookie = bpf_get_socket_cookie((void *)child);
+		if (stamp_start(&accept_since, cookie, queued) == STAMP_DISPLACED)
 			counter_inc(&accept_lost, ACCEPT_LOST_DISPLACED);
 	} else if (newstate == TCP_CLOSE) {
 		/* Never accepted: the client gave up or the listener closed.
