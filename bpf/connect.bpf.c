@@ -21,15 +21,20 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* When each connect's SYN went out, by socket cookie: a lock-free table
- * (bpf/sock_stamp.bpf.h) where a hash map would take a bucket lock, with
- * IRQs off, at the SYN and again at the answer. */
-SOCK_STAMP_TABLE(connect_since);
-
-/* Who connected, slot for slot with connect_since: the answer arrives in
- * softirq, where the connecting process is not the current one. */
-struct connect_owner {
-	__u64 word;	/* the stamp word this record goes with; 0 while written */
+/*
+ * When each connect's SYN went out, and who sent it, by socket cookie: a
+ * stamp table (bpf/sock_stamp.bpf.h) whose slots also hold the connecting
+ * process, because the answer arrives in softirq, where it is not the
+ * current one. No locks (a hash map would take a bucket lock, with IRQs
+ * off, at the SYN and again at the answer), and one cache line per event.
+ *
+ * The word is claimed (set to 0) before the process is written and
+ * published after; the answer reads the process between loading the word
+ * and clearing it with compare-and-swap, so a record rewritten meanwhile by
+ * a connect that took the slot fails the swap and is not used.
+ */
+struct connect_slot {
+	__u64 word;	/* sock_stamp's tag and start time; first, as the table wants */
 	__u32 tgid;
 	__u32 pad;
 	char comm[16];
@@ -39,8 +44,8 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, STAMP_SLOTS);
 	__type(key, __u32);
-	__type(value, struct connect_owner);
-} connect_owners SEC(".maps");
+	__type(value, struct connect_slot);
+} connect_since SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -68,26 +73,22 @@ static __always_inline void on_syn_sent(const struct sock *sk)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u16 dport = __builtin_bswap16(sk->__sk_common.skc_dport);
-	struct connect_owner *owner;
+	struct connect_slot *slot;
 	struct stamp_ref r;
-	__u64 word;
+	__u64 prev;
 
 	if (sk_protocol_btf(sk) != IPPROTO_TCP || !pid_allowed(tgid) || !port_allowed(dport) ||
 	    !netns_allowed(sk_netns_btf(sk)))
 		return;
 	r = stamp_ref(&connect_since, bpf_get_socket_cookie((void *)sk));
-	owner = bpf_map_lookup_elem(&connect_owners, &r.idx);
-	if (!owner)
+	slot = (struct connect_slot *)r.slot;
+	if (!slot)
 		return;
-	word = stamp_word(&r, bpf_ktime_get_ns());
-	/* The owner first, marked with its word last: the answer trusts the
-	 * record only if it carries the word it stopped. */
-	*(volatile __u64 *)&owner->word = 0;
-	barrier();
-	owner->tgid = tgid;
-	bpf_get_current_comm(owner->comm, sizeof(owner->comm));
-	__sync_lock_test_and_set(&owner->word, word);
-	if (stamp_start_ref(&r, word) == STAMP_DISPLACED)
+	prev = __sync_lock_test_and_set(&slot->word, 0);	/* claimed */
+	slot->tgid = tgid;
+	bpf_get_current_comm(slot->comm, sizeof(slot->comm));
+	__sync_lock_test_and_set(&slot->word, stamp_word(&r, bpf_ktime_get_ns()));
+	if (prev && !stamp_mine(&r, prev))
 		counter_inc(&connect_lost, CONNECT_LOST_DISPLACED);
 }
 
@@ -107,29 +108,25 @@ static __always_inline void on_syn_done(const struct sock *sk, int newstate)
 	/* A socket nobody asked the cookie of has none, and no clock. */
 	__u64 cookie = sk->__sk_common.skc_cookie.counter;
 	struct stamp_ref r = stamp_ref(&connect_since, cookie);
+	struct connect_slot *slot = (struct connect_slot *)r.slot;
 	struct connect_key key = {};
-	struct connect_owner *owner;
 	struct connect_val *val;
 	char comm[16];
 	__u64 word, now;
 	__u32 zero = 0;
 	void *tmpl;
 
-	word = cookie ? stamp_stop_ref(&r) : 0;
-	if (!word)
+	if (!cookie || !slot)
+		return;
+	word = *(volatile __u64 *)&slot->word;
+	if (!stamp_mine(&r, word))
 		return;	/* started before attach, filtered out, or displaced */
+	key.tgid = slot->tgid;
+	__builtin_memcpy(comm, slot->comm, sizeof(comm));
+	/* Stopped, and the process read above was this clock's. */
+	if (__sync_val_compare_and_swap(&slot->word, word, 0) != word)
+		return;
 	now = bpf_ktime_get_ns();
-	owner = bpf_map_lookup_elem(&connect_owners, &r.idx);
-	if (!owner)
-		return;
-	key.tgid = owner->tgid;
-	__builtin_memcpy(comm, owner->comm, sizeof(comm));
-	barrier();
-	/* Rewritten meanwhile by a connect that took the slot: not ours. */
-	if (*(volatile __u64 *)&owner->word != word) {
-		counter_inc(&connect_lost, CONNECT_LOST_DISPLACED);
-		return;
-	}
 	key.netns = sk_netns_btf(sk);
 	key.dport = __builtin_bswap16(sk->__sk_common.skc_dport);
 	tmpl = bpf_map_lookup_elem(&connect_zero, &zero);

@@ -51,23 +51,22 @@ enum stamp_start_result {
 	STAMP_NO_SLOT,		/* cannot happen: the index is always in range */
 };
 
-/* A socket's slot: where its clock lives, and the tag that marks it. idx
- * lets a caller keep more about a running clock in an array of its own,
- * slot for slot (connect keeps the connecting process). */
+/* A socket's slot: where its clock lives, and the tag that marks it. A
+ * table's value may also be a struct that begins with the word and keeps
+ * more about the running clock (connect keeps the connecting process). */
 struct stamp_ref {
 	__u64 *slot;
 	__u64 tag;	/* shifted into place, never 0 */
-	__u32 idx;
 };
 
 static __always_inline struct stamp_ref stamp_ref(void *table, __u64 cookie)
 {
 	/* Fibonacci hashing: the high bits of the product are well mixed. */
 	__u64 h = cookie * 0x9E3779B97F4A7C15ull;
+	__u32 idx = (__u32)(h >> (64 - STAMP_SLOTS_LOG2));
 	struct stamp_ref r;
 
-	r.idx = (__u32)(h >> (64 - STAMP_SLOTS_LOG2));
-	r.slot = bpf_map_lookup_elem(table, &r.idx);
+	r.slot = bpf_map_lookup_elem(table, &idx);
 	r.tag = ((h >> 32) | 1) << STAMP_TS_BITS;
 	return r;
 }
