@@ -23,28 +23,35 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /*
  * When each connect's SYN went out, and who sent it, by socket cookie: a
- * stamp table (bpf/sock_stamp.bpf.h) whose slots also hold the connecting
+ * stamp table (bpf/sock_stamp.bpf.h) whose ways also hold the connecting
  * process, because the answer arrives in softirq, where it is not the
  * current one. No locks (a hash map would take a bucket lock, with IRQs
- * off, at the SYN and again at the answer), and one cache line per event.
+ * off, at the SYN and again at the answer).
  *
- * The word is claimed (set to 0) before the process is written and
- * published after; the answer reads the process between loading the word
- * and clearing it with compare-and-swap, so a record rewritten meanwhile by
- * a connect that took the slot fails the swap and is not used.
+ * The process is written after the word is published: the answer to this
+ * SYN cannot come before the SYN is sent, which is after this state change.
+ * The answer reads the process between loading the word and clearing it
+ * with compare-and-swap, so a way taken meanwhile by another connect fails
+ * the swap and is not used.
  */
-struct connect_slot {
-	__u64 word;	/* sock_stamp's tag and start time; first, as the table wants */
+struct connect_way {
+	__u64 word;	/* sock_stamp's tag and start time: first, as the table wants */
 	__u32 tgid;
 	__u32 pad;
 	char comm[16];
 };
 
+#define CONNECT_WAY_WORDS	(sizeof(struct connect_way) / sizeof(__u64))
+
+struct connect_set {
+	struct connect_way way[STAMP_WAYS];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, STAMP_SLOTS);
+	__uint(max_entries, STAMP_SETS);
 	__type(key, __u32);
-	__type(value, struct connect_slot);
+	__type(value, struct connect_set);
 } connect_since SEC(".maps");
 
 struct {
@@ -73,23 +80,26 @@ static __always_inline void on_syn_sent(const struct sock *sk)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u16 dport = __builtin_bswap16(sk->__sk_common.skc_dport);
-	struct connect_slot *slot;
+	struct connect_way *way;
 	struct stamp_ref r;
-	__u64 prev;
+	__u64 *word;
 
 	if (sk_protocol_btf(sk) != IPPROTO_TCP || !pid_allowed(tgid) || !port_allowed(dport) ||
 	    !netns_allowed(sk_netns_btf(sk)))
 		return;
 	r = stamp_ref(&connect_since, bpf_get_socket_cookie((void *)sk));
-	slot = (struct connect_slot *)r.slot;
-	if (!slot)
-		return;
-	prev = __sync_lock_test_and_set(&slot->word, 0);	/* claimed */
-	slot->tgid = tgid;
-	bpf_get_current_comm(slot->comm, sizeof(slot->comm));
-	__sync_lock_test_and_set(&slot->word, stamp_word(&r, bpf_ktime_get_ns()));
-	if (prev && !stamp_mine(&r, prev))
+	switch (stamp_start_way(&r, CONNECT_WAY_WORDS, bpf_ktime_get_ns(), &word)) {
+	case STAMP_DISPLACED:
 		counter_inc(&connect_lost, CONNECT_LOST_DISPLACED);
+		break;
+	case STAMP_NO_SLOT:
+		return;
+	default:
+		break;
+	}
+	way = (struct connect_way *)word;
+	way->tgid = tgid;
+	bpf_get_current_comm(way->comm, sizeof(way->comm));
 }
 
 static __always_inline __u32 fail_kind(const struct sock *sk)
@@ -108,23 +118,22 @@ static __always_inline void on_syn_done(const struct sock *sk, int newstate)
 	/* A socket nobody asked the cookie of has none, and no clock. */
 	__u64 cookie = sk->__sk_common.skc_cookie.counter;
 	struct stamp_ref r = stamp_ref(&connect_since, cookie);
-	struct connect_slot *slot = (struct connect_slot *)r.slot;
 	struct connect_key key = {};
+	struct connect_way *way;
 	struct connect_val *val;
 	char comm[16];
 	__u64 word, now;
 	__u32 zero = 0;
 	void *tmpl;
 
-	if (!cookie || !slot)
-		return;
-	word = *(volatile __u64 *)&slot->word;
-	if (!stamp_mine(&r, word))
+	way = cookie ? (struct connect_way *)stamp_find(&r, CONNECT_WAY_WORDS) : NULL;
+	if (!way)
 		return;	/* started before attach, filtered out, or displaced */
-	key.tgid = slot->tgid;
-	__builtin_memcpy(comm, slot->comm, sizeof(comm));
+	word = *(volatile __u64 *)&way->word;
+	key.tgid = way->tgid;
+	__builtin_memcpy(comm, way->comm, sizeof(comm));
 	/* Stopped, and the process read above was this clock's. */
-	if (__sync_val_compare_and_swap(&slot->word, word, 0) != word)
+	if (!stamp_mine(&r, word) || __sync_val_compare_and_swap(&way->word, word, 0) != word)
 		return;
 	now = bpf_ktime_get_ns();
 	key.netns = sk_netns_btf(sk);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* The lock-free per-socket clocks of bpf/sock_stamp.bpf.h, compiled for user
  * space: the map becomes a plain array and the start times a variable the
- * test sets, so the slot and tag logic is checked case by case. */
+ * test sets, so the set, way and tag logic is checked case by case. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +18,7 @@ static void *bpf_map_lookup_elem(void *map, const void *key);
 
 #include "sock_stamp.bpf.h"
 
-static __u64 slots[STAMP_SLOTS];
+static struct stamp_set sets[STAMP_SETS];
 static __u64 fake_now;
 static int table;	/* stands for the map: only its address is passed */
 
@@ -27,13 +27,13 @@ static void *bpf_map_lookup_elem(void *map, const void *key)
 	__u32 idx = *(const __u32 *)key;
 
 	assert_ptr_equal(map, &table);
-	return idx < STAMP_SLOTS ? &slots[idx] : NULL;
+	return idx < STAMP_SETS ? &sets[idx] : NULL;
 }
 
 static int reset(void **state)
 {
 	(void)state;
-	memset(slots, 0, sizeof(slots));
+	memset(sets, 0, sizeof(sets));
 	fake_now = 1000000;
 	return 0;
 }
@@ -43,6 +43,26 @@ static __u64 wait_of(__u64 cookie, __u64 now)
 	__u64 since = stamp_stop(&table, cookie);
 
 	return since ? stamp_elapsed(since, now) : 0;
+}
+
+/* n cookies (after the first) that share cookie 1's set, with distinct tags. */
+static void same_set(__u64 *out, int n)
+{
+	struct stamp_ref r0 = stamp_ref(&table, 1);
+	int found = 0;
+
+	out[found++] = 1;
+	for (__u64 c = 2; c < 50000000 && found < n; c++) {
+		struct stamp_ref r = stamp_ref(&table, c);
+		bool dup = r.tag == r0.tag;
+
+		for (int i = 1; i < found; i++)
+			dup |= stamp_ref(&table, out[i]).tag == r.tag;
+		if (r.set == r0.set && !dup)
+			out[found++] = c;
+	}
+	if (found < n)
+		fail_msg("only %d cookies share a set with cookie 1", found);
 }
 
 static void test_start_stop(void **state)
@@ -72,51 +92,68 @@ static void test_stop_without_start(void **state)
 	assert_int_equal(wait_of(98, fake_now + 1), 1);
 }
 
-/* Two cookies that land in the same slot with different tags. */
-static void same_slot_pair(__u64 *a, __u64 *b)
+static void test_a_set_holds_eight_clocks(void **state)
 {
-	struct stamp_ref r0 = stamp_ref(&table, 1);
+	__u64 c[STAMP_WAYS];
 
-	*a = *b = 0;
-	for (__u64 c = 2; c < 50000000; c++) {
-		struct stamp_ref r = stamp_ref(&table, c);
-
-		if (r.slot == r0.slot && r.tag != r0.tag) {
-			*a = 1;
-			*b = c;
-			return;
-		}
+	(void)state;
+	same_set(c, STAMP_WAYS);
+	for (int i = 0; i < STAMP_WAYS; i++) {
+		assert_int_equal(stamp_start(&table, c[i], fake_now), STAMP_STARTED);
+		fake_now += 10;
 	}
-	fail_msg("no cookie shares a slot with cookie 1");
+	/* None displaced another: each stops with its own start. */
+	for (int i = 0; i < STAMP_WAYS; i++)
+		assert_int_equal(wait_of(c[i], fake_now), (STAMP_WAYS - i) * 10);
 }
 
-static void test_displacement_is_reported(void **state)
+static void test_full_set_displaces_the_oldest(void **state)
 {
-	__u64 a, b;
+	__u64 c[STAMP_WAYS + 1];
 
 	(void)state;
-	same_slot_pair(&a, &b);
-	assert_int_equal(stamp_start(&table, a, fake_now), STAMP_STARTED);
-	fake_now += 10;
-	/* b takes the slot: a's measurement is lost, and the caller told. */
-	assert_int_equal(stamp_start(&table, b, fake_now), STAMP_DISPLACED);
-	assert_int_equal(stamp_stop(&table, a), 0);
-	assert_int_equal(wait_of(b, fake_now + 5), 5);
-	/* Once stopped, the slot is free: no displacement. */
-	assert_int_equal(stamp_start(&table, a, fake_now), STAMP_STARTED);
+	same_set(c, STAMP_WAYS + 1);
+	for (int i = 0; i < STAMP_WAYS; i++) {
+		assert_int_equal(stamp_start(&table, c[i], fake_now), STAMP_STARTED);
+		fake_now += 10;
+	}
+	/* The ninth takes the oldest clock's way (c[0]); the caller is told. */
+	assert_int_equal(stamp_start(&table, c[STAMP_WAYS], fake_now), STAMP_DISPLACED);
+	assert_int_equal(stamp_stop(&table, c[0]), 0);
+	assert_int_equal(wait_of(c[STAMP_WAYS], fake_now + 5), 5);
+	assert_int_equal(wait_of(c[1], fake_now), (STAMP_WAYS - 1) * 10);
+	/* Ways were freed: starting again displaces nobody. */
+	assert_int_equal(stamp_start(&table, c[0], fake_now), STAMP_STARTED);
 }
 
-static void test_distinct_slots_do_not_interfere(void **state)
+static void test_freed_way_is_reused(void **state)
+{
+	struct stamp_ref r2;
+	__u64 c[3];
+
+	(void)state;
+	same_set(c, 3);
+	assert_int_equal(stamp_start(&table, c[0], fake_now), STAMP_STARTED);
+	assert_int_equal(stamp_start(&table, c[1], fake_now + 1), STAMP_STARTED);
+	assert_int_equal(wait_of(c[0], fake_now + 2), 2);
+	/* The first way is free again and is taken first; c[1] is untouched. */
+	assert_int_equal(stamp_start(&table, c[2], fake_now + 3), STAMP_STARTED);
+	r2 = stamp_ref(&table, c[2]);
+	assert_true(stamp_mine(&r2, r2.set[0]));
+	assert_int_equal(wait_of(c[1], fake_now + 4), 3);
+	assert_int_equal(wait_of(c[2], fake_now + 4), 1);
+}
+
+static void test_distinct_sets_do_not_interfere(void **state)
 {
 	(void)state;
-	for (__u64 c = 1; c <= 100; c++) {
+	for (__u64 c = 1; c <= 1000; c++) {
 		assert_int_equal(stamp_start(&table, c, fake_now), STAMP_STARTED);
 		fake_now += 1;
 	}
-	/* 100 clocks at once in 65,536 slots may collide; with these cookies
-	 * they do not (Fibonacci hashing spreads consecutive values). */
-	for (__u64 c = 1; c <= 100; c++)
-		assert_int_equal(wait_of(c, fake_now), 101 - c);
+	/* 1,000 clocks at once in 1,024 sets of 8: no set overflows. */
+	for (__u64 c = 1; c <= 1000; c++)
+		assert_int_equal(wait_of(c, fake_now), 1001 - c);
 }
 
 static void test_wraps_after_48_bits(void **state)
@@ -145,15 +182,29 @@ static void test_start_after_now_is_no_wait(void **state)
 	assert_int_equal(wait_of(12, fake_now), 0);
 }
 
-static void test_stop_returns_the_started_word(void **state)
+/* A table whose ways carry more than the word (connect's): the stride
+ * keeps the words apart and the rest of each way untouched. */
+struct wide_way {
+	__u64 word;
+	__u64 payload[3];
+};
+
+static void test_wide_ways(void **state)
 {
-	struct stamp_ref r = stamp_ref(&table, 13);
+	struct wide_way set[STAMP_WAYS] = {};
+	struct stamp_ref r = { .set = &set[0].word, .tag = 5ull << STAMP_TS_BITS };
+	struct stamp_ref other = { .set = &set[0].word, .tag = 7ull << STAMP_TS_BITS };
+	__u64 *way;
 
 	(void)state;
-	assert_int_equal(stamp_start_ref(&r, fake_now), STAMP_STARTED);
-	assert_int_equal(*r.slot, stamp_word(&r, fake_now));
-	assert_int_equal(stamp_stop_ref(&r), stamp_word(&r, fake_now));
-	assert_int_equal(*r.slot, 0);
+	set[0].payload[0] = 0xabc;
+	assert_int_equal(stamp_start_way(&r, 4, 100, &way), STAMP_STARTED);
+	assert_ptr_equal(way, &set[0].word);
+	assert_int_equal(stamp_start_way(&other, 4, 200, &way), STAMP_STARTED);
+	assert_ptr_equal(way, &set[1].word);
+	assert_int_equal(set[0].payload[0], 0xabc);
+	assert_ptr_equal(stamp_find(&other, 4), &set[1].word);
+	assert_int_equal(set[1].word, stamp_word(&other, 200));
 }
 
 int main(void)
@@ -162,12 +213,14 @@ int main(void)
 		cmocka_unit_test_setup(test_start_stop, reset),
 		cmocka_unit_test_setup(test_running_clock_keeps_first_start, reset),
 		cmocka_unit_test_setup(test_stop_without_start, reset),
-		cmocka_unit_test_setup(test_displacement_is_reported, reset),
-		cmocka_unit_test_setup(test_distinct_slots_do_not_interfere, reset),
+		cmocka_unit_test_setup(test_a_set_holds_eight_clocks, reset),
+		cmocka_unit_test_setup(test_full_set_displaces_the_oldest, reset),
+		cmocka_unit_test_setup(test_freed_way_is_reused, reset),
+		cmocka_unit_test_setup(test_distinct_sets_do_not_interfere, reset),
 		cmocka_unit_test_setup(test_wraps_after_48_bits, reset),
 		cmocka_unit_test_setup(test_start_at_time_zero_still_runs, reset),
 		cmocka_unit_test_setup(test_start_after_now_is_no_wait, reset),
-		cmocka_unit_test_setup(test_stop_returns_the_started_word, reset),
+		cmocka_unit_test_setup(test_wide_ways, reset),
 	};
 	return cmocka_run_group_tests_name("sock_stamp", tests, NULL, NULL);
 }
