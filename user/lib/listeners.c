@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/printbuf.h>
 #include "listeners.h"
 #include "report.h"
 #include "rowindex.h"
@@ -170,14 +171,20 @@ static int cmp_rows(const void *a, const void *b)
 	return x->key.port < y->key.port ? -1 : x->key.port > y->key.port;
 }
 
+/* Reports show the busiest listeners first. */
+static void sort_rows(struct listener_table *t)
+{
+	qsort(t->rows, t->len, sizeof(t->rows[0]), cmp_rows);
+	t->index_stale = true;
+}
+
 void listener_table__print(struct listener_table *t, FILE *out)
 {
 	char addr[64], p50[24], p99[24];
 
 	if (!t->len)
 		return;
-	qsort(t->rows, t->len, sizeof(t->rows[0]), cmp_rows);
-	t->index_stale = true;
+	sort_rows(t);
 	fprintf(out, "listeners:\n  %-21s %-10s %-14s %6s %5s %5s %8s %8s %8s %6s %9s %9s\n",
 		"address", "netns", "owner", "limit", "queue", "peak", "accepted",
 		"ovfl-syn", "ovfl-ack", "synack", "wait p50", "wait p99");
@@ -243,9 +250,39 @@ struct json_object *listener_table__json(struct listener_table *t)
 {
 	struct json_object *arr = json_object_new_array();
 
-	qsort(t->rows, t->len, sizeof(t->rows[0]), cmp_rows);
-	t->index_stale = true;
+	sort_rows(t);
 	for (size_t i = 0; i < t->len; i++)
 		json_object_array_add(arr, row_json(&t->rows[i]));
+	return arr;
+}
+
+/* json-c's serializer of the printed array: each row's objects live only
+ * while that row is written. The text is what json-c writes for the array
+ * of listener_table__json() with JSON_C_TO_STRING_PLAIN. */
+static int print_rows(struct json_object *arr, struct printbuf *pb, int level, int flags)
+{
+	const struct listener_table *t = json_object_get_userdata(arr);
+
+	(void)level;
+	printbuf_strappend(pb, "[");
+	for (size_t i = 0; i < t->len; i++) {
+		struct json_object *o = row_json(&t->rows[i]);
+		const char *text = json_object_to_json_string_ext(o, flags);
+
+		if (i)
+			printbuf_strappend(pb, ",");
+		printbuf_memappend(pb, text, (int)strlen(text));
+		json_object_put(o);
+	}
+	printbuf_strappend(pb, "]");
+	return 0;
+}
+
+struct json_object *listener_table__json_printer(struct listener_table *t)
+{
+	struct json_object *arr = json_object_new_array();
+
+	sort_rows(t);
+	json_object_set_serializer(arr, print_rows, t, NULL);
 	return arr;
 }
