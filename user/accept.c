@@ -65,9 +65,8 @@ static int account(const void *key, const void *val, void *ctx)
 		return 0;
 	hist__add(&p->total, &v->wait);
 	row = listener_table__row(p->rows, &k->listener);
-	if (!row)
+	if (!row || sparse_hist__add_hist(&row->wait, &v->wait))
 		return -ENOMEM;
-	hist__add(&row->wait, &v->wait);
 	if (v->peak_depth > row->peak_depth)
 		row->peak_depth = v->peak_depth;
 	row->limit = v->limit;
@@ -109,9 +108,8 @@ static void accept_listeners(struct probe *p, struct listener_table *t)
 		struct listener_row *src = listener_table__at(p->rows, i);
 		struct listener_row *dst = listener_table__row(t, &src->key);
 
-		if (!dst)
+		if (!dst || sparse_hist__add(&dst->wait, &src->wait))
 			return;
-		hist__add(&dst->wait, &src->wait);
 		if (src->peak_depth > dst->peak_depth)
 			dst->peak_depth = src->peak_depth;
 		if (!dst->limit)

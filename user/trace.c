@@ -205,8 +205,10 @@ static int collect_all(struct tracer *t, bool total, double *secs)
 	return 0;
 }
 
-/* The report as JSON (docs/json.md): the one contract for --json and tune. */
-static struct json_object *report_json(struct tracer *t, bool total, double secs)
+/* The report as JSON (docs/json.md): the one contract for --json and tune.
+ * to_print: only for printing as JSON_C_TO_STRING_PLAIN before the next
+ * collect, which lets the listeners be made row by row as they are written. */
+static struct json_object *report_json(struct tracer *t, bool total, double secs, bool to_print)
 {
 	struct json_object *root = json_object_new_object();
 	char when[40];
@@ -217,7 +219,9 @@ static struct json_object *report_json(struct tracer *t, bool total, double secs
 	json_object_object_add(root, "seconds", json_object_new_double(secs));
 	for (int i = 0; i < t->n; i++)
 		t->ops[i]->to_json(t->probes[i], root);
-	json_object_object_add(root, "listeners", listener_table__json(t->listeners));
+	json_object_object_add(root, "listeners", to_print ?
+			       listener_table__json_printer(t->listeners) :
+			       listener_table__json(t->listeners));
 	json_object_object_add(root, "lost_events", json_object_new_uint64(lost_events(t)));
 	if (t->slow)
 		json_object_object_add(root, "slow_events_lost_per_cpu", slowlog__lost_json(t->slow));
@@ -247,7 +251,7 @@ static int report(struct tracer *t, bool total)
 	if (err)
 		return err;
 	if (t->opts.json) {
-		struct json_object *root = report_json(t, total, secs);
+		struct json_object *root = report_json(t, total, secs, true);
 
 		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
 		json_object_put(root);
@@ -384,7 +388,7 @@ int trace__observe(const struct trace_opts *o, struct json_object **out)
 		info("interrupted: using what was observed so far");
 	rc = collect_all(&t, true, &secs) ? EXIT_RUNTIME : 0;
 	if (!rc)
-		*out = report_json(&t, true, secs);
+		*out = report_json(&t, true, secs, false);
 	tracer_stop(&t);
 	return rc;
 }

@@ -28,16 +28,24 @@ struct breakdown *breakdown__new(const char *id_name, const char *const *counter
 	return b;
 }
 
+static void free_hists(struct breakdown *b)
+{
+	for (size_t i = 0; i < b->len; i++)
+		sparse_hist__free(&b->rows[i].h);
+}
+
 void breakdown__free(struct breakdown *b)
 {
 	if (!b)
 		return;
+	free_hists(b);
 	free(b->rows);
 	free(b);
 }
 
 void breakdown__reset(struct breakdown *b)
 {
+	free_hists(b);
 	b->len = 0;
 }
 
@@ -70,8 +78,8 @@ int breakdown__add(struct breakdown *b, __u64 id, const char *label,
 	b->sorted = 0;
 	if (label && !r->label[0])
 		snprintf(r->label, sizeof(r->label), "%s", label);
-	if (h)
-		hist__add(&r->h, h);
+	if (h && sparse_hist__add_hist(&r->h, h))
+		return -ENOMEM;
 	for (int i = 0; counters && i < b->ncounters; i++)
 		r->counters[i] += counters[i];
 	return 0;
@@ -124,7 +132,7 @@ void breakdown__print(struct breakdown *b, FILE *out, const char *title, size_t 
 		const struct breakdown_row *r = breakdown__row(b, i);
 		struct hist_summary sum;
 
-		hist__summarize(&r->h, &sum);
+		sparse_hist__summarize(&r->h, &sum);
 		fprintf(out, "    %-8llu %-18.18s %9llu", (unsigned long long)r->id,
 			r->label, (unsigned long long)sum.count);
 		for (int c = 0; c < b->ncounters; c++)
@@ -148,7 +156,8 @@ struct json_object *breakdown__json(struct breakdown *b, const char *label_name)
 
 	for (size_t i = 0; i < b->len; i++) {
 		const struct breakdown_row *r = breakdown__row(b, i);
-		struct json_object *o = json_object_new_object(), *lat;
+		struct json_object *o = json_object_new_object();
+		struct hist_summary sum;
 
 		json_object_object_add(o, b->id_name, json_object_new_uint64(r->id));
 		if (label_name)
@@ -156,9 +165,8 @@ struct json_object *breakdown__json(struct breakdown *b, const char *label_name)
 		for (int c = 0; c < b->ncounters; c++)
 			json_object_object_add(o, b->counter_names[c],
 					       json_object_new_uint64(r->counters[c]));
-		lat = report__latency_json(&r->h);
-		json_object_object_del(lat, "buckets");
-		json_object_object_add(o, "latency", lat);
+		sparse_hist__summarize(&r->h, &sum);
+		json_object_object_add(o, "latency", report__summary_json(&sum));
 		json_object_array_add(arr, o);
 	}
 	return arr;

@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 #include <json-c/json.h>
-#include "hist.h"
+#include "sparsehist.h"
 
 #define BREAKDOWN_COUNTERS	4
 
@@ -17,7 +17,9 @@ struct breakdown_row {
 	__u64 id;
 	char label[48];
 	__u64 counters[BREAKDOWN_COUNTERS];
-	struct hist h;
+	/* Sparse: a breakdown by port can have thousands of rows, most with
+	 * a few buckets. Owned by the breakdown. */
+	struct sparse_hist h;
 };
 
 struct breakdown;

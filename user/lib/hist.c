@@ -69,6 +69,27 @@ void hist__delta(struct hist *dst, const struct hist *cur, const struct hist *pr
 	}
 }
 
+__u64 hist__rank(__u64 total, double q)
+{
+	__u64 rank;
+
+	if (q <= 0)
+		q = 0;
+	if (q > 1)
+		q = 1;
+	/* Nearest rank: the smallest value with at least q of the samples
+	 * at or below it. */
+	rank = (__u64)(q * (double)total + 0.999999999);
+	return rank < 1 ? 1 : rank;
+}
+
+__u64 hist__quantile_value(__u32 idx, __u64 max_ns)
+{
+	__u64 v = hist__bucket_value(idx);
+
+	return max_ns && v > max_ns ? max_ns : v;
+}
+
 __u64 hist__quantile(const struct hist *h, double q)
 {
 	__u64 total = 0, rank, seen = 0;
@@ -77,22 +98,11 @@ __u64 hist__quantile(const struct hist *h, double q)
 		total += h->buckets[i];
 	if (!total)
 		return 0;
-	if (q <= 0)
-		q = 0;
-	if (q > 1)
-		q = 1;
-	/* Nearest rank: the smallest value with at least q of the samples
-	 * at or below it. */
-	rank = (__u64)(q * (double)total + 0.999999999);
-	if (rank < 1)
-		rank = 1;
+	rank = hist__rank(total, q);
 	for (__u32 i = 0; i < HIST_NBUCKETS; i++) {
 		seen += h->buckets[i];
-		if (seen >= rank) {
-			__u64 v = hist__bucket_value(i);
-
-			return h->max_ns && v > h->max_ns ? h->max_ns : v;
-		}
+		if (seen >= rank)
+			return hist__quantile_value(i, h->max_ns);
 	}
 	return h->max_ns;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Histogram math in user space: merging per-CPU copies, interval deltas,
- * bucket bounds and percentiles. The layout itself lives in bpf/hist.h. */
+ * bucket bounds and percentiles. The layout itself lives in
+ * bpf/hist_layout.h. */
 #ifndef NETTUNE_LIB_HIST_H
 #define NETTUNE_LIB_HIST_H
 
@@ -33,6 +34,12 @@ void hist__delta(struct hist *dst, const struct hist *cur, const struct hist *pr
 
 /* Value at quantile q (0 < q <= 1), in ns; 0 for an empty histogram. */
 __u64 hist__quantile(const struct hist *h, double q);
+/* The two halves of hist__quantile, for other bucket stores (sparsehist.h)
+ * to report the very same values: the nearest rank (1..total) of quantile
+ * q among total samples, and what a quantile falling in bucket idx reports
+ * (its midpoint, never above a known max). */
+__u64 hist__rank(__u64 total, double q);
+__u64 hist__quantile_value(__u32 idx, __u64 max_ns);
 void hist__summarize(const struct hist *h, struct hist_summary *s);
 /* Samples in buckets whose lower bound is >= v_ns: "how many took at least
  * v", exact when v_ns is a bucket bound (powers of two are). */

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/printbuf.h>
 #include "listeners.h"
 #include "report.h"
 #include "rowindex.h"
@@ -21,10 +22,17 @@ struct listener_table *listener_table__new(void)
 	return calloc(1, sizeof(struct listener_table));
 }
 
+static void free_hists(struct listener_table *t)
+{
+	for (size_t i = 0; i < t->len; i++)
+		sparse_hist__free(&t->rows[i].wait);
+}
+
 void listener_table__free(struct listener_table *t)
 {
 	if (!t)
 		return;
+	free_hists(t);
 	free(t->rows);
 	rowindex__free(&t->index);
 	free(t);
@@ -32,6 +40,7 @@ void listener_table__free(struct listener_table *t)
 
 void listener_table__reset(struct listener_table *t)
 {
+	free_hists(t);
 	t->len = 0;
 	t->index_stale = true;
 }
@@ -125,12 +134,14 @@ void listener_table__keep_pids(struct listener_table *t, const __u32 *pids, int 
 	if (!n)
 		return;
 	for (size_t i = 0; i < t->len; i++) {
-		for (int j = 0; j < n; j++) {
-			if (t->rows[i].pid == (int)pids[j]) {
-				t->rows[out++] = t->rows[i];
-				break;
-			}
-		}
+		int j = 0;
+
+		while (j < n && t->rows[i].pid != (int)pids[j])
+			j++;
+		if (j < n)
+			t->rows[out++] = t->rows[i];
+		else
+			sparse_hist__free(&t->rows[i].wait);
 	}
 	t->len = out;
 	t->index_stale = true;
@@ -160,14 +171,20 @@ static int cmp_rows(const void *a, const void *b)
 	return x->key.port < y->key.port ? -1 : x->key.port > y->key.port;
 }
 
+/* Reports show the busiest listeners first. */
+static void sort_rows(struct listener_table *t)
+{
+	qsort(t->rows, t->len, sizeof(t->rows[0]), cmp_rows);
+	t->index_stale = true;
+}
+
 void listener_table__print(struct listener_table *t, FILE *out)
 {
 	char addr[64], p50[24], p99[24];
 
 	if (!t->len)
 		return;
-	qsort(t->rows, t->len, sizeof(t->rows[0]), cmp_rows);
-	t->index_stale = true;
+	sort_rows(t);
 	fprintf(out, "listeners:\n  %-21s %-10s %-14s %6s %5s %5s %8s %8s %8s %6s %9s %9s\n",
 		"address", "netns", "owner", "limit", "queue", "peak", "accepted",
 		"ovfl-syn", "ovfl-ack", "synack", "wait p50", "wait p99");
@@ -177,8 +194,8 @@ void listener_table__print(struct listener_table *t, FILE *out)
 
 		listener__format(&r->key, addr, sizeof(addr));
 		snprintf(owner, sizeof(owner), "%d/%s", r->pid, r->comm[0] ? r->comm : "?");
-		hist__fmt_ns(p50, sizeof(p50), hist__quantile(&r->wait, 0.5));
-		hist__fmt_ns(p99, sizeof(p99), hist__quantile(&r->wait, 0.99));
+		hist__fmt_ns(p50, sizeof(p50), sparse_hist__quantile(&r->wait, 0.5));
+		hist__fmt_ns(p99, sizeof(p99), sparse_hist__quantile(&r->wait, 0.99));
 		fprintf(out, "  %-21.21s %-10u %-14.14s %6u %5u %5u %8llu %8llu %8llu %6llu ", addr,
 			r->key.netns, r->pid ? owner : "-", r->limit, r->queue, r->peak_depth,
 			(unsigned long long)r->wait.count, (unsigned long long)r->overflow_syn,
@@ -195,44 +212,77 @@ static void add_u64(struct json_object *o, const char *k, __u64 v)
 	json_object_object_add(o, k, json_object_new_uint64(v));
 }
 
+static struct json_object *row_json(const struct listener_row *r)
+{
+	struct json_object *o = json_object_new_object(), *ov;
+	struct hist_summary wait;
+	char addr[64];
+
+	listener__format(&r->key, addr, sizeof(addr));
+	json_object_object_add(o, "address", json_object_new_string(addr));
+	add_u64(o, "port", r->key.port);
+	add_u64(o, "netns", r->key.netns);
+	add_u64(o, "pid", (__u64)(r->pid > 0 ? r->pid : 0));
+	json_object_object_add(o, "comm", json_object_new_string(r->comm));
+	add_u64(o, "backlog_limit", r->limit);
+	add_u64(o, "queue", r->queue);
+	add_u64(o, "peak_queue", r->peak_depth);
+	add_u64(o, "accepted", r->wait.count);
+	ov = json_object_new_object();
+	add_u64(ov, "total", r->overflow_syn + r->overflow_ack);
+	add_u64(ov, "syn_time", r->overflow_syn);
+	add_u64(ov, "ack_time", r->overflow_ack);
+	add_u64(ov, "ack_time_syncookie", r->overflow_cookie);
+	json_object_object_add(ov, "observed_by", json_object_new_string(
+		"syn_time: growth of the listener's sk_drops (sock_diag) not explained by "
+		"events; ack_time: skb:kfree_skb with rx_sk = the listener, reason "
+		"TCP_LISTEN_OVERFLOW, or NO_SOCKET for a SYN-cookie ACK"));
+	json_object_object_add(o, "overflows", ov);
+	add_u64(o, "sk_drops", r->sk_drops);
+	add_u64(o, "synack_retransmits", r->synack_retrans);
+	add_u64(o, "other_drops", r->drops_other);
+	sparse_hist__summarize(&r->wait, &wait);
+	json_object_object_add(o, "accept_wait", report__summary_json(&wait));
+	return o;
+}
+
 struct json_object *listener_table__json(struct listener_table *t)
 {
 	struct json_object *arr = json_object_new_array();
-	char addr[64];
 
-	qsort(t->rows, t->len, sizeof(t->rows[0]), cmp_rows);
-	t->index_stale = true;
+	sort_rows(t);
+	for (size_t i = 0; i < t->len; i++)
+		json_object_array_add(arr, row_json(&t->rows[i]));
+	return arr;
+}
+
+/* json-c's serializer of the printed array: each row's objects live only
+ * while that row is written. The text is what json-c writes for the array
+ * of listener_table__json() with JSON_C_TO_STRING_PLAIN. */
+static int print_rows(struct json_object *arr, struct printbuf *pb, int level, int flags)
+{
+	const struct listener_table *t = json_object_get_userdata(arr);
+
+	(void)level;
+	printbuf_strappend(pb, "[");
 	for (size_t i = 0; i < t->len; i++) {
-		struct listener_row *r = &t->rows[i];
-		struct json_object *o = json_object_new_object(), *ov, *lat;
+		struct json_object *o = row_json(&t->rows[i]);
+		const char *text = json_object_to_json_string_ext(o, flags);
 
-		listener__format(&r->key, addr, sizeof(addr));
-		json_object_object_add(o, "address", json_object_new_string(addr));
-		add_u64(o, "port", r->key.port);
-		add_u64(o, "netns", r->key.netns);
-		add_u64(o, "pid", (__u64)(r->pid > 0 ? r->pid : 0));
-		json_object_object_add(o, "comm", json_object_new_string(r->comm));
-		add_u64(o, "backlog_limit", r->limit);
-		add_u64(o, "queue", r->queue);
-		add_u64(o, "peak_queue", r->peak_depth);
-		add_u64(o, "accepted", r->wait.count);
-		ov = json_object_new_object();
-		add_u64(ov, "total", r->overflow_syn + r->overflow_ack);
-		add_u64(ov, "syn_time", r->overflow_syn);
-		add_u64(ov, "ack_time", r->overflow_ack);
-		add_u64(ov, "ack_time_syncookie", r->overflow_cookie);
-		json_object_object_add(ov, "observed_by", json_object_new_string(
-			"syn_time: growth of the listener's sk_drops (sock_diag) not explained by "
-			"events; ack_time: skb:kfree_skb with rx_sk = the listener, reason "
-			"TCP_LISTEN_OVERFLOW, or NO_SOCKET for a SYN-cookie ACK"));
-		json_object_object_add(o, "overflows", ov);
-		add_u64(o, "sk_drops", r->sk_drops);
-		add_u64(o, "synack_retransmits", r->synack_retrans);
-		add_u64(o, "other_drops", r->drops_other);
-		lat = report__latency_json(&r->wait);
-		json_object_object_del(lat, "buckets");
-		json_object_object_add(o, "accept_wait", lat);
-		json_object_array_add(arr, o);
+		if (i)
+			printbuf_strappend(pb, ",");
+		printbuf_memappend(pb, text, (int)strlen(text));
+		json_object_put(o);
 	}
+	printbuf_strappend(pb, "]");
+	return 0;
+}
+
+struct json_object *listener_table__json_printer(struct listener_table *t)
+{
+	struct json_object *arr = json_object_new_array();
+
+	sort_rows(t);
+	json_object_set_serializer(arr, print_rows, t, NULL);
 	return arr;
 }

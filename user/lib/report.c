@@ -140,19 +140,27 @@ static struct json_object *buckets_json(const struct hist *h)
 	return arr;
 }
 
-struct json_object *report__latency_json(const struct hist *h)
+struct json_object *report__summary_json(const struct hist_summary *s)
 {
 	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "count", json_object_new_uint64(s->count));
+	json_object_object_add(o, "p50_us", report__us(s->p50_ns));
+	json_object_object_add(o, "p90_us", report__us(s->p90_ns));
+	json_object_object_add(o, "p99_us", report__us(s->p99_ns));
+	json_object_object_add(o, "p999_us", report__us(s->p999_ns));
+	json_object_object_add(o, "max_us", report__us(s->max_ns));
+	json_object_object_add(o, "mean_us", report__us(s->mean_ns));
+	return o;
+}
+
+struct json_object *report__latency_json(const struct hist *h)
+{
 	struct hist_summary s;
+	struct json_object *o;
 
 	hist__summarize(h, &s);
-	json_object_object_add(o, "count", json_object_new_uint64(s.count));
-	json_object_object_add(o, "p50_us", report__us(s.p50_ns));
-	json_object_object_add(o, "p90_us", report__us(s.p90_ns));
-	json_object_object_add(o, "p99_us", report__us(s.p99_ns));
-	json_object_object_add(o, "p999_us", report__us(s.p999_ns));
-	json_object_object_add(o, "max_us", report__us(s.max_ns));
-	json_object_object_add(o, "mean_us", report__us(s.mean_ns));
+	o = report__summary_json(&s);
 	json_object_object_add(o, "buckets", buckets_json(h));
 	return o;
 }

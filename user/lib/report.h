@@ -20,6 +20,8 @@ void report__summary_line(FILE *out, const struct hist *h);
 void report__hist(FILE *out, const char *indent, const struct hist *h);
 /* { count, p50_us, p90_us, p99_us, p999_us, max_us, mean_us, buckets } */
 struct json_object *report__latency_json(const struct hist *h);
+/* The same object without buckets, for rows that show only percentiles. */
+struct json_object *report__summary_json(const struct hist_summary *s);
 /* A number of microseconds from ns, printed with ns precision. */
 struct json_object *report__us(__u64 ns);
 /* Writes s padded with spaces to a display width (UTF-8 aware). */
