@@ -12,7 +12,6 @@
  * and must cost next to nothing.
  */
 #include "nettune.bpf.h"
-#include "sock_stamp.bpf.h"
 #include "connect.h"
 
 #define ECONNRESET	104
@@ -21,38 +20,18 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/*
- * When each connect's SYN went out, and who sent it, by socket cookie: a
- * stamp table (bpf/sock_stamp.bpf.h) whose ways also hold the connecting
- * process, because the answer arrives in softirq, where it is not the
- * current one. No locks (a hash map would take a bucket lock, with IRQs
- * off, at the SYN and again at the answer).
- *
- * The process is written after the word is published: the answer to this
- * SYN cannot come before the SYN is sent, which is after this state change.
- * The answer reads the process between loading the word and clearing it
- * with compare-and-swap, so a way taken meanwhile by another connect fails
- * the swap and is not used.
- */
-struct connect_way {
-	__u64 word;	/* sock_stamp's tag and start time: first, as the table wants */
-	__u32 tgid;
-	__u32 pad;
+struct connect_start {
+	__u64 ts;
+	struct connect_key key;
 	char comm[16];
 };
 
-#define CONNECT_WAY_WORDS	(sizeof(struct connect_way) / sizeof(__u64))
-
-struct connect_set {
-	struct connect_way way[STAMP_WAYS];
-};
-
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, STAMP_SETS);
-	__type(key, __u32);
-	__type(value, struct connect_set);
-} connect_since SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CONNECT_MAX_INFLIGHT);
+	__type(key, __u64);	/* struct sock * */
+	__type(value, struct connect_start);
+} connect_inflight SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -78,28 +57,22 @@ struct {
 
 static __always_inline void on_syn_sent(const struct sock *sk)
 {
+	__u64 skaddr = (__u64)sk;
+	struct connect_start st = {};
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u16 dport = __builtin_bswap16(sk->__sk_common.skc_dport);
-	struct connect_way *way;
-	struct stamp_ref r;
-	__u64 *word;
 
-	if (sk_protocol_btf(sk) != IPPROTO_TCP || !pid_allowed(tgid) || !port_allowed(dport) ||
-	    !netns_allowed(sk_netns_btf(sk)))
+	if (sk_protocol_btf(sk) != IPPROTO_TCP || !pid_allowed(tgid) || !port_allowed(dport))
 		return;
-	r = stamp_ref(&connect_since, bpf_get_socket_cookie((void *)sk));
-	switch (stamp_start_way(&r, CONNECT_WAY_WORDS, bpf_ktime_get_ns(), &word)) {
-	case STAMP_DISPLACED:
-		counter_inc(&connect_lost, CONNECT_LOST_DISPLACED);
-		break;
-	case STAMP_NO_SLOT:
+	st.key.netns = sk_netns_btf(sk);
+	if (!netns_allowed(st.key.netns))
 		return;
-	default:
-		break;
-	}
-	way = (struct connect_way *)word;
-	way->tgid = tgid;
-	bpf_get_current_comm(way->comm, sizeof(way->comm));
+	st.ts = bpf_ktime_get_ns();
+	st.key.tgid = tgid;
+	st.key.dport = dport;
+	bpf_get_current_comm(st.comm, sizeof(st.comm));
+	if (bpf_map_update_elem(&connect_inflight, &skaddr, &st, BPF_ANY))
+		counter_inc(&connect_lost, CONNECT_LOST_INFLIGHT_FULL);
 }
 
 static __always_inline __u32 fail_kind(const struct sock *sk)
@@ -115,46 +88,41 @@ static __always_inline __u32 fail_kind(const struct sock *sk)
 
 static __always_inline void on_syn_done(const struct sock *sk, int newstate)
 {
-	/* A socket nobody asked the cookie of has none, and no clock. */
-	__u64 cookie = sk->__sk_common.skc_cookie.counter;
-	struct stamp_ref r = stamp_ref(&connect_since, cookie);
-	struct connect_key key = {};
-	struct connect_way *way;
+	__u64 skaddr = (__u64)sk, now, lat;
+	const struct tcp_sock *tp;
+	struct connect_start *st;
 	struct connect_val *val;
-	char comm[16];
-	__u64 word, now;
 	__u32 zero = 0;
 	void *tmpl;
 
-	way = cookie ? (struct connect_way *)stamp_find(&r, CONNECT_WAY_WORDS) : NULL;
-	if (!way)
-		return;	/* started before attach, filtered out, or displaced */
-	word = *(volatile __u64 *)&way->word;
-	key.tgid = way->tgid;
-	__builtin_memcpy(comm, way->comm, sizeof(comm));
-	/* Stopped, and the process read above was this clock's. */
-	if (!stamp_mine(&r, word) || __sync_val_compare_and_swap(&way->word, word, 0) != word)
-		return;
-	now = bpf_ktime_get_ns();
-	key.netns = sk_netns_btf(sk);
-	key.dport = __builtin_bswap16(sk->__sk_common.skc_dport);
+	st = bpf_map_lookup_elem(&connect_inflight, &skaddr);
+	if (!st)
+		return;	/* started before attach, or filtered out */
 	tmpl = bpf_map_lookup_elem(&connect_zero, &zero);
-	val = tmpl ? lookup_or_init(&connect_stats, &key, tmpl) : NULL;
+	val = tmpl ? lookup_or_init(&connect_stats, &st->key, tmpl) : NULL;
 	if (!val) {
 		counter_inc(&connect_lost, CONNECT_LOST_KEYS_FULL);
-		return;
+		goto out;
 	}
 	if (!val->comm[0])
-		__builtin_memcpy(val->comm, comm, sizeof(val->comm));
+		__builtin_memcpy(val->comm, st->comm, sizeof(val->comm));
 	if (newstate == TCP_ESTABLISHED) {
-		hist_record(&val->lat, stamp_elapsed(word, now));
-		emit_slow(sk, EVENT_CONNECT, stamp_elapsed(word, now), key.tgid, comm);
+		/* TCP is processing the SYN-ACK: tcp_mstamp is its arrival, a
+		 * load instead of a clock read (its microsecond's middle can
+		 * lie a little after a very fast answer's true time). */
+		tp = bpf_skc_to_tcp_sock((void *)sk);
+		now = tp ? tcp_rx_time_ns(tp) : bpf_ktime_get_ns();
+		lat = now > st->ts ? now - st->ts : 0;
+		hist_record(&val->lat, lat);
+		emit_slow(sk, EVENT_CONNECT, lat, st->key.tgid, st->comm);
 	} else if (newstate == TCP_CLOSE) {
 		__u32 kind = fail_kind(sk);
 
 		if (kind < CONNECT_FAIL_NR)
 			val->failed[kind]++;
 	}
+out:
+	bpf_map_delete_elem(&connect_inflight, &skaddr);
 }
 
 SEC("tp_btf/inet_sock_set_state")

@@ -5,6 +5,7 @@
 
 #include "hist_layout.h"
 
+#define CONNECT_MAX_INFLIGHT	65536	/* connects between SYN_SENT and the answer */
 #define CONNECT_MAX_KEYS	2048	/* distinct (process, netns, port) rows */
 
 enum connect_fail {
@@ -15,7 +16,7 @@ enum connect_fail {
 };
 
 enum connect_lost {
-	CONNECT_LOST_DISPLACED,		/* a SYN_SENT's clock displaced another's (sock_stamp) */
+	CONNECT_LOST_INFLIGHT_FULL,	/* no room to remember a SYN_SENT */
 	CONNECT_LOST_KEYS_FULL,		/* no room for a new (pid, port) row */
 	CONNECT_LOST_NR,
 };

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Per-socket timestamps without locks: a clock that starts in one program
- * (a SYN leaves, a connection enters the accept queue, data arrives) and
- * stops in another (the answer, the accept() that takes it, the read that
- * drains it).
+ * (a connection enters the accept queue, data arrives) and stops in another
+ * (the accept() that takes it, the read that drains it).
  *
  * Why not a hash map or socket local storage: on these hot paths a hash
  * update and delete take a bucket lock each (IRQs off, ~170 ns here), and
@@ -53,11 +52,7 @@ struct stamp_set {
 	__u64 way[STAMP_WAYS];
 };
 
-/* Declares a stamp table; each BPF object that keeps clocks has its own.
- * A table may also have a value of its own: STAMP_WAYS structs that each
- * begin with the word and keep more about the clock (connect keeps the
- * connecting process); its functions then take the struct's size in words
- * as stride. */
+/* Declares a stamp table; each BPF object that keeps clocks has its own. */
 #define SOCK_STAMP_TABLE(name)                                  \
 	struct {                                                \
 		__uint(type, BPF_MAP_TYPE_ARRAY);               \
@@ -112,42 +107,38 @@ static __always_inline __u64 stamp_elapsed(__u64 start, __u64 now)
 	return d > STAMP_TS_MASK / 2 ? 0 : d;
 }
 
-/* The way that holds this socket's running clock, or NULL. stride: the
- * size of a way in words (1 for SOCK_STAMP_TABLE). */
-static __always_inline __u64 *stamp_find(const struct stamp_ref *r, const int stride)
+/* The way that holds this socket's running clock, or NULL. */
+static __always_inline __u64 *stamp_find(const struct stamp_ref *r)
 {
 	if (!r->set)
 		return NULL;
 	STAMP_UNROLL
 	for (int i = 0; i < STAMP_WAYS; i++)
-		if (stamp_mine(r, *(volatile __u64 *)&r->set[i * stride]))
-			return &r->set[i * stride];
+		if (stamp_mine(r, *(volatile __u64 *)&r->set[i]))
+			return &r->set[i];
 	return NULL;
 }
 
-/* Starts the clock at ts (bpf_ktime_get_ns() time) unless it already runs;
- * *way is where it runs. */
-static __always_inline enum stamp_start_result stamp_start_way(const struct stamp_ref *r,
-							       const int stride, __u64 ts,
-							       __u64 **way)
+/* Starts the socket's clock at ts (bpf_ktime_get_ns() time) unless it
+ * already runs. */
+static __always_inline enum stamp_start_result stamp_start(void *table, __u64 cookie, __u64 ts)
 {
+	struct stamp_ref ref = stamp_ref(table, cookie);
+	const struct stamp_ref *r = &ref;
 	__u64 word = stamp_word(r, ts), oldest_age = 0, prev;
 	__u64 *oldest = NULL;
 
 	if (!r->set)
 		return STAMP_NO_SLOT;
-	*way = stamp_find(r, stride);
-	if (*way)
+	if (stamp_find(r))
 		return STAMP_RUNNING;
 	STAMP_UNROLL
 	for (int i = 0; i < STAMP_WAYS; i++) {
-		__u64 *w = &r->set[i * stride];
+		__u64 *w = &r->set[i];
 		__u64 cur = *(volatile __u64 *)w, age;
 
-		if (!cur && __sync_val_compare_and_swap(w, 0, word) == 0) {
-			*way = w;
+		if (!cur && __sync_val_compare_and_swap(w, 0, word) == 0)
 			return STAMP_STARTED;
-		}
 		age = (ts - cur) & STAMP_TS_MASK;
 		if (!oldest || age > oldest_age) {
 			oldest = w;
@@ -158,16 +149,7 @@ static __always_inline enum stamp_start_result stamp_start_way(const struct stam
 	if (!oldest)
 		return STAMP_NO_SLOT;
 	prev = __sync_lock_test_and_set(oldest, word);
-	*way = oldest;
 	return prev && !stamp_mine(r, prev) ? STAMP_DISPLACED : STAMP_STARTED;
-}
-
-static __always_inline enum stamp_start_result stamp_start(void *table, __u64 cookie, __u64 ts)
-{
-	struct stamp_ref r = stamp_ref(table, cookie);
-	__u64 *way;
-
-	return stamp_start_way(&r, 1, ts, &way);
 }
 
 /* Stops the clock: the word it started with (never 0), or 0 if it was not
@@ -175,7 +157,7 @@ static __always_inline enum stamp_start_result stamp_start(void *table, __u64 co
 static __always_inline __u64 stamp_stop(void *table, __u64 cookie)
 {
 	struct stamp_ref r = stamp_ref(table, cookie);
-	__u64 *way = stamp_find(&r, 1), word;
+	__u64 *way = stamp_find(&r), word;
 
 	if (!way)
 		return 0;

@@ -182,31 +182,6 @@ static void test_start_after_now_is_no_wait(void **state)
 	assert_int_equal(wait_of(12, fake_now), 0);
 }
 
-/* A table whose ways carry more than the word (connect's): the stride
- * keeps the words apart and the rest of each way untouched. */
-struct wide_way {
-	__u64 word;
-	__u64 payload[3];
-};
-
-static void test_wide_ways(void **state)
-{
-	struct wide_way set[STAMP_WAYS] = {};
-	struct stamp_ref r = { .set = &set[0].word, .tag = 5ull << STAMP_TS_BITS };
-	struct stamp_ref other = { .set = &set[0].word, .tag = 7ull << STAMP_TS_BITS };
-	__u64 *way;
-
-	(void)state;
-	set[0].payload[0] = 0xabc;
-	assert_int_equal(stamp_start_way(&r, 4, 100, &way), STAMP_STARTED);
-	assert_ptr_equal(way, &set[0].word);
-	assert_int_equal(stamp_start_way(&other, 4, 200, &way), STAMP_STARTED);
-	assert_ptr_equal(way, &set[1].word);
-	assert_int_equal(set[0].payload[0], 0xabc);
-	assert_ptr_equal(stamp_find(&other, 4), &set[1].word);
-	assert_int_equal(set[1].word, stamp_word(&other, 200));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,7 +195,6 @@ int main(void)
 		cmocka_unit_test_setup(test_wraps_after_48_bits, reset),
 		cmocka_unit_test_setup(test_start_at_time_zero_still_runs, reset),
 		cmocka_unit_test_setup(test_start_after_now_is_no_wait, reset),
-		cmocka_unit_test_setup(test_wide_ways, reset),
 	};
 	return cmocka_run_group_tests_name("sock_stamp", tests, NULL, NULL);
 }
