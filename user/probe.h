@@ -30,6 +30,11 @@ struct probe_ops {
 	 * among -p): the family is skipped unless --probes named it. A probe
 	 * prints its own one-line reason for any other error it returns. */
 	int (*attach)(struct probe **out, const struct trace_opts *o);
+	/* optional: work that can wait until every family is attached (it
+	 * runs after "attached" is printed, before the first report), such as
+	 * parsing the kernel's BTF for names: off the startup path, and not
+	 * while the other families' loads or a large report hold memory */
+	void (*ready)(struct probe *p);
 	/* read the kernel maps; total=true reports since attach, else the
 	 * interval since the previous collect */
 	int (*collect)(struct probe *p, bool total);

@@ -361,6 +361,9 @@ static int tracer_start(struct tracer *t)
 	t->last = t->start;
 	info("attached %d probe famil%s; %s", t->n, t->n == 1 ? "y" : "ies",
 	     t->opts.duration_ms ? "tracing" : "tracing until Ctrl-C");
+	for (int i = 0; i < t->n; i++)
+		if (t->ops[i]->ready)
+			t->ops[i]->ready(t->probes[i]);
 	return 0;
 }
 
