@@ -37,13 +37,18 @@ struct {
 	__type(value, __u64);
 } drops_counters SEC(".maps");
 
-static __always_inline struct drops_listener_val *listener_row(const struct sock *sk)
+/* The listener's row; btf: sk is a BTF pointer (plain loads). */
+static __always_inline struct drops_listener_val *listener_row(const struct sock *sk,
+							       const bool btf)
 {
 	static const struct drops_listener_val zero;
 	struct listener_key k = {};
 	struct drops_listener_val *v;
 
-	listener_key_of(sk, &k);
+	if (btf)
+		listener_key_of_btf(sk, &k);
+	else
+		listener_key_of(sk, &k);
 	v = bpf_map_lookup_elem(&drops_listeners, &k);
 	if (v)
 		return v;
@@ -89,20 +94,22 @@ static __always_inline void socketless_drop(const struct sk_buff *skb, __u16 pro
 	counter_inc(&drops_by_reason, DROPS_NO_SOCKET * DROPS_MAX_REASONS + reason);
 }
 
-SEC("tracepoint/skb/kfree_skb")
-int drops_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
+/*
+ * One drop: skb with reason, rx_sk the receiving socket (NULL if none, or
+ * before 6.12). Two builds: btf, for the tp_btf program, whose skb and
+ * sockets are BTF pointers read with plain loads; and the classic
+ * tracepoint's, with probe reads. btf is a constant: each program keeps
+ * one path.
+ */
+static __always_inline int on_drop(const struct sk_buff *skb, __u32 reason,
+				   const struct sock *sk, __u16 proto, const bool btf)
 {
-	const struct sk_buff *skb = ctx->skbaddr;
-	__u32 reason = (__u32)ctx->reason;
-	const struct sock *sk = NULL;
 	struct drops_listener_val *row;
 
 	if (reason >= DROPS_MAX_REASONS)
 		return 0;
-	if (bpf_core_field_exists(ctx->rx_sk))
-		sk = ctx->rx_sk;
 	if (!sk) {
-		sk = BPF_CORE_READ(skb, sk);
+		sk = btf ? skb->sk : BPF_CORE_READ(skb, sk);
 		/* An skb keeps its sender's socket across a veth into another
 		 * namespace (a bridge, a relay): a drop over there is not this
 		 * socket's drop. rx_sk is always the receiving socket. */
@@ -110,15 +117,17 @@ int drops_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 			return 0;
 	}
 	if (!sk) {
-		socketless_drop(skb, __builtin_bswap16(ctx->protocol), reason);
+		socketless_drop(skb, proto, reason);
 		return 0;
 	}
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || !sk_allowed_local(sk))
+	if (btf ? sk_protocol_btf(sk) != IPPROTO_TCP || !sk_allowed_local_btf(sk) :
+		  BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || !sk_allowed_local(sk))
 		return 0;
 	counter_inc(&drops_by_reason, DROPS_TCP_SOCKET * DROPS_MAX_REASONS + reason);
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN)
+	if ((btf ? sk->__sk_common.skc_state : BPF_CORE_READ(sk, __sk_common.skc_state)) !=
+	    TCP_LISTEN)
 		return 0;
-	row = listener_row(sk);
+	row = listener_row(sk, btf);
 	if (!row)
 		return 0;
 	if (reason == listen_overflow_reason())
@@ -130,6 +139,27 @@ int drops_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 	return 0;
 }
 
+/* Linux 6.12+ (the tracepoint has rx_sk): the skb and sockets are BTF
+ * pointers and no trace record is built. Elsewhere the verifier rejects
+ * the fourth argument and user space loads drops_kfree_skb instead. */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(drops_kfree_skb_btf, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason, struct sock *rx_sk)
+{
+	return on_drop(skb, (__u32)reason, rx_sk, __builtin_bswap16(skb->protocol), true);
+}
+
+SEC("tracepoint/skb/kfree_skb")
+int drops_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
+{
+	const struct sock *rx_sk = NULL;
+
+	if (bpf_core_field_exists(ctx->rx_sk))
+		rx_sk = ctx->rx_sk;
+	return on_drop(ctx->skbaddr, (__u32)ctx->reason, rx_sk, __builtin_bswap16(ctx->protocol),
+		       false);
+}
+
 SEC("tracepoint/tcp/tcp_retransmit_synack")
 int drops_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
 {
@@ -138,7 +168,7 @@ int drops_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
 
 	if (!listener || !sk_allowed_local(listener))
 		return 0;
-	row = listener_row(listener);
+	row = listener_row(listener, false);
 	if (row)
 		row->synack_retrans++;
 	return 0;

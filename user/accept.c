@@ -13,7 +13,6 @@
 #include "bpfmap.h"
 #include "snapshot.h"
 #include "report.h"
-#include "log.h"
 
 /* This translation unit's definition of the opaque probe handle. */
 struct probe {
@@ -167,26 +166,8 @@ static int accept_attach(struct probe **out, const struct trace_opts *o)
 	p->snap = snapshot__new(&snap_ops);
 	if (!p->by_pid || !p->rows || !p->snap)
 		goto fail;
-	/* The faster programs first; a kernel without bpf_rdonly_cast
-	 * rejects them at load, and the probe-read ones are loaded instead
-	 * (at once with --force-fallback). Any other error fails the same
-	 * way on the second try. */
-	for (int cast = !o->force_fallback; cast >= 0; cast--) {
-		accept_bpf__destroy(p->skel);
-		p->skel = accept_bpf__open();
-		if (!p->skel) {
-			err = -errno;
-			goto fail;
-		}
-		choose_programs(p->skel, cast);
-		log__quiet_libbpf(cast);
-		err = PROBE_LOAD_ATTACH(accept, p->skel, o);
-		log__quiet_libbpf(false);
-		if (!err)
-			break;
-		debug("accept: %s programs: %s", cast ? "bpf_rdonly_cast" : "probe-read",
-		      strerror(-err));
-	}
+	/* A kernel without bpf_rdonly_cast rejects the faster programs. */
+	err = PROBE_OPEN_LOAD_ATTACH(accept, &p->skel, o, choose_programs);
 	if (err)
 		goto fail;
 	*out = p;

@@ -389,6 +389,14 @@ static void drops_detach(struct probe *p)
 	free(p);
 }
 
+/* kfree_skb as tp_btf where the tracepoint has rx_sk (6.12+), else the
+ * classic tracepoint. */
+static void choose_programs(struct drops_bpf *s, bool btf)
+{
+	bpf_program__set_autoload(s->progs.drops_kfree_skb_btf, btf);
+	bpf_program__set_autoload(s->progs.drops_kfree_skb, !btf);
+}
+
 static int drops_attach(struct probe **out, const struct trace_opts *o)
 {
 	struct probe *p = calloc(1, sizeof(*p));
@@ -399,12 +407,9 @@ static int drops_attach(struct probe **out, const struct trace_opts *o)
 	p->opts = o;
 	p->rows = listener_table__new();
 	p->snap = snapshot__new(&snap_ops);
-	p->skel = drops_bpf__open();
-	if (!p->rows || !p->snap || !p->skel) {
-		err = p->skel ? -ENOMEM : -errno;
+	if (!p->rows || !p->snap)
 		goto fail;
-	}
-	err = PROBE_LOAD_ATTACH(drops, p->skel, o);
+	err = PROBE_OPEN_LOAD_ATTACH(drops, &p->skel, o, choose_programs);
 	if (err)
 		goto fail;
 	/* The baseline of the kernel's own counters, read once attached. */

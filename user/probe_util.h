@@ -4,7 +4,10 @@
 #ifndef NETTUNE_PROBE_UTIL_H
 #define NETTUNE_PROBE_UTIL_H
 
+#include <errno.h>
+#include <string.h>
 #include "probe.h"
+#include "log.h"
 
 /* Ring buffer of the slow-event log: a page when the log is off. */
 #define PROBE_EVENTS_BYTES(o)	((o)->min_us ? 256u * 1024 : 4096u)
@@ -45,6 +48,35 @@ int probe__fill_filters(int pids_fd, int ports_fd, const struct trace_opts *o);
 		if (!__err)                                             \
 			__err = name##_bpf__attach(skel);               \
 		__err;                                                  \
+	})
+
+/* Opens a family's skeleton, chooses its programs, loads and attaches it:
+ * first with its preferred programs (libbpf quiet, as a kernel may reject
+ * them), then with the fallback ones; only those with the hidden
+ * --force-fallback. choose(skel, preferred) sets the programs' autoload.
+ * *skelp is left to the caller to destroy, attached or not. Evaluates to 0
+ * or a negative errno; any error other than the kernel's refusal of the
+ * preferred programs comes back from the second try as well. */
+#define PROBE_OPEN_LOAD_ATTACH(name, skelp, o, choose)                          \
+	({                                                                      \
+		int __err = 0;                                                  \
+		for (int __pref = !(o)->force_fallback; __pref >= 0; __pref--) { \
+			name##_bpf__destroy(*(skelp));                          \
+			*(skelp) = name##_bpf__open();                          \
+			if (!*(skelp)) {                                        \
+				__err = -errno;                                 \
+				break;                                          \
+			}                                                       \
+			choose(*(skelp), __pref);                               \
+			log__quiet_libbpf(__pref);                              \
+			__err = PROBE_LOAD_ATTACH(name, *(skelp), o);           \
+			log__quiet_libbpf(false);                               \
+			if (!__err)                                             \
+				break;                                          \
+			debug("%s: %s programs: %s", #name,                     \
+			      __pref ? "preferred" : "fallback", strerror(-__err)); \
+		}                                                               \
+		__err;                                                          \
 	})
 
 #endif

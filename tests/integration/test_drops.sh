@@ -11,17 +11,24 @@
 #     SYN-cookie ACKs that find the accept queue full are ACK-time
 #     overflows too, and the listener's total = TcpExtListenOverflows.
 # Each case freezes its traffic before the final comparison.
+# kfree_skb is traced as tp_btf where it has rx_sk (6.12+, this kernel);
+# test_drops_fallback.sh runs all of this again on the classic tracepoint
+# with probe reads (NT_DROPS_FALLBACK=1: the hidden --force-fallback).
 source "$(dirname "$0")/lib.sh"
-nt_setup drops
+nt_setup "drops${NT_DROPS_FALLBACK:+-fallback}"
 H=$NT_BUILD/tests/helpers
+FALLBACK=() KFREE_PROG=drops_kfree_skb_btf
+[ -n "${NT_DROPS_FALLBACK:-}" ] && FALLBACK=(--force-fallback) KFREE_PROG=drops_kfree_skb
 
 # trace_ns NS: start nettune on one namespace, JSON to $NT_TMP/NS.json
 trace_ns() {
 	"$NETTUNE" trace --json --netns "$(nt_ns_path "$1")" --probes accept,drops \
-		>"$NT_TMP/$1.json" 2>"$NT_TMP/$1.err" &
+		"${FALLBACK[@]}" >"$NT_TMP/$1.json" 2>"$NT_TMP/$1.err" &
 	TRACER=$!
 	NT_PIDS+=("$TRACER")
 	nt_wait_attached "$NT_TMP/$1.err"
+	nt_assert_eq "$1: kfree_skb program" \
+		"$(nt_prog_names "$TRACER" | tr , '\n' | grep kfree_skb)" "$KFREE_PROG"
 }
 
 stop_trace() { # NS: SIGINT and the final report in $OUT
