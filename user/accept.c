@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
+#include <bpf/btf.h>
 #include "accept.h"
 #include "accept.skel.h"
 #include "probe.h"
@@ -144,6 +145,24 @@ static void accept_detach(struct probe *p)
 	free(p);
 }
 
+#define METHOD_CAST "accept() exits read sockets with plain loads (bpf_rdonly_cast)"
+#define METHOD_PROBE_READ "accept() exits read sockets with probe reads"
+
+/* For doctor: the exit programs this kernel gets. attach decides by
+ * loading; this asks the kernel's BTF whether the kfunc exists. */
+static const char *accept_method(const struct trace_opts *o)
+{
+	struct btf *btf;
+	bool cast;
+
+	if (o->force_fallback)
+		return METHOD_PROBE_READ;
+	btf = btf__load_vmlinux_btf();
+	cast = btf && btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return cast ? METHOD_CAST : METHOD_PROBE_READ;
+}
+
 /* accept()'s exit programs: those that read the sockets with plain loads
  * (bpf_rdonly_cast, Linux 6.2+), or those with probe reads. */
 static void choose_programs(struct accept_bpf *s, bool cast)
@@ -186,6 +205,7 @@ const struct probe_ops accept_probe_ops = {
 	.what = "accept-queue wait and depth, per listener and accepting process",
 	.tracepoints = accept_tracepoints,
 	.needs_tp_btf = true,
+	.method = accept_method,
 	.attach = accept_attach,
 	.collect = accept_collect,
 	.print = accept_print,

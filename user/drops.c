@@ -14,6 +14,7 @@
 #include "drops.skel.h"
 #include "probe.h"
 #include "probe_util.h"
+#include "tracefs.h"
 #include "bpfmap.h"
 #include "dropreason.h"
 #include "nswatch.h"
@@ -389,6 +390,16 @@ static void drops_detach(struct probe *p)
 	free(p);
 }
 
+#define METHOD_BTF "skb:kfree_skb as tp_btf (with rx_sk)"
+#define METHOD_CLASSIC "skb:kfree_skb, classic tracepoint with probe reads"
+
+/* For doctor: the kfree_skb program this kernel gets. */
+static const char *drops_method(const struct trace_opts *o)
+{
+	return !o->force_fallback && tracefs__has_field("skb/kfree_skb", "rx_sk") ? METHOD_BTF :
+										     METHOD_CLASSIC;
+}
+
 /* kfree_skb as tp_btf where the tracepoint has rx_sk (6.12+), else the
  * classic tracepoint. */
 static void choose_programs(struct drops_bpf *s, bool btf)
@@ -434,6 +445,7 @@ const struct probe_ops drops_probe_ops = {
 	.name = "drops",
 	.what = "listen overflows (SYN and ACK time), SYN-queue drops, TCP drops by reason",
 	.tracepoints = drops_tracepoints,
+	.method = drops_method,
 	.attach = drops_attach,
 	.ready = drops_ready,
 	.collect = drops_collect,

@@ -61,5 +61,24 @@ else
 	want="tcp:tcp_probe + syscall exit (fd -> socket)"
 fi
 nt_assert_eq "doctor: read method" "$(jq -r .methods.read "$d")" "$want"
+# accept's and drops' methods are predictions (BTF, tracepoint format);
+# trace decides by loading. They must agree with what trace loads here.
+"$NETTUNE" trace --probes accept,drops >/dev/null 2>"$NT_TMP/methods.err" &
+tracer=$!
+NT_PIDS+=("$tracer")
+nt_wait_attached "$NT_TMP/methods.err"
+progs=$(nt_prog_names "$tracer")
+kill -INT "$tracer"
+wait "$tracer" || nt_fail "trace --probes accept,drops: $(cat "$NT_TMP/methods.err")"
+case ,$progs, in
+*,accept4_exit_cast,*) want="accept() exits read sockets with plain loads (bpf_rdonly_cast)" ;;
+*) want="accept() exits read sockets with probe reads" ;;
+esac
+nt_assert_eq "doctor: accept method = what trace loaded ($progs)" "$(jq -r .methods.accept "$d")" "$want"
+case ,$progs, in
+*,drops_kfree_skb_btf,*) want="skb:kfree_skb as tp_btf (with rx_sk)" ;;
+*) want="skb:kfree_skb, classic tracepoint with probe reads" ;;
+esac
+nt_assert_eq "doctor: drops method = what trace loaded" "$(jq -r .methods.drops "$d")" "$want"
 "$NETTUNE" doctor | grep -q "what nettune measures" || nt_fail "doctor text report"
 nt_pass

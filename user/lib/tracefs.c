@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,4 +47,39 @@ bool tracefs__has(const char *tp)
 		return false;
 	snprintf(path, sizeof(path), "%s/%s", dir, tp);
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool tracefs__format_has_field(const char *format, const char *field)
+{
+	size_t n = strlen(field);
+
+	/* "\tfield:struct sock * rx_sk;\toffset:..." : the name ends the
+	 * declaration, after a space or a '*'. */
+	for (const char *p = strstr(format, "field:"); p; p = strstr(p + 1, "field:")) {
+		const char *end = strchr(p, ';');
+
+		if (end && (size_t)(end - p) > n && !strncmp(end - n, field, n) &&
+		    (end[-(long)n - 1] == ' ' || end[-(long)n - 1] == '*'))
+			return true;
+	}
+	return false;
+}
+
+bool tracefs__has_field(const char *tp, const char *field)
+{
+	const char *dir = tracefs__events_dir();
+	char path[PATH_MAX], buf[8192];
+	size_t len;
+	FILE *f;
+
+	if (!dir)
+		return false;
+	snprintf(path, sizeof(path), "%s/%s/format", dir, tp);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	return tracefs__format_has_field(buf, field);
 }

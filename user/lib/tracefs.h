@@ -11,5 +11,9 @@
 const char *tracefs__events_dir(void);
 /* Does "category/name" exist on this kernel? */
 bool tracefs__has(const char *tp);
+/* Does the tracepoint's record have this field (its format file)? */
+bool tracefs__has_field(const char *tp, const char *field);
+/* The same test on the text of a format file. */
+bool tracefs__format_has_field(const char *format, const char *field);
 
 #endif
