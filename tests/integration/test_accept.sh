@@ -22,19 +22,19 @@ for method in cast probe-read; do
 	extra=() want_progs=accept4_exit_cast,accept_exit_cast,accept_state
 	[ $method = probe-read ] && extra=(--force-fallback) want_progs=accept4_exit,accept_exit,accept_state
 	"$NETTUNE" trace --json --netns "$(nt_ns_path srv)" --probes accept --min-us 675000 \
-		"${extra[@]}" >"$NT_TMP/out.json" 2>"$NT_TMP/err" &
+		"${extra[@]}" >"$NT_TMP/$method.json" 2>"$NT_TMP/$method.err" &
 	tracer=$!
 	NT_PIDS+=("$tracer")
-	nt_wait_attached "$NT_TMP/err"
+	nt_wait_attached "$NT_TMP/$method.err"
 	nt_assert_eq "$method: programs loaded" "$(nt_prog_names "$tracer")" "$want_progs"
 
 	nt_exec srv "$NT_BUILD/tests/helpers/tcpclient" --addr 10.78.0.1 --port $PORT --count $N \
-		--parallel --hold-ms 1500 >"$NT_TMP/client.json" || nt_fail "client failed"
-	nt_assert_eq "client's own successful connects" "$(jq .ok "$NT_TMP/client.json")" $N
+		--parallel --hold-ms 1500 >"$NT_TMP/$method-client.json" || nt_fail "client failed"
+	nt_assert_eq "client's own successful connects" "$(jq .ok "$NT_TMP/$method-client.json")" $N
 	sleep 0.3	# the last accept happens ~950 ms after the burst
 	kill -INT "$tracer"
-	wait "$tracer" || nt_fail "nettune exited with an error: $(cat "$NT_TMP/err")"
-	out=$(tail -n 1 "$NT_TMP/out.json")
+	wait "$tracer" || nt_fail "nettune exited with an error: $(cat "$NT_TMP/$method.err")"
+	out=$(tail -n 1 "$NT_TMP/$method.json")
 
 	# The schedule: waits are 0, 50, ..., 950 ms. Nearest-rank p50 of 20 is the
 	# 10th value (450 ms); the max is the 20th (950 ms).
@@ -59,7 +59,7 @@ for method in cast probe-read; do
 	nt_log "ok: peak queue depth seen at accept = $peak"
 	nt_assert_eq "accepting process" "$(jq '.accept_wait.by_pid[0].pid' <<<"$out")" "$server"
 
-	slow=$(jq -c 'select(.type == "slow")' "$NT_TMP/out.json")
+	slow=$(jq -c 'select(.type == "slow")' "$NT_TMP/$method.json")
 	nt_assert_eq "slow accepts logged" "$(grep -c . <<<"$slow")" 6
 	nt_assert_eq "slow events below the threshold" \
 		"$(jq -s '[.[] | select(.latency_us < 675000)] | length' <<<"$slow")" 0
