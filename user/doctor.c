@@ -34,6 +34,9 @@ struct doctor {
 	struct utsname uts;
 	bool btf, root, caps, tracefs;
 	struct attach_result attach[DOCTOR_NR];
+	/* probe_table[i]'s method here, or NULL: asked once, as some ask
+	 * the kernel's BTF (tens of ms) */
+	const char **method;
 	bool json;
 };
 
@@ -131,25 +134,32 @@ static void probe_machine(struct doctor *d, bool verbose)
 	for (int k = 0; k < DOCTOR_NR; k++)
 		try_attach(k, &d->attach[k]);
 	libbpf_set_print(log__libbpf_print);
+	/* How each family with a preferred and a fallback method measures. */
+	d->method = calloc(probe_table_len, sizeof(*d->method));
+	for (int i = 0; d->method && i < probe_table_len; i++) {
+		static const struct trace_opts defaults;
+
+		if (probe_table[i]->method)
+			d->method[i] = probe_table[i]->method(&defaults);
+	}
 }
 
-/* How a family with a preferred and a fallback method measures here. */
-static const char *family_method(const struct probe_ops *ops)
+static const char *family_method(const struct doctor *d, int i)
 {
-	static const struct trace_opts defaults;
-
-	return ops->method ? ops->method(&defaults) : NULL;
+	return d->method ? d->method[i] : NULL;
 }
 
-static bool family_ok(const struct doctor *d, const struct probe_ops *ops)
+static bool family_ok(const struct doctor *d, int i)
 {
+	const struct probe_ops *ops = probe_table[i];
+
 	if (!d->attach[DOCTOR_TRACEPOINT].works)
 		return false;
 	if (ops->needs_uprobes && !d->attach[DOCTOR_UPROBE].works)
 		return false;
 	if (ops->needs_tp_btf && !d->attach[DOCTOR_TP_BTF].works)
 		return false;
-	if (ops->method && !family_method(ops))
+	if (ops->method && !family_method(d, i))
 		return false;
 	for (const char *const *tp = ops->tracepoints; tp && *tp; tp++)
 		if (!tracefs__has(*tp))
@@ -188,10 +198,10 @@ static void print_text(const struct doctor *d)
 			       probe_table[i]->name);
 	printf("\nwhat nettune measures on this machine:\n");
 	for (int i = 0; i < probe_table_len; i++) {
-		const char *method = family_method(probe_table[i]);
+		const char *method = family_method(d, i);
 
-		printf("  %-12s %-4s %s\n", probe_table[i]->name,
-		       family_ok(d, probe_table[i]) ? "yes" : "NO", probe_table[i]->what);
+		printf("  %-12s %-4s %s\n", probe_table[i]->name, family_ok(d, i) ? "yes" : "NO",
+		       probe_table[i]->what);
 		if (method)
 			printf("  %-12s      method: %s\n", "", method);
 	}
@@ -218,10 +228,10 @@ static void print_json(const struct doctor *d)
 		for (const char *const *tp = probe_table[i]->tracepoints; tp && *tp; tp++)
 			json_object_object_add(tps, *tp, json_object_new_boolean(tracefs__has(*tp)));
 		json_object_object_add(fam, probe_table[i]->name,
-				       json_object_new_boolean(family_ok(d, probe_table[i])));
-		if (family_method(probe_table[i]))
+				       json_object_new_boolean(family_ok(d, i)));
+		if (family_method(d, i))
 			json_object_object_add(methods, probe_table[i]->name,
-					       json_object_new_string(family_method(probe_table[i])));
+					       json_object_new_string(family_method(d, i)));
 	}
 	json_object_object_add(root, "tracepoints", tps);
 	json_object_object_add(root, "measures", fam);
@@ -275,6 +285,7 @@ int cmd_doctor(int argc, char **argv)
 		print_json(&d);
 	else
 		print_text(&d);
+	free(d.method);
 	why = fatal_reason(&d);
 	if (why) {
 		warn("cannot trace on this machine: %s", why);
