@@ -373,10 +373,10 @@ static void http_print(struct probe *p, FILE *out)
 
 static struct json_object *summary_json(const struct hist *h)
 {
-	struct json_object *o = report__latency_json(h);
+	struct hist_summary s;
 
-	json_object_object_del(o, "buckets");
-	return o;
+	hist__summarize(h, &s);
+	return report__summary_json(&s);
 }
 
 static struct json_object *targets_json(struct probe *p)
