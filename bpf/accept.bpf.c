@@ -58,9 +58,14 @@ int BPF_PROG(accept_state, const struct sock *child, int oldstate, int newstate)
 		cookie = bpf_get_socket_cookie((void *)child);
 		if (stamp_start(&accept_since, cookie, queued) == STAMP_DISPLACED)
 			counter_inc(&accept_lost, ACCEPT_LOST_DISPLACED);
-	} else if (newstate == TCP_CLOSE) {
-		/* Never accepted: the client gave up or the listener closed.
-		 * A socket nobody asked the cookie of has none, and no clock. */
+	} else if (newstate == TCP_CLOSE &&
+		   (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT)) {
+		/* Never accepted: reset, or its listener closed, while it
+		 * waited in the queue, where a child is ESTABLISHED or (the
+		 * client sent FIN) CLOSE_WAIT. A connection that ends the usual
+		 * way leaves from FIN_WAIT2 or LAST_ACK and is skipped without
+		 * touching the table: two set probes per connection saved. A
+		 * socket nobody asked the cookie of has none, and no clock. */
 		cookie = child->__sk_common.skc_cookie.counter;
 		if (cookie)
 			stamp_stop(&accept_since, cookie);

@@ -177,9 +177,15 @@ static __always_inline bool in_syscall(__s64 nr)
 SEC("tp_btf/sk_data_ready")
 int BPF_PROG(read_data_ready, const struct sock *sk)
 {
-	/* NULL unless a full TCP socket: the protocol test as well. */
-	const struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	const struct tcp_sock *tp;
 
+	/* A listener is woken for each connection it queues: the state lies
+	 * in the line the caller just used, where its receive sequence
+	 * numbers (always equal) would be a cache miss. */
+	if (sk->__sk_common.skc_state == TCP_LISTEN)
+		return 0;
+	/* NULL unless a full TCP socket: the protocol test as well. */
+	tp = bpf_skc_to_tcp_sock((void *)sk);
 	if (!tp || unread_btf(sk, tp) <= 0 || !sk_allowed_local_btf(sk))
 		return 0;
 	if (stamp_start(&read_since, bpf_get_socket_cookie((void *)sk), tcp_rx_time_ns(tp)) ==
