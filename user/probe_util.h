@@ -8,13 +8,16 @@
 #include <string.h>
 #include "probe.h"
 #include "log.h"
+#include "bpfmap.h"
 
 /* Ring buffer of the slow-event log: a page when the log is off. */
 #define PROBE_EVENTS_BYTES(o)	((o)->min_us ? 256u * 1024 : 4096u)
 
-/* Before load: the rodata switches and the slow-event log. */
+/* Before load: the rodata switches, the slow-event log, and row maps
+ * sized to the CPU count (bpfmap__size_percpu_rows). */
 #define PROBE_SET_FILTERS(skel, o)                                          \
 	do {                                                                \
+		bpfmap__size_percpu_rows((skel)->obj);                      \
 		(skel)->rodata->targ_filter_pid = (o)->npids > 0;           \
 		(skel)->rodata->targ_filter_port = (o)->nports > 0;         \
 		(skel)->rodata->targ_netns = (o)->netns;                    \

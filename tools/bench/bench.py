@@ -125,6 +125,18 @@ def bpf_prog_stats(ids):
     return res
 
 
+def bpf_maps_kib(ids):
+    """Kernel memory of the maps those programs use (bpftool's bytes_memlock)."""
+    if not ids:
+        return None
+    progs = json.loads(subprocess.run(["bpftool", "prog", "show", "-j"], capture_output=True,
+                                      text=True, check=True).stdout)
+    maps = {m for p in progs if p.get("id") in ids for m in p.get("map_ids", [])}
+    out = json.loads(subprocess.run(["bpftool", "map", "show", "-j"], capture_output=True,
+                                    text=True, check=True).stdout)
+    return sum(m.get("bytes_memlock", 0) for m in out if m.get("id") in maps) / 1024
+
+
 def stats_delta(before, after):
     rows = []
     for pid, a in after.items():
@@ -433,6 +445,7 @@ def measured_run(cfg, tracer_kind, load, stats=False, interval=1, probes=None, l
             if stats:
                 run["progs"] = stats_delta(before_stats, bpf_prog_stats(tracer.ids))
             run["hwm_kib"] = tracer.hwm_kib()
+            run["maps_kib"] = bpf_maps_kib(tracer.ids)
             run["stop_s"] = tracer.stop()
             if tracer_kind == "nettune":
                 lines = tracer.json_lines()

@@ -116,8 +116,8 @@ def cost_tables(res):
         rows.append(f"| {family_of(name)} | `{name}` | " + " | ".join(cells) + " |")
     rows += ["", "| load, tracer | connections/s | BPF runs/s | mean ns per run "
              "| BPF ns per connection | BPF, % of a core | nettune CPU, % of a core "
-             "| peak RSS | lost events |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| peak RSS | kernel memory of its BPF maps | lost events |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     summ = {"worst_ns": worst, "worst_name": worst_name, "families": []}
     for r in cost:
         runs, ns, rate = cost_row(r)
@@ -134,6 +134,7 @@ def cost_tables(res):
             f"| {fmt(per_conn)} | {fmt(100 * ns / 1e9 / r['wall_s'], 2)} "
             f"| {fmt(cpu_pct(r), 2) if r['tracer'] != 'anchor' else fmt(cpu_pct(r), 2) + ' (bpftrace)'} "
             f"| {fmt((r.get('hwm_kib') or 0) / 1024, 1, ' MiB')} "
+            f"| {fmt(r['maps_kib'] / 1024, 1, ' MiB') if r.get('maps_kib') is not None else '–'} "
             f"| {fmt(r.get('lost_events')) if r['tracer'] != 'anchor' else ''} |")
         if r["tracer"] == "nettune":
             summ.setdefault("levels", []).append((rate, cpu_pct(r), mean))
@@ -286,7 +287,9 @@ def section(res):
            "`run_time_ns`/`run_cnt` delta from `bpftool prog show -j`, programs found by the ids "
            "in nettune's `/proc/PID/fdinfo`; connections are the namespace's `Tcp ActiveOpens` "
            "delta (the programs also run for any other TCP traffic on the machine). nettune CPU "
-           "is utime+stime from `/proc/PID/stat` over the load, peak RSS is `VmHWM`.", "",
+           "is utime+stime from `/proc/PID/stat` over the load, peak RSS is `VmHWM`; the kernel "
+           "memory of its BPF maps is the `bytes_memlock` sum of the maps its programs use "
+           "(per-CPU maps grow with the CPU count: see docs/probes.md).", "",
            "### Targets", ""]
     out += targets_table(res, tp, cost, att, rss)
     out += ["", "### Throughput", ""] + tp_rows

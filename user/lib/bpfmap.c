@@ -16,6 +16,37 @@ int bpfmap__ncpus(void)
 	return n;
 }
 
+__u32 bpfmap__percpu_rows(__u32 max_entries, size_t value_size, int ncpus)
+{
+	/* The kernel keeps each CPU's copy at a multiple of 8 bytes. */
+	size_t per_row = ((value_size + 7) & ~(size_t)7) * (size_t)(ncpus > 0 ? ncpus : 1);
+	size_t fit = per_row ? BPFMAP_PERCPU_BUDGET / per_row : max_entries;
+
+	if (fit >= max_entries)
+		return max_entries;
+	return fit > BPFMAP_PERCPU_MIN_ROWS ? (__u32)fit :
+	       max_entries < BPFMAP_PERCPU_MIN_ROWS ? max_entries : BPFMAP_PERCPU_MIN_ROWS;
+}
+
+int bpfmap__size_percpu_rows(struct bpf_object *obj)
+{
+	int ncpus = bpfmap__ncpus();
+	struct bpf_map *map;
+
+	if (ncpus < 0)
+		return ncpus;
+	bpf_object__for_each_map(map, obj) {
+		__u32 max = bpf_map__max_entries(map), rows;
+
+		if (bpf_map__type(map) != BPF_MAP_TYPE_PERCPU_HASH)
+			continue;
+		rows = bpfmap__percpu_rows(max, bpf_map__value_size(map), ncpus);
+		if (rows != max && bpf_map__set_max_entries(map, rows))
+			return -errno;
+	}
+	return 0;
+}
+
 /* One row at a time, for kernels without batched lookups of this map type. */
 static int walk_by_key(int fd, size_t key_size, size_t stride, bpfmap_percpu_fn fn, void *ctx)
 {

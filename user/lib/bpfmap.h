@@ -14,6 +14,19 @@ typedef int (*bpfmap_percpu_fn)(const void *key, const void *values, int ncpus,
 				size_t stride, void *ctx);
 
 int bpfmap__ncpus(void);
+
+/* Kernel memory one preallocated per-CPU row map may take: every row holds
+ * its value on every possible CPU, used or not. */
+#define BPFMAP_PERCPU_BUDGET	(64u << 20)
+/* Rows a map keeps whatever the CPU count, over budget if need be. */
+#define BPFMAP_PERCPU_MIN_ROWS	64u
+/* How many rows of value_size bytes a per-CPU hash declared with
+ * max_entries rows gets on ncpus CPUs: as declared while they fit
+ * BPFMAP_PERCPU_BUDGET, fewer (down to BPFMAP_PERCPU_MIN_ROWS) beyond. */
+__u32 bpfmap__percpu_rows(__u32 max_entries, size_t value_size, int ncpus);
+/* Applies bpfmap__percpu_rows() to every per-CPU hash of an opened, not yet
+ * loaded object. Returns 0 or -errno. */
+int bpfmap__size_percpu_rows(struct bpf_object *obj);
 /* Visits every key of a per-CPU hash or array map. Returns 0 or -errno. */
 int bpfmap__for_each_percpu(int fd, size_t key_size, size_t value_size,
 			    bpfmap_percpu_fn fn, void *ctx);
