@@ -520,7 +520,10 @@ def phase_throughput(cfg, mode, pairs, seconds):
     return runs
 
 
-def phase_cost(cfg, seconds):
+def phase_cost(cfg, seconds, repeats):
+    """Per-program cost at each load level, of the anchor, and of each family
+    alone; the all-families run at the highest load is made `repeats` more
+    times between the others, since one run of it moves by up to 30% here."""
     levels = []
     if cfg.loadgen:
         levels += [("loadgen", seconds, 2000), ("loadgen", seconds, 8000)]
@@ -541,7 +544,11 @@ def phase_cost(cfg, seconds):
         r["level"] = "wrk, closed loop"
         res.append(r)
         log(f"cost of the anchor: {r['connections'] / r['wall_s']:.0f} conn/s")
-        for fam in families(cfg):
+        fams = families(cfg)
+        # Repeats go between the family runs: after the first, the middle
+        # one... so that they sample the phase's whole span.
+        after = {round((i + 1) * len(fams) / (repeats + 1)) - 1 for i in range(repeats)}
+        for i, fam in enumerate(fams):
             try:
                 r = measured_run(cfg, "nettune", ("wrk", seconds, True), stats=True,
                                  probes=fam, label=f"family {fam}")
@@ -551,6 +558,13 @@ def phase_cost(cfg, seconds):
             r["level"] = "wrk, closed loop"
             res.append(r)
             log(f"cost of family {fam} alone: {r['connections'] / r['wall_s']:.0f} conn/s")
+            if i in after:
+                r = measured_run(cfg, "nettune", ("wrk", seconds, True), stats=True,
+                                 label="nettune-repeat")
+                r["level"] = "wrk, closed loop"
+                res.append(r)
+                log(f"cost at wrk, closed loop (repeat): "
+                    f"{r['connections'] / r['wall_s']:.0f} conn/s")
     finally:
         set_bpf_stats(cfg.stats_orig)
     return res
@@ -678,7 +692,8 @@ def main():
     cfg.anchor = os.path.join(HERE, "anchor.bt")
     q = cfg.quick
     params = {"pairs": 2 if q else 5, "seconds": 3 if q else 5,
-              "cost_seconds": 3 if q else 8, "startup_runs": 2 if q else 5,
+              "cost_seconds": 3 if q else 8, "cost_repeats": 0 if q else 2,
+              "startup_runs": 2 if q else 5,
               "listener_counts": [1, 100, 10000], "listener_seconds": 3 if q else 6,
               "wrk": "-t2 -c100", "interval_s": 1}
     phases = cfg.phases.split(",")
@@ -701,7 +716,7 @@ def main():
         "startup": lambda: phase_startup(cfg, params["startup_runs"]),
         "throughput": lambda: {m: phase_throughput(cfg, m, params["pairs"], params["seconds"])
                                for m in ("keepalive", "close")},
-        "cost": lambda: phase_cost(cfg, params["cost_seconds"]),
+        "cost": lambda: phase_cost(cfg, params["cost_seconds"], params["cost_repeats"]),
         "listeners": lambda: phase_listeners(cfg, params["listener_counts"],
                                              params["listener_seconds"]),
     }
