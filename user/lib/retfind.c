@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,6 +10,51 @@
 #include <capstone/capstone.h>
 #include "log.h"
 #include "retfind.h"
+
+/*
+ * capstone is loaded on first use instead of linked: the dynamic linker
+ * relocates its tables in every process that links it, 3.2 MiB of RSS in
+ * each nettune run, and only uprobes on Go functions disassemble anything.
+ * The soname is that of the headers built against: capstone's ABI (cs_insn
+ * among others) changes with its major version.
+ */
+#define CS_SONAME_OF(major)	"libcapstone.so." #major
+#define CS_SONAME_AT(major)	CS_SONAME_OF(major)
+#define CS_SONAME		CS_SONAME_AT(CS_API_MAJOR)
+
+static struct {
+	cs_err (*open)(cs_arch arch, cs_mode mode, csh *handle);
+	cs_err (*option)(csh handle, cs_opt_type type, size_t value);
+	cs_insn *(*malloc)(csh handle);
+	bool (*disasm_iter)(csh handle, const uint8_t **code, size_t *size, uint64_t *address,
+			    cs_insn *insn);
+	void (*free)(cs_insn *insn, size_t count);
+	cs_err (*close)(csh *handle);
+	bool loaded;
+} capstone;
+static pthread_once_t capstone_once = PTHREAD_ONCE_INIT;
+
+static void capstone_load(void)
+{
+	void *lib = dlopen(CS_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+	if (!lib) {
+		warn("capstone: cannot load %s (Debian: libcapstone4): %s", CS_SONAME, dlerror());
+		return;
+	}
+	capstone.open = (__typeof__(capstone.open))dlsym(lib, "cs_open");
+	capstone.option = (__typeof__(capstone.option))dlsym(lib, "cs_option");
+	capstone.malloc = (__typeof__(capstone.malloc))dlsym(lib, "cs_malloc");
+	capstone.disasm_iter = (__typeof__(capstone.disasm_iter))dlsym(lib, "cs_disasm_iter");
+	capstone.free = (__typeof__(capstone.free))dlsym(lib, "cs_free");
+	capstone.close = (__typeof__(capstone.close))dlsym(lib, "cs_close");
+	capstone.loaded = capstone.open && capstone.option && capstone.malloc &&
+			  capstone.disasm_iter && capstone.free && capstone.close;
+	if (!capstone.loaded) {
+		warn("capstone: %s lacks the functions nettune calls", CS_SONAME);
+		dlclose(lib);	/* kept open otherwise: nettune uses it until it exits */
+	}
+}
 
 /* Called per decoded instruction: <0 error, >0 stop, 0 go on. */
 typedef int (*visit_fn)(const cs_insn *insn, void *ctx);
@@ -28,7 +75,7 @@ static int sweep(csh cs, cs_insn *insn, const __u8 *code, size_t len, __u64 addr
 	int ret = 0;
 
 	while (left && !ret) {
-		if (!cs_disasm_iter(cs, &p, &left, &pc, insn)) {
+		if (!capstone.disasm_iter(cs, &p, &left, &pc, insn)) {
 			p++;
 			pc++;
 			left--;
@@ -50,17 +97,20 @@ static int walk(int machine, bool detail, const void *code, size_t len, __u64 ad
 
 	if (machine != EM_X86_64)
 		return -EOPNOTSUPP;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
+	pthread_once(&capstone_once, capstone_load);
+	if (!capstone.loaded)
+		return -ENOTSUP;
+	if (capstone.open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
 		warn("capstone: cannot open an x86-64 disassembler");
 		return -ENOTSUP;
 	}
 	/* Operand details cost several times the decoding: only when needed. */
-	cs_option(cs, CS_OPT_DETAIL, detail ? CS_OPT_ON : CS_OPT_OFF);
-	insn = cs_malloc(cs);
+	capstone.option(cs, CS_OPT_DETAIL, detail ? CS_OPT_ON : CS_OPT_OFF);
+	insn = capstone.malloc(cs);
 	ret = insn ? sweep(cs, insn, code, len, addr, visit, ctx, insns, skipped) : -ENOMEM;
 	if (insn)
-		cs_free(insn, 1);
-	cs_close(&cs);
+		capstone.free(insn, 1);
+	capstone.close(&cs);
 	if (*skipped)
 		debug("retfind: 0x%llx: %zu undecodable bytes skipped",
 		      (unsigned long long)addr, *skipped);
