@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bpfmap.h"
+#include "log.h"
 
 int bpfmap__ncpus(void)
 {
@@ -41,8 +42,13 @@ int bpfmap__size_percpu_rows(struct bpf_object *obj)
 		if (bpf_map__type(map) != BPF_MAP_TYPE_PERCPU_HASH)
 			continue;
 		rows = bpfmap__percpu_rows(max, bpf_map__value_size(map), ncpus);
-		if (rows != max && bpf_map__set_max_entries(map, rows))
+		if (rows == max)
+			continue;
+		if (bpf_map__set_max_entries(map, rows))
 			return -errno;
+		/* Rows beyond it are lost events: say why once. */
+		info("%s: %u rows instead of %u, to keep its kernel memory near %u MiB "
+		     "on %d CPUs", bpf_map__name(map), rows, max, BPFMAP_PERCPU_BUDGET >> 20, ncpus);
 	}
 	return 0;
 }
