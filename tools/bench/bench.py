@@ -664,8 +664,22 @@ def machine():
             "nginx": ver(["nginx", "-v"], r"nginx/(\S+)"),
             "wrk": ver(["wrk", "--version"], r"wrk (\S+)"),
             "bpftrace": ver(["bpftrace", "--version"], r"bpftrace (\S+)"),
-            "nettune": ver(["git", "-C", os.path.dirname(HERE), "describe", "--always",
-                            "--dirty"], r"(\S+)")}
+            "nettune": nettune_version()}
+
+
+def nettune_version():
+    """The commit measured; -dirty if the tree differs from it other than by
+    docs/benchmarks.md, which the bench itself rewrites."""
+    top = os.path.dirname(os.path.dirname(HERE))
+    try:
+        rev = subprocess.run(["git", "-C", top, "describe", "--always"], capture_output=True,
+                             text=True, timeout=10).stdout.strip() or "?"
+        changed = subprocess.run(["git", "-C", top, "status", "--porcelain", "--", ".",
+                                  ":!docs/benchmarks.md"], capture_output=True, text=True,
+                                 timeout=10).stdout.strip()
+    except OSError:
+        return "?"
+    return rev + ("-dirty" if changed else "")
 
 
 def proc_meminfo_gib():
