@@ -77,12 +77,21 @@ static __always_inline void on_syn_sent(const struct sock *sk)
 
 static __always_inline __u32 fail_kind(const struct sock *sk)
 {
+	const struct tcp_sock *tp;
 	int err = sk->sk_err;
 
 	if (err == ECONNREFUSED || err == ECONNRESET)
 		return CONNECT_FAIL_REFUSED;
 	if (err == ETIMEDOUT)
 		return CONNECT_FAIL_TIMEOUT;
+	/* connect() enters SYN_SENT before it picks a local port; when none
+	 * is free it returns EADDRNOTAVAIL and goes back to CLOSE before any
+	 * SYN leaves, with no error on the socket. (The port cannot tell:
+	 * every socket leaving SYN_SENT has given it back by the time the
+	 * tracepoint fires.) */
+	tp = bpf_skc_to_tcp_sock((void *)sk);
+	if (tp && !tp->segs_out)
+		return CONNECT_FAIL_NO_PORT;
 	return CONNECT_FAIL_OTHER;
 }
 

@@ -11,6 +11,7 @@
 enum connect_fail {
 	CONNECT_FAIL_REFUSED,	/* RST answered the SYN: ECONNREFUSED/ECONNRESET */
 	CONNECT_FAIL_TIMEOUT,	/* SYN retries exhausted: ETIMEDOUT */
+	CONNECT_FAIL_NO_PORT,	/* no free local port: EADDRNOTAVAIL, no SYN sent */
 	CONNECT_FAIL_OTHER,	/* unreachable, or closed by the application first */
 	CONNECT_FAIL_NR,
 };
@@ -31,7 +32,6 @@ _Static_assert(sizeof(struct connect_key) == 16, "connect_key layout");
 
 struct connect_val {
 	__u64 failed[CONNECT_FAIL_NR];
-	__u64 pad;
 	char comm[16];	/* comm of the connecting task at SYN_SENT */
 	struct hist lat;	/* SYN_SENT -> ESTABLISHED, ns */
 };

@@ -24,7 +24,10 @@ struct probe {
 	struct breakdown *by_pid, *by_port;
 };
 
-static const char *const fail_names[] = { "refused", "timeout", "other", NULL };
+static const char *const fail_names[] = { "refused", "timeout", "no_local_port", "other", NULL };
+_Static_assert(sizeof(fail_names) / sizeof(fail_names[0]) == CONNECT_FAIL_NR + 1,
+	       "a name for every connect_fail");
+_Static_assert(CONNECT_FAIL_NR <= BREAKDOWN_COUNTERS, "breakdown rows count every kind");
 
 static void merge_val(void *dst, const void *cpu)
 {
@@ -93,11 +96,15 @@ static int connect_collect(struct probe *p, bool total)
 
 static void connect_print(struct probe *p, FILE *out)
 {
-	__u64 nfail = p->failed[0] + p->failed[1] + p->failed[2];
+	__u64 nfail = 0;
 
-	fprintf(out, "connect: SYN_SENT -> ESTABLISHED; %llu failed (refused %llu, timeout %llu, other %llu)\n",
+	for (int k = 0; k < CONNECT_FAIL_NR; k++)
+		nfail += p->failed[k];
+	fprintf(out, "connect: SYN_SENT -> ESTABLISHED; %llu failed (refused %llu, timeout %llu, "
+		"no local port %llu, other %llu)\n",
 		(unsigned long long)nfail, (unsigned long long)p->failed[CONNECT_FAIL_REFUSED],
 		(unsigned long long)p->failed[CONNECT_FAIL_TIMEOUT],
+		(unsigned long long)p->failed[CONNECT_FAIL_NO_PORT],
 		(unsigned long long)p->failed[CONNECT_FAIL_OTHER]);
 	report__hist(out, "  ", &p->total);
 	breakdown__print(p->by_pid, out, "by process:", 10);

@@ -3,8 +3,9 @@
 # delayed 20 ms each way must be counted exactly, with p50 equal to the RTT
 # ping measures over the same link (and to the client's own timings), and
 # connects to a closed port must be counted as refused, all of them charged
-# to the client process. After SIGINT no
-# nettune program may remain attached.
+# to the client process; with the namespace's ephemeral ports exhausted,
+# the client's EADDRNOTAVAIL errors must be counted as no_local_port. After
+# SIGINT no nettune program may remain attached.
 source "$(dirname "$0")/lib.sh"
 nt_setup connect
 
@@ -73,6 +74,7 @@ nt_assert_eq "by_pid rows of other processes" \
 nt_assert_eq "client saw refused" "$(jq .refused "$NT_TMP/refused.json")" "$REFUSED"
 nt_assert_eq "refused connects" "$(jq .connect.failures.refused <<<"$out")" "$REFUSED"
 nt_assert_eq "timed-out connects" "$(jq .connect.failures.timeout <<<"$out")" 0
+nt_assert_eq "connects without a local port" "$(jq .connect.failures.no_local_port <<<"$out")" 0
 nt_assert_eq "lost events" "$(jq .lost_events <<<"$out")" 0
 
 iv=$NT_TMP/intervals.json
@@ -87,4 +89,29 @@ if command -v bpftool >/dev/null; then
 	left=$(bpftool prog show -j | jq -c --argjson ids "$ids" '[.[] | select(.id as $i | $ids | index($i))]')
 	nt_assert_eq "the tracer's programs left after SIGINT" "$left" "[]"
 fi
+
+# Ephemeral ports exhausted: a namespace whose range has 4 ports, and 10
+# connects to one destination held open at once. The ones that find no
+# port fail with EADDRNOTAVAIL (the client's own count is the truth) and
+# must be counted as no_local_port, not as other.
+nt_netns ports
+nt_exec ports sysctl -qw net.ipv4.ip_local_port_range="40000 40003"
+nt_bg ports "$NT_BUILD/tests/helpers/tcpserver" --port 9100
+nt_wait_port ports 9100
+"$NETTUNE" trace --json --netns "$(nt_ns_path ports)" --probes connect \
+	>"$NT_TMP/ports.json" 2>"$NT_TMP/err3" &
+tracer3=$!
+NT_PIDS+=("$tracer3")
+nt_wait_attached "$NT_TMP/err3"
+nt_exec ports "$NT_BUILD/tests/helpers/tcpclient" --addr 127.0.0.1 --port 9100 --count 10 \
+	--parallel --hold-ms 200 >"$NT_TMP/ports-client.json" || nt_fail "client failed"
+kill -INT "$tracer3"
+wait "$tracer3" || nt_fail "nettune exited with $? after SIGINT: $(cat "$NT_TMP/err3")"
+ports=$(tail -n 1 "$NT_TMP/ports.json")
+no_port=$(jq .no_local_port "$NT_TMP/ports-client.json")
+nt_assert_ge "client's EADDRNOTAVAIL errors" "$no_port" 1
+nt_assert_eq "no_local_port failures" "$(jq .connect.failures.no_local_port <<<"$ports")" "$no_port"
+nt_assert_eq "other failures with ports exhausted" "$(jq .connect.failures.other <<<"$ports")" 0
+nt_assert_eq "connects that found a port" "$(jq .connect.count <<<"$ports")" \
+	"$(jq .ok "$NT_TMP/ports-client.json")"
 nt_pass

@@ -251,7 +251,7 @@ static void test_missing_fields(void **state)
 	E.known = 0;	/* no sysctl could be read */
 	E.drop_cpu_backlog = E.drop_rcvbuff = E.drop_proto_mem = 100;
 	E.mem_pressures = 1;
-	E.connect_other = E.connect_total = 1000;
+	E.connect_no_port = E.connect_total = 1000;
 	E.syn_queue_drops = 10;
 	E.syncookies = 0;
 	run();
@@ -372,13 +372,14 @@ static void test_ephemeral_ports(void **state)
 	const struct tune_rec *r;
 	(void)state;
 
-	E.connect_other = 500;
+	E.connect_no_port = 500;
 	E.connect_total = 1000;
 	E.tcp_sockets = 28000;
 	run();
 	r = by_setting("net.ipv4.ip_local_port_range");
 	assert_non_null(r);
 	assert_string_equal(r->proposed, "16384 65535");	/* never below 16384 */
+	assert_non_null(strstr(r->evidence, "500 of 1,000 connects found no free local port"));
 	r = by_setting("net.ipv4.tcp_tw_reuse");
 	assert_non_null(r);
 	assert_string_equal(r->proposed, "1");
@@ -395,14 +396,14 @@ static void test_ephemeral_ports(void **state)
 	run();
 	assert_int_equal(N, 0);
 	E.known &= ~TK_TCP_SOCKETS;	/* unknown: the failures decide */
-	E.connect_other = 9;
+	E.connect_no_port = 9;
 	run();
 	assert_int_equal(N, 0);
-	E.connect_other = 40;	/* 4% of connects */
+	E.connect_no_port = 40;	/* 4% of connects */
 	run();
 	assert_int_equal(N, 0);
 	E.port_lo = 70000;	/* nonsense range */
-	E.connect_other = 1000;
+	E.connect_no_port = 1000;
 	run();
 	assert_null(by_setting("net.ipv4.ip_local_port_range"));
 }
@@ -516,7 +517,7 @@ static void fuzz_one(__u64 *s, struct tune_listener *ls, size_t nls)
 	E.drop_rcvbuff = big[rnd(s) % 7];
 	E.drop_proto_mem = big[rnd(s) % 7];
 	E.connect_total = big[rnd(s) % 7];
-	E.connect_other = big[rnd(s) % 7];
+	E.connect_no_port = big[rnd(s) % 7];
 	E.tcp_sockets = big[rnd(s) % 7];
 	E.mem_pressures = big[rnd(s) % 7];
 	for (size_t i = 0; i < nls; i++) {

@@ -124,7 +124,7 @@ int tuneevidence__from_report(struct json_object *report, struct tune_evidence *
 			       cnt(report, "drops.by_reason.CPU_BACKLOG");
 	ev->drop_rcvbuff = cnt(report, "drops.by_reason.SOCKET_RCVBUFF");
 	ev->drop_proto_mem = cnt(report, "drops.by_reason.PROTO_MEM");
-	ev->connect_other = cnt(report, "connect.failures.other");
+	ev->connect_no_port = cnt(report, "connect.failures.no_local_port");
 	ev->connect_total = cnt(report, "connect.count") + cnt(report, "connect.failures.total");
 	arr = at(report, "listeners");
 	for (size_t i = 0; arr && json_object_is_type(arr, json_type_array) &&

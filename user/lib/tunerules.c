@@ -243,13 +243,13 @@ static void rule_tcp_mem(struct tr_ctx *c)
 		 "cgroup memory limit can cause PROTO_MEM too", m[2]);
 }
 
-/* Connect failures of kind "other" are where EADDRNOTAVAIL shows today. */
+/* Connects that failed for want of a local port (EADDRNOTAVAIL). */
 static bool ports_short(const struct tune_evidence *ev)
 {
 	long long range = ev->port_hi - ev->port_lo + 1;
 
-	if (ev->connect_other < EPHEMERAL_MIN_FAILS || !(ev->known & TK_PORT_RANGE) ||
-	    (double)ev->connect_other < EPHEMERAL_MIN_SHARE * (double)ev->connect_total ||
+	if (ev->connect_no_port < EPHEMERAL_MIN_FAILS || !(ev->known & TK_PORT_RANGE) ||
+	    (double)ev->connect_no_port < EPHEMERAL_MIN_SHARE * (double)ev->connect_total ||
 	    ev->port_hi < ev->port_lo || ev->port_lo < 1 || ev->port_hi > PORT_MAX)
 		return false;
 	/* Fewer TCP sockets than half the range cannot exhaust it. */
@@ -276,9 +276,8 @@ static void rule_port_range(struct tr_ctx *c)
 	if (!r)
 		return;
 	snprintf(r->proposed, sizeof(r->proposed), "%lld %lld", lo, hi);
-	snprintf(r->evidence, sizeof(r->evidence), "%s of %s connects failed as 'other' in %.1f s "
-		 "(EADDRNOTAVAIL lands there, with unreachable and closed-early connects); %s "
-		 "ports in the range", tr_count(ev->connect_other, a),
+	snprintf(r->evidence, sizeof(r->evidence), "%s of %s connects found no free local port "
+		 "(EADDRNOTAVAIL) in %.1f s; %s ports in the range", tr_count(ev->connect_no_port, a),
 		 tr_count(ev->connect_total, b), ev->seconds, tr_count((__u64)range, d));
 	if (ev->known & TK_TCP_SOCKETS)
 		tr_cat(r->evidence, sizeof(r->evidence), ", %llu TCP sockets in use or TIME-WAIT",
@@ -302,8 +301,8 @@ static void rule_tw_reuse(struct tr_ctx *c)
 	if (!r)
 		return;
 	snprintf(r->id, sizeof(r->id), "tw-reuse/%u", ev->netns);
-	snprintf(r->evidence, sizeof(r->evidence), "%s connects failed as 'other' in %.1f s; "
-		 "tcp_tw_reuse is %lld", tr_count(ev->connect_other, a), ev->seconds,
+	snprintf(r->evidence, sizeof(r->evidence), "%s connects found no free local port in "
+		 "%.1f s; tcp_tw_reuse is %lld", tr_count(ev->connect_no_port, a), ev->seconds,
 		 ev->tw_reuse);
 	snprintf(r->why, sizeof(r->why), "tcp_tw_reuse=1 lets connect() take a TIME-WAIT port "
 		 "when TCP timestamps prove it safe (the default 2 does it on loopback only); "

@@ -75,7 +75,7 @@ struct tune_evidence {
 	__u64 drop_rcvbuff;		/* SOCKET_RCVBUFF */
 	__u64 drop_proto_mem;		/* PROTO_MEM */
 	__u64 connect_total;		/* connects that finished, either way */
-	__u64 connect_other;		/* failures "other" (EADDRNOTAVAIL lands here) */
+	__u64 connect_no_port;		/* failures for want of a local port (EADDRNOTAVAIL) */
 	/* namespace state at the end of the window */
 	__u64 tcp_sockets;		/* TCP sockets in use + TIME-WAIT (/proc/net/sockstat) */
 	__u64 mem_pressures;		/* TcpExtTCPMemoryPressures since the netns began */

@@ -27,7 +27,7 @@ struct client_opts {
 };
 
 struct tally {
-	int ok, refused, timeout, other;
+	int ok, refused, timeout, no_local_port, other;
 	struct hist connect;
 };
 
@@ -86,6 +86,8 @@ static void count(struct tally *t, int err)
 		t->refused++;
 	else if (err == -ETIMEDOUT)
 		t->timeout++;
+	else if (err == -EADDRNOTAVAIL)
+		t->no_local_port++;
 	else
 		t->other++;
 }
@@ -141,9 +143,10 @@ static void print_json(const struct tally *t)
 	struct hist_summary s;
 
 	hist__summarize(&t->connect, &s);
-	printf("{\"ok\":%d,\"refused\":%d,\"timeout\":%d,\"other\":%d,"
+	printf("{\"ok\":%d,\"refused\":%d,\"timeout\":%d,\"no_local_port\":%d,\"other\":%d,"
 	       "\"connect_p50_us\":%.3f,\"connect_max_us\":%.3f}\n",
-	       t->ok, t->refused, t->timeout, t->other, s.p50_ns / 1e3, s.max_ns / 1e3);
+	       t->ok, t->refused, t->timeout, t->no_local_port, t->other, s.p50_ns / 1e3,
+	       s.max_ns / 1e3);
 }
 
 static int parse(int argc, char **argv, struct client_opts *o)
