@@ -137,10 +137,13 @@ static void probe_machine(struct doctor *d, bool verbose)
 	/* How each family with a preferred and a fallback method measures. */
 	d->method = calloc(probe_table_len, sizeof(*d->method));
 	for (int i = 0; d->method && i < probe_table_len; i++) {
-		static const struct trace_opts defaults;
+		/* Where tp_btf cannot attach, trace falls back as if asked to. */
+		const struct trace_opts opts = {
+			.force_fallback = !d->attach[DOCTOR_TP_BTF].works,
+		};
 
 		if (probe_table[i]->method)
-			d->method[i] = probe_table[i]->method(&defaults);
+			d->method[i] = probe_table[i]->method(&opts);
 	}
 }
 

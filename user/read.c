@@ -186,7 +186,7 @@ static void read_detach(struct probe *p)
 
 /* The ephemeral range of nettune's own namespace: where client sockets'
  * local ports come from (the usual range when it cannot be read). */
-static void set_ephemeral_range(struct probe *p)
+static void set_ephemeral_range(struct read_bpf *s)
 {
 	unsigned int lo = 32768, hi = 60999;
 	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
@@ -198,32 +198,33 @@ static void set_ephemeral_range(struct probe *p)
 		}
 		fclose(f);
 	}
-	p->skel->rodata->targ_eph_lo = (__u16)lo;
-	p->skel->rodata->targ_eph_hi = (__u16)hi;
+	s->rodata->targ_eph_lo = (__u16)lo;
+	s->rodata->targ_eph_hi = (__u16)hi;
 }
 
-/* The preferred method ends a read syscall at sock_recv_length and keeps
- * arrival times in socket storage: it needs neither the syscall exits nor
- * the fallback's socket-keyed hash map (shrunk to one entry). */
-static void choose_programs(struct probe *p, bool fallback)
+/* Readies a freshly opened skeleton for one method. The preferred one ends
+ * a read syscall at sock_recv_length and keeps arrival times in a stamp
+ * table: it needs neither the syscall exits nor the fallback's socket-keyed
+ * hash map (shrunk to one entry). */
+static void prepare(struct read_bpf *s, bool preferred)
 {
-	struct read_bpf *s = p->skel;
-
-	bpf_program__set_autoload(s->progs.read_data_ready, !fallback);
-	bpf_program__set_autoload(s->progs.read_recv_length, !fallback);
-	bpf_program__set_autoload(s->progs.read_tcp_probe, fallback);
-	bpf_program__set_autoload(s->progs.read_exit_read, fallback);
-	bpf_program__set_autoload(s->progs.read_exit_readv, fallback);
-	bpf_program__set_autoload(s->progs.read_exit_recvfrom, fallback);
-	bpf_program__set_autoload(s->progs.read_exit_recvmsg, fallback);
-	bpf_program__set_autoload(s->progs.read_exit_recvmmsg, fallback);
-	if (!fallback)
+	bpf_program__set_autoload(s->progs.read_data_ready, preferred);
+	bpf_program__set_autoload(s->progs.read_recv_length, preferred);
+	bpf_program__set_autoload(s->progs.read_tcp_probe, !preferred);
+	bpf_program__set_autoload(s->progs.read_exit_read, !preferred);
+	bpf_program__set_autoload(s->progs.read_exit_readv, !preferred);
+	bpf_program__set_autoload(s->progs.read_exit_recvfrom, !preferred);
+	bpf_program__set_autoload(s->progs.read_exit_recvmsg, !preferred);
+	bpf_program__set_autoload(s->progs.read_exit_recvmmsg, !preferred);
+	if (preferred)
 		bpf_map__set_max_entries(s->maps.read_unread, 1);
+	set_ephemeral_range(s);
 }
 
 static int read_attach(struct probe **out, const struct trace_opts *o)
 {
 	struct probe *p = calloc(1, sizeof(*p));
+	struct trace_opts opts = *o;
 	int err = -ENOMEM;
 
 	if (!p)
@@ -239,17 +240,17 @@ static int read_attach(struct probe **out, const struct trace_opts *o)
 	p->syscall.by_pid = breakdown__new("pid", bytes_name);
 	p->syscall.by_port = breakdown__new("port", bytes_name);
 	p->snap = snapshot__new(&snap_ops);
-	p->skel = read_bpf__open();
 	if (!p->wait.by_pid || !p->wait.by_port || !p->syscall.by_pid || !p->syscall.by_port ||
-	    !p->snap || !p->skel) {
-		err = p->skel ? -ENOMEM : -errno;
+	    !p->snap)
 		goto fail;
-	}
-	choose_programs(p, p->method == (const char *)METHOD_FALLBACK);
-	set_ephemeral_range(p);
-	err = PROBE_LOAD_ATTACH(read, p->skel, o);
+	/* The preferred programs first (tp_btf may still be refused), unless
+	 * their tracepoints are missing or --force-fallback asks. */
+	opts.force_fallback = p->method == (const char *)METHOD_FALLBACK;
+	err = PROBE_OPEN_LOAD_ATTACH(read, &p->skel, &opts, prepare);
 	if (err)
 		goto fail;
+	p->method = bpf_program__autoload(p->skel->progs.read_data_ready) ? METHOD_PREFERRED :
+									    METHOD_FALLBACK;
 	*out = p;
 	return 0;
 fail:
@@ -269,8 +270,7 @@ const struct probe_ops read_probe_ops = {
 	.name = "read",
 	.what = "read_wait (data queued -> read) and read-syscall durations on TCP sockets",
 	.tracepoints = read_tracepoints,
-	.needs_tp_btf = true,
-	.method = read_method,
+	.method = read_method,	/* its fallback needs no tp_btf */
 	.attach = read_attach,
 	.collect = read_collect,
 	.print = read_print,
