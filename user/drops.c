@@ -36,8 +36,7 @@
 struct probe {
 	struct drops_bpf *skel;
 	struct snapshot *snap;
-	struct dropreason *names;	/* loaded at the first report, off the attach path */
-	bool names_tried;
+	struct dropreason *names;	/* loaded by drops_ready, off the attach path */
 	struct nswatch *ns;
 	const struct trace_opts *opts;
 	__u64 reasons_prev[NREASONS], reasons[NREASONS];
@@ -188,12 +187,10 @@ static void split_syn_queue_drops(struct probe *p)
 }
 
 /* The drop reasons' names, from the kernel's BTF: a 50 ms parse with a
- * ~10 MiB peak, done once after every family is attached. */
+ * ~10 MiB peak, done once after every family is attached (probe_ops.ready
+ * runs before the first report). */
 static void drops_ready(struct probe *p)
 {
-	if (p->names_tried)
-		return;
-	p->names_tried = true;
 	p->names = dropreason__load();
 	if (!p->names)
 		warn("drops: no drop reason names in the kernel's BTF; reporting numbers");
@@ -201,12 +198,8 @@ static void drops_ready(struct probe *p)
 
 static int drops_collect(struct probe *p, bool total)
 {
-	int err;
-
-	drops_ready(p);
-
-	err = read_counters(bpf_map__fd(p->skel->maps.drops_by_reason), NREASONS,
-			    p->reasons, p->reasons_prev, total);
+	int err = read_counters(bpf_map__fd(p->skel->maps.drops_by_reason), NREASONS,
+				p->reasons, p->reasons_prev, total);
 	if (!err)
 		err = read_counters(bpf_map__fd(p->skel->maps.drops_counters), DROPS_COUNTER_NR,
 				    p->counters, p->counters_prev, total);
