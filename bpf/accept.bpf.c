@@ -47,6 +47,7 @@ int BPF_PROG(accept_state, const struct sock *child, int oldstate, int newstate)
 	const struct tcp_sock *tp;
 	__u64 cookie, queued;
 
+	RETURN_IF_EMPTY();
 	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
 		/* NULL unless a full TCP socket: the protocol test as well. */
 		tp = bpf_skc_to_tcp_sock((void *)child);
@@ -142,10 +143,12 @@ static __always_inline int listen_fd_of_current(void)
 static __always_inline int on_exit(long ret, const bool cast)
 {
 	const struct sock *child, *listener;
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32, depth, limit;
+	__u32 tgid, depth, limit;
 	struct listener_key key;
 	__u64 cookie, since, now;
 
+	RETURN_IF_EMPTY();
+	tgid = bpf_get_current_pid_tgid() >> 32;
 	if (ret < 0 || !pid_allowed(tgid))
 		return 0;
 	child = cast ? sock_of_fd_cast((int)ret) : sock_of_fd((int)ret);

@@ -137,6 +137,7 @@ out:
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(connect_state, const struct sock *sk, int oldstate, int newstate)
 {
+	RETURN_IF_EMPTY();
 	if (newstate == TCP_SYN_SENT)
 		on_syn_sent(sk);
 	else if (oldstate == TCP_SYN_SENT)

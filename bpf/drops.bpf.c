@@ -146,6 +146,7 @@ SEC("tp_btf/kfree_skb")
 int BPF_PROG(drops_kfree_skb_btf, struct sk_buff *skb, void *location,
 	     enum skb_drop_reason reason, struct sock *rx_sk)
 {
+	RETURN_IF_EMPTY();
 	return on_drop(skb, (__u32)reason, rx_sk, __builtin_bswap16(skb->protocol), true);
 }
 
@@ -154,6 +155,7 @@ int drops_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 {
 	const struct sock *rx_sk = NULL;
 
+	RETURN_IF_EMPTY();
 	if (bpf_core_field_exists(ctx->rx_sk))
 		rx_sk = ctx->rx_sk;
 	return on_drop(ctx->skbaddr, (__u32)ctx->reason, rx_sk, __builtin_bswap16(ctx->protocol),
@@ -166,6 +168,7 @@ int drops_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
 	const struct sock *listener = ctx->skaddr;
 	struct drops_listener_val *row;
 
+	RETURN_IF_EMPTY();
 	if (!listener || !sk_allowed_local(listener))
 		return 0;
 	row = listener_row(listener, false);
@@ -186,6 +189,7 @@ static __always_inline void count_reset(const struct sock *sk, __u32 which)
 SEC("tracepoint/tcp/tcp_send_reset")
 int drops_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
 {
+	RETURN_IF_EMPTY();
 	count_reset(ctx->skaddr, DROPS_RESETS_SENT);
 	return 0;
 }
@@ -193,6 +197,7 @@ int drops_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
 SEC("tracepoint/tcp/tcp_receive_reset")
 int drops_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
 {
+	RETURN_IF_EMPTY();
 	count_reset(ctx->skaddr, DROPS_RESETS_RECEIVED);
 	return 0;
 }

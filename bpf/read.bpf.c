@@ -179,6 +179,7 @@ int BPF_PROG(read_data_ready, const struct sock *sk)
 {
 	const struct tcp_sock *tp;
 
+	RETURN_IF_EMPTY();
 	/* A listener is woken for each connection it queues: the state lies
 	 * in the line the caller just used, where its receive sequence
 	 * numbers (always equal) would be a cache miss. */
@@ -197,13 +198,15 @@ int BPF_PROG(read_data_ready, const struct sock *sk)
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(read_recv_length, struct sock *sk, int ret, int flags)
 {
-	const struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	const struct tcp_sock *tp;
 	struct read_val *val = NULL;
 	struct read_call *call;
 	__u64 since, now = 0;
 	__u32 netns;
 	__u16 lport;
 
+	RETURN_IF_EMPTY();
+	tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp || (flags & MSG_PEEK) || !sk_allowed_local_btf(sk))
 		return 0;
 	netns = sk_netns_btf(sk);
@@ -229,6 +232,7 @@ static __always_inline int on_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	struct read_call *call;
 
+	RETURN_IF_EMPTY();
 	if (!pid_allowed(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	call = bpf_task_storage_get(&read_calls, bpf_get_current_task_btf(), 0,
@@ -265,6 +269,7 @@ int read_tcp_probe(struct trace_event_raw_tcp_probe *ctx)
 {
 	const struct sock *sk = ctx->skaddr;
 
+	RETURN_IF_EMPTY();
 	if (ctx->data_len && BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP && sk_allowed_local(sk))
 		fallback_arrival(sk);
 	return 0;
@@ -297,6 +302,7 @@ static __always_inline int on_exit(long ret)
 	__u32 netns;
 	__u16 lport;
 
+	RETURN_IF_EMPTY();
 	call = bpf_task_storage_get(&read_calls, bpf_get_current_task_btf(), 0, 0);
 	if (!call || !call->ts)
 		return 0;

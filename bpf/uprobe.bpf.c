@@ -156,6 +156,7 @@ static __always_inline void on_return(struct pt_regs *ctx, __u64 id)
 SEC("uprobe")
 int BPF_KPROBE(uprobe_go_entry)
 {
+	RETURN_IF_EMPTY();
 	on_entry(ctx, GO_G(ctx));
 	return 0;
 }
@@ -165,6 +166,7 @@ int BPF_KPROBE(uprobe_go_entry)
 SEC("uprobe")
 int BPF_KPROBE(uprobe_go_ret)
 {
+	RETURN_IF_EMPTY();
 	on_return(ctx, GO_G(ctx));
 	return 0;
 }
@@ -172,6 +174,7 @@ int BPF_KPROBE(uprobe_go_ret)
 SEC("uprobe")
 int BPF_KPROBE(uprobe_c_entry)
 {
+	RETURN_IF_EMPTY();
 	on_entry(ctx, (__u32)bpf_get_current_pid_tgid());
 	return 0;
 }
@@ -179,6 +182,7 @@ int BPF_KPROBE(uprobe_c_entry)
 SEC("uretprobe")
 int BPF_KRETPROBE(uprobe_c_ret)
 {
+	RETURN_IF_EMPTY();
 	on_return(ctx, (__u32)bpf_get_current_pid_tgid());
 	return 0;
 }

@@ -22,6 +22,7 @@
 		(skel)->rodata->targ_filter_port = (o)->nports > 0;         \
 		(skel)->rodata->targ_netns = (o)->netns;                    \
 		(skel)->rodata->targ_min_ns = (o)->min_us * 1000;           \
+		(skel)->rodata->targ_empty = (o)->empty_programs;           \
 		bpf_map__set_max_entries((skel)->maps.events, PROBE_EVENTS_BYTES(o)); \
 	} while (0)
 

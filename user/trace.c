@@ -362,6 +362,9 @@ static int tracer_start(struct tracer *t)
 	t->last = t->start;
 	info("attached %d probe famil%s; %s", t->n, t->n == 1 ? "y" : "ies",
 	     t->opts.duration_ms ? "tracing" : "tracing until Ctrl-C");
+	if (t->opts.empty_programs)
+		warn("--empty-programs: the programs return as they start; "
+		     "every count will be 0 (a floor for make bench)");
 	for (int i = 0; i < t->n; i++)
 		if (t->ops[i]->ready)
 			t->ops[i]->ready(t->probes[i]);

@@ -4,7 +4,9 @@
 #    unrelated server's traffic in the same namespace;
 #  - --port does the same by port, for accepts and for connects;
 #  - after SIGTERM the final report is printed and every BPF program the
-#    tracer loaded is gone (checked by id with bpftool).
+#    tracer loaded is gone (checked by id with bpftool);
+#  - the hidden --empty-programs (make bench's floor) attaches the same
+#    programs, empty, and counts nothing.
 source "$(dirname "$0")/lib.sh"
 nt_setup filters
 H=$NT_BUILD/tests/helpers
@@ -52,4 +54,26 @@ nt_assert_eq "--port: connects to 9602 only" "$(jq .connect.count <<<"$OUT")" 7
 nt_assert_eq "--port: listeners shown" "$(jq -c '[.listeners[].port]' <<<"$OUT")" "[9602]"
 left=$(bpftool prog show -j | jq -c --argjson ids "$ids" '[.[] | select(.id as $i | $ids | index($i))]')
 nt_assert_eq "programs left after SIGTERM" "$left" "[]"
+
+# The floor make bench compares with (the hidden --empty-programs): the
+# same programs attach as without it, each reduced to a few instructions,
+# and the traffic that a plain run counts leaves every count at 0.
+run_traced plain
+plain_progs=$(nt_prog_names "$TRACER")
+stop plain INT
+nt_assert_eq "no filter: accepts of both servers" "$(jq .accept_wait.count <<<"$OUT")" 17
+nt_assert_eq "no filter: connects to both servers" "$(jq .connect.count <<<"$OUT")" 17
+run_traced floor --empty-programs
+nt_assert_eq "--empty-programs: the programs attached" "$(nt_prog_names "$TRACER")" "$plain_progs"
+sizes=$(bpftool prog show -j | jq -c --argjson ids "$(nt_prog_ids "$TRACER")" \
+	'[.[] | select(.id as $i | $ids | index($i)) | .bytes_xlated] | [min, max]')
+nt_log "--empty-programs: translated sizes [min, max] in bytes: $sizes"
+[ "$(jq '.[1] <= 96' <<<"$sizes")" = true ] ||
+	nt_fail "--empty-programs: a program has more than 12 instructions: $sizes"
+stop floor INT
+grep -q -- "--empty-programs: the programs return" "$NT_TMP/floor.err" ||
+	nt_fail "--empty-programs: no warning on stderr: $(cat "$NT_TMP/floor.err")"
+nt_assert_eq "--empty-programs: accepts" "$(jq .accept_wait.count <<<"$OUT")" 0
+nt_assert_eq "--empty-programs: connects" "$(jq .connect.count <<<"$OUT")" 0
+nt_assert_eq "--empty-programs: listeners" "$(jq -c '.listeners | length' <<<"$OUT")" 0
 nt_pass

@@ -3,6 +3,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <setjmp.h>
 #include <errno.h>
 #include <unistd.h>
@@ -31,6 +34,29 @@ static void test_defaults(void **state)
 	assert_int_equal(o.duration_ms, 0);
 	assert_int_equal(o.probes, 7);	/* every family */
 	assert_false(o.json);
+	assert_false(o.force_fallback);
+	assert_false(o.empty_programs);
+}
+
+/* The hidden options: in no --help, but parsed. */
+static void test_hidden_options(void **state)
+{
+	struct trace_opts o;
+	char *argv[] = { "trace", "--force-fallback", "--empty-programs", NULL };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	(void)state;
+
+	assert_int_equal(parse(&o, 3, argv), 0);
+	assert_true(o.force_fallback);
+	assert_true(o.empty_programs);
+	assert_non_null(f);
+	trace_opts__usage(f, names, 3);
+	fclose(f);
+	assert_null(strstr(buf, "empty-programs"));
+	assert_null(strstr(buf, "force-fallback"));
+	free(buf);
 }
 
 static void test_full_line(void **state)
@@ -150,6 +176,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full_line),
+		cmocka_unit_test(test_hidden_options),
 		cmocka_unit_test(test_bad_numbers),
 		cmocka_unit_test(test_unknown_flags_and_arguments),
 		cmocka_unit_test(test_min_us_and_uprobe),

@@ -8,7 +8,8 @@
 #include "opts.h"
 #include "trace_opts.h"
 
-enum { OPT_PORT = 0x100, OPT_NETNS, OPT_JSON, OPT_PROBES, OPT_UPROBE, OPT_MIN_US, OPT_FORCE_FALLBACK };
+enum { OPT_PORT = 0x100, OPT_NETNS, OPT_JSON, OPT_PROBES, OPT_UPROBE, OPT_MIN_US, OPT_FORCE_FALLBACK,
+       OPT_EMPTY_PROGRAMS };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -22,6 +23,8 @@ static const struct option long_opts[] = {
 	{ "min-us", required_argument, NULL, OPT_MIN_US },
 	/* Not in --help: for tests of the paths degraded kernels take. */
 	{ "force-fallback", no_argument, NULL, OPT_FORCE_FALLBACK },
+	/* Not in --help: the floor `make bench` compares nettune with. */
+	{ "empty-programs", no_argument, NULL, OPT_EMPTY_PROGRAMS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -136,6 +139,7 @@ static int parse_one(int c, struct trace_opts *o, const char *const *names, int 
 	case 'd': return opts__seconds("-d", optarg, 31 * 86400, &o->duration_ms);
 	case OPT_JSON: o->json = true; return 0;
 	case OPT_FORCE_FALLBACK: o->force_fallback = true; return 0;
+	case OPT_EMPTY_PROGRAMS: o->empty_programs = true; return 0;
 	case OPT_PROBES: return parse_probes(optarg, o, names, n);
 	case OPT_UPROBE: return add_uprobe(o, optarg);
 	case OPT_MIN_US: return opts__u64("--min-us", optarg, 1, 3600ULL * 1000000, &o->min_us);

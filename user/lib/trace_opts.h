@@ -24,6 +24,8 @@ struct trace_opts {
 	bool json;
 	bool force_fallback;	/* hidden --force-fallback: use the probes a
 				 * kernel without the preferred tracepoints gets */
+	bool empty_programs;	/* hidden --empty-programs: attach every program
+				 * as usual, but each returns as it starts */
 	bool verbose;
 	__u32 probes;		/* bit i selects probe_names[i] */
 	bool probes_explicit;	/* --probes was given: a family that cannot run is an error */
