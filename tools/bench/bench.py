@@ -11,10 +11,12 @@ Phases, all results in one JSON file that report.py turns into Markdown:
   startup     exec -> "attached" (stderr) and -> first report (-i 1), idle
   throughput  wrk keep-alive and Connection: close; a baseline between any two
               traced runs: nettune with every family, the bpftrace anchor,
-              nettune with connect+accept+drops only (B N B A B C ...)
+              nettune with connect+accept+drops only, the floor (nettune's
+              hooks with empty programs) (B N B A B C B F ...)
   cost        kernel.bpf_stats_enabled=1: run_time_ns/run_cnt of each BPF
               program, BPF ns per connection, nettune CPU and RSS, at three
-              load levels; the anchor and each family alone at the highest
+              load levels; the anchor, the floor and each family alone at the
+              highest
   listeners   1, 100 and 10,000 listeners, each with one connection: time and
               CPU of each report, RSS, lost events
 """
@@ -274,10 +276,11 @@ def reap(p):
 # --- tracers ---------------------------------------------------------------
 
 class Tracer:
-    def __init__(self, kind, cfg, probes=None):
+    def __init__(self, kind, cfg, probes=None, extra=()):
         self.kind = kind
         self.cfg = cfg
         self.probes = probes
+        self.extra = list(extra)
         self.proc = None
         self.ready_at = None
         self.ids = set()
@@ -287,6 +290,7 @@ class Tracer:
             argv = [self.cfg.nettune, "trace", "--json", "-i", str(interval)]
             if self.probes:
                 argv += ["--probes", self.probes]
+            argv += self.extra
         else:
             argv = ["bpftrace", self.cfg.anchor]
         self.proc = spawn(argv)
@@ -414,12 +418,13 @@ def nginx_cpu(cfg):
     return sum(proc_cpu(p) or 0 for p in cfg.nginx_pids)
 
 
-def measured_run(cfg, tracer_kind, load, stats=False, interval=1, probes=None, label=None):
+def measured_run(cfg, tracer_kind, load, stats=False, interval=1, probes=None, label=None,
+                 extra=()):
     """load: ("wrk", seconds, close) or ("loadgen", seconds, rate)."""
     run = {"tracer": label or tracer_kind or "baseline"}
     if probes:
         run["probes"] = probes
-    tracer = Tracer(tracer_kind, cfg, probes) if tracer_kind else None
+    tracer = Tracer(tracer_kind, cfg, probes, extra) if tracer_kind else None
     try:
         if tracer:
             run["startup_s"] = tracer.start(interval)
@@ -489,10 +494,13 @@ def phase_startup(cfg, runs):
 
 
 # The traced runs of each round, rotated from round to round: every family
-# nettune has (its default), the anchor, and the three families issue 8
-# started with, to tell what each addition costs.
-KINDS = ("nettune", "anchor", "nettune-core")
+# nettune has (its default), the anchor, the three families issue 8
+# started with, to tell what each addition costs, and the floor: nettune
+# attached to the same hooks with programs that return at once, which is
+# what any tracer on those hooks pays before doing any work.
+KINDS = ("nettune", "anchor", "nettune-core", "floor")
 CORE_FAMILIES = "connect,accept,drops"
+FLOOR_ARGS = ("--empty-programs",)
 
 
 def phase_throughput(cfg, mode, pairs, seconds):
@@ -505,6 +513,9 @@ def phase_throughput(cfg, mode, pairs, seconds):
         if kind == "nettune-core":
             r = measured_run(cfg, "nettune", ("wrk", seconds, close), probes=CORE_FAMILIES,
                              label=kind)
+        elif kind == "floor":
+            r = measured_run(cfg, "nettune", ("wrk", seconds, close), label=kind,
+                             extra=FLOOR_ARGS)
         else:
             r = measured_run(cfg, kind, ("wrk", seconds, close))
         r["index"] = len(runs)
@@ -514,7 +525,8 @@ def phase_throughput(cfg, mode, pairs, seconds):
 
     go(None)
     for i in range(pairs):
-        for kind in KINDS[i % 3:] + KINDS[:i % 3]:
+        k = i % len(KINDS)
+        for kind in KINDS[k:] + KINDS[:k]:
             go(kind)
             go(None)
     return runs
@@ -544,6 +556,11 @@ def phase_cost(cfg, seconds, repeats):
         r["level"] = "wrk, closed loop"
         res.append(r)
         log(f"cost of the anchor: {r['connections'] / r['wall_s']:.0f} conn/s")
+        r = measured_run(cfg, "nettune", ("wrk", seconds, True), stats=True, label="floor",
+                         extra=FLOOR_ARGS)
+        r["level"] = "wrk, closed loop"
+        res.append(r)
+        log(f"cost of the floor: {r['connections'] / r['wall_s']:.0f} conn/s")
         fams = families(cfg)
         # Repeats go between the family runs: after the first, the middle
         # one... so that they sample the phase's whole span.
