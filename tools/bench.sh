@@ -10,8 +10,9 @@
 # wrk keep-alive and Connection: close; with kernel.bpf_stats_enabled=1,
 # each nettune BPF program's ns per run and the BPF ns per connection at
 # three load levels; nettune's own CPU and peak RSS; startup to "attached"
-# and to the first report; and 1, 100, 10,000 listeners with a connection
-# each. Writes its section of docs/benchmarks.md (between the
+# and to the first report; 1, 100, 10,000 listeners with a connection
+# each; and what the hooks cost outside the programs (tools/hookcost's
+# loops with no tracer, nettune's hooks with empty programs, and nettune). Writes its section of docs/benchmarks.md (between the
 # nettune-overhead markers); other sections are left alone.
 #
 # The host is left as found: the only host setting touched is
@@ -31,7 +32,7 @@ QUICK=${BENCH_QUICK:-0}
 DOC=$ROOT/docs/benchmarks.md
 WRITE_DOC=1
 [ "$QUICK" = 1 ] && WRITE_DOC=0
-PHASES=startup,throughput,cost,listeners
+PHASES=startup,throughput,cost,listeners,hooks
 
 usage() {
 	sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
@@ -50,7 +51,9 @@ done
 for c in nginx wrk bpftrace bpftool python3 ip curl; do
 	command -v "$c" >/dev/null || { echo "bench: $c is not installed (tools/install-deps.sh)" >&2; exit 1; }
 done
-[ -x "$BUILD/nettune" ] || { echo "bench: $BUILD/nettune is not built (make)" >&2; exit 1; }
+for b in nettune hookcost; do
+	[ -x "$BUILD/$b" ] || { echo "bench: $BUILD/$b is not built (make)" >&2; exit 1; }
+done
 
 NS=ntbench-ovh$$
 PORT=8080

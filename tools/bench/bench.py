@@ -19,6 +19,10 @@ Phases, all results in one JSON file that report.py turns into Markdown:
               highest
   listeners   1, 100 and 10,000 listeners, each with one connection: time and
               CPU of each report, RSS, lost events
+  hooks       hookcost's loops (ns per syscall, file read, TCP message, TCP
+              connection) with no tracer, the floor and nettune, alternating:
+              what the hooks cost outside the programs, which bpf_stats cannot
+              see
 """
 import argparse
 import json
@@ -587,6 +591,35 @@ def phase_cost(cfg, seconds, repeats):
     return res
 
 
+def phase_hooks(cfg, rounds, repeats):
+    """hookcost under no tracer, the floor and nettune (all families),
+    rotated from round to round; each loop's fastest repeat is kept."""
+    kinds = ("baseline", "floor", "nettune")
+    res = []
+    for i in range(rounds):
+        for kind in kinds[i % 3:] + kinds[:i % 3]:
+            tracer = None
+            if kind != "baseline":
+                tracer = Tracer("nettune", cfg, extra=FLOOR_ARGS if kind == "floor" else ())
+            try:
+                if tracer:
+                    tracer.start(1)
+                    tracer.wait_first_report()
+                p = subprocess.run([cfg.hookcost, "-r", str(repeats)], capture_output=True,
+                                   text=True, timeout=300)
+                if p.returncode != 0:
+                    raise RuntimeError("hookcost: " + p.stderr.strip())
+                r = json.loads(p.stdout)
+            finally:
+                if tracer and tracer.proc:
+                    tracer.stop()
+            r["tracer"] = kind
+            res.append(r)
+            log(f"hooks {len(res)}/{rounds * 3}: {kind:8s} " +
+                " ".join(f"{k} {v:.0f}" for k, v in r.items() if k != "tracer"))
+    return res
+
+
 def families(cfg):
     """The families nettune lists in its --help (those that need arguments,
     such as http or uprobe, fail to attach alone and are left out)."""
@@ -652,6 +685,19 @@ def phase_listeners(cfg, counts, seconds):
     return res
 
 
+def mitigations():
+    """The kernel's Meltdown and Spectre v2 mitigations: they set what a
+    syscall and an indirect call (every call into a BPF program) cost."""
+    res = {}
+    for name in ("meltdown", "spectre_v2"):
+        try:
+            with open(f"/sys/devices/system/cpu/vulnerabilities/{name}") as f:
+                res[name] = f.read().strip()
+        except OSError:
+            pass
+    return res
+
+
 def machine():
     model = "?"
     with open("/proc/cpuinfo") as f:
@@ -677,7 +723,7 @@ def machine():
         except OSError:
             return "?"
     return {"cpu_model": model, "cores": os.cpu_count(), "kernel": os.uname().release,
-            "os": osname, "mem_gib": mem,
+            "os": osname, "mem_gib": mem, "mitigations": mitigations(),
             "nginx": ver(["nginx", "-v"], r"nginx/(\S+)"),
             "wrk": ver(["wrk", "--version"], r"wrk (\S+)"),
             "bpftrace": ver(["bpftrace", "--version"], r"bpftrace (\S+)"),
@@ -715,17 +761,19 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--stats-orig", type=int, default=0)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--phases", default="startup,throughput,cost,listeners")
+    ap.add_argument("--phases", default="startup,throughput,cost,listeners,hooks")
     cfg = ap.parse_args()
     cfg.nettune = os.path.join(cfg.build, "nettune")
     lg = os.path.join(cfg.build, "loadgen")
     cfg.loadgen = lg if os.access(lg, os.X_OK) else None
     cfg.anchor = os.path.join(HERE, "anchor.bt")
+    cfg.hookcost = os.path.join(cfg.build, "hookcost")
     q = cfg.quick
     params = {"pairs": 2 if q else 5, "seconds": 3 if q else 5,
               "cost_seconds": 3 if q else 8, "cost_repeats": 0 if q else 2,
               "startup_runs": 2 if q else 5,
               "listener_counts": [1, 100, 10000], "listener_seconds": 3 if q else 6,
+              "hook_rounds": 1 if q else 3, "hook_repeats": 3 if q else 5,
               "wrk": "-t2 -c100", "interval_s": 1}
     phases = cfg.phases.split(",")
     res = {"quick": q, "params": params, "machine": machine(), "families": families(cfg),
@@ -750,6 +798,7 @@ def main():
         "cost": lambda: phase_cost(cfg, params["cost_seconds"], params["cost_repeats"]),
         "listeners": lambda: phase_listeners(cfg, params["listener_counts"],
                                              params["listener_seconds"]),
+        "hooks": lambda: phase_hooks(cfg, params["hook_rounds"], params["hook_repeats"]),
     }
     failed = []
     try:

@@ -92,10 +92,14 @@ def cost_tables(res):
     if not nt:
         return [], {}
     levels = [r["level"] for r in nt]
+    floor = next((r for r in cost if r["tracer"] == "floor"), None)
     rows = ["Each nettune BPF program at each load, all families on: ns per run (runs per "
-            "connection in brackets).", "",
-            "| family | BPF program | " + " | ".join(levels) + " |",
-            "|---|---|" + "---:|" * len(levels)]
+            "connection in brackets)"
+            + ("; last, the same program in the floor run (empty, at the highest load)"
+               if floor else "") + ".", "",
+            "| family | BPF program | " + " | ".join(levels)
+            + (" | floor: empty program |" if floor else " |"),
+            "|---|---|" + "---:|" * (len(levels) + bool(floor))]
     names = []
     for r in nt:
         for p in r["progs"]:
@@ -114,6 +118,9 @@ def cost_tables(res):
                 worst, worst_name = ns, name
             per = p["run_cnt"] / r["connections"] if r["connections"] else 0
             cells.append(f"{ns:.0f} ({per:.2f})")
+        if floor:
+            p = next((p for p in floor["progs"] if p["name"] == name and p["run_cnt"]), None)
+            cells.append(f"{p['run_time_ns'] / p['run_cnt']:.0f}" if p else "–")
         rows.append(f"| {family_of(name)} | `{name}` | " + " | ".join(cells) + " |")
     rows += ["", "| load, tracer | connections/s | BPF runs/s | mean ns per run "
              "| BPF ns per connection | BPF, % of a core | nettune CPU, % of a core "
@@ -183,6 +190,41 @@ def listener_rows(res):
             f"| {fmt(per, 1, ' ms')} | {fmt(r['hwm_kib'] / 1024, 1, ' MiB')} "
             f"| {fmt(r['listeners_reported'])} | {fmt(r['accepts_seen'])} "
             f"| {fmt(r['lost_events'])} |")
+    return rows
+
+
+HOOK_OPS = (("syscall", "`getppid()`: a syscall nettune does not trace"),
+            ("read_file", "1-byte `read()` of /dev/zero: a read-family syscall on a file"),
+            ("tcp_msg", "loopback TCP: a 1-byte `write()` and the `recv()` that takes it"),
+            ("tcp_conn", "loopback TCP: `connect()`, `accept4()`, both ends closed"))
+
+
+def hook_rows(res):
+    runs = res.get("hooks", [])
+    if not runs:
+        return []
+    by = {k: [r for r in runs if r["tracer"] == k] for k in ("baseline", "floor", "nettune")}
+    n = min(len(v) for v in by.values())
+    mit = res["machine"].get("mitigations", {})
+    mit_text = "; ".join(f"{k}: {v}" for k, v in mit.items())
+    rows = ["`tools/hookcost` times four loops on one CPU (each loop's fastest of "
+            f"{res['params'].get('hook_repeats', '?')} repeats), with no tracer, with the floor "
+            "(nettune's hooks, empty programs) and with nettune (all families), rotated over "
+            f"{n} rounds; cells are medians over the rounds, in ns per operation. bpf_stats "
+            "cannot see this cost: it times only the inside of a program, not the tracepoint's "
+            "dispatch around it (a syscall tracepoint builds a record first; every call into a "
+            "program is indirect)" + (f". This kernel's mitigations, which make syscalls and "
+                                      f"indirect calls dearer: {mit_text}." if mit_text else "."),
+            "",
+            "| operation | no tracer | floor | nettune | added by the hooks (floor − none) "
+            "| added by nettune's work (nettune − floor) |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for key, name in HOOK_OPS:
+        b, f, t = (med([r.get(key) for r in by[k]]) for k in ("baseline", "floor", "nettune"))
+        if None in (b, f, t):
+            continue
+        rows.append(f"| {name} | {b:,.0f} | {f:,.0f} | {t:,.0f} | {f - b:+,.0f} "
+                    f"| {t - f:+,.0f} |")
     return rows
 
 
@@ -366,6 +408,9 @@ def section(res):
             "machine); CPU per report is nettune's CPU over that window divided by the reports "
             "in it.", ""]
     out += listener_rows(res)
+    hooks = hook_rows(res)
+    if hooks:
+        out += ["", "### What the hooks cost outside the programs", ""] + hooks
     out += ["", END]
     return "\n".join(out) + "\n"
 
