@@ -12,8 +12,9 @@
 # three load levels; nettune's own CPU and peak RSS; startup to "attached"
 # and to the first report; 1, 100, 10,000 listeners with a connection
 # each; and what the hooks cost outside the programs (tools/hookcost's
-# loops with no tracer, nettune's hooks with empty programs, and nettune). Writes its section of docs/benchmarks.md (between the
-# nettune-overhead markers); other sections are left alone.
+# loops with no tracer, nettune's hooks with empty programs, and nettune).
+# Writes its section of docs/benchmarks.md (between the nettune-overhead
+# markers); other sections are left alone.
 #
 # The host is left as found: the only host setting touched is
 # kernel.bpf_stats_enabled, restored on every exit path; everything started
@@ -35,7 +36,8 @@ WRITE_DOC=1
 PHASES=startup,throughput,cost,listeners,hooks
 
 usage() {
-	sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
+	# The comment block at the top of this file, whatever its length.
+	awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'
 	exit "${1:-0}"
 }
 while [ $# -gt 0 ]; do

@@ -507,6 +507,13 @@ CORE_FAMILIES = "connect,accept,drops"
 FLOOR_ARGS = ("--empty-programs",)
 
 
+def rotated(kinds, i):
+    """Round i's order: each kind goes first in turn, so that none always
+    runs at the same point of a round."""
+    k = i % len(kinds)
+    return kinds[k:] + kinds[:k]
+
+
 def phase_throughput(cfg, mode, pairs, seconds):
     close = mode == "close"
     log(f"throughput ({mode}): warm-up")
@@ -529,8 +536,7 @@ def phase_throughput(cfg, mode, pairs, seconds):
 
     go(None)
     for i in range(pairs):
-        k = i % len(KINDS)
-        for kind in KINDS[k:] + KINDS[:k]:
+        for kind in rotated(KINDS, i):
             go(kind)
             go(None)
     return runs
@@ -597,7 +603,7 @@ def phase_hooks(cfg, rounds, repeats):
     kinds = ("baseline", "floor", "nettune")
     res = []
     for i in range(rounds):
-        for kind in kinds[i % 3:] + kinds[:i % 3]:
+        for kind in rotated(kinds, i):
             tracer = None
             if kind != "baseline":
                 tracer = Tracer("nettune", cfg, extra=FLOOR_ARGS if kind == "floor" else ())
