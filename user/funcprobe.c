@@ -68,7 +68,7 @@ int funcprobe__new(const struct trace_opts *o, struct funcprobe **out)
 	}
 	/* The attachments already pick the processes; the filter makes sure
 	 * of it even where several probes share one breakpoint. */
-	PROBE_SET_FILTERS(fp->skel, o);
+	PROBE_BEFORE_LOAD(fp->skel, o);
 	err = uprobe_bpf__load(fp->skel);
 	if (!err)
 		err = PROBE_FILL_FILTERS(fp->skel, o);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Filter setup shared by every probe skeleton: each BPF object includes
- * bpf/nettune.bpf.h, so each skeleton has the same filter globals and maps. */
+/* Setup shared by every probe skeleton: each BPF object includes
+ * bpf/nettune.bpf.h, so each skeleton has the same rodata switches and
+ * shared maps (filters, the slow-event log). */
 #ifndef NETTUNE_PROBE_UTIL_H
 #define NETTUNE_PROBE_UTIL_H
 
@@ -13,9 +14,10 @@
 /* Ring buffer of the slow-event log: a page when the log is off. */
 #define PROBE_EVENTS_BYTES(o)	((o)->min_us ? 256u * 1024 : 4096u)
 
-/* Before load: the rodata switches, the slow-event log, and row maps
- * sized to the CPU count (bpfmap__size_percpu_rows). */
-#define PROBE_SET_FILTERS(skel, o)                                          \
+/* Everything set before load: the rodata switches (filters, --min-us,
+ * --empty-programs), the slow-event log's size, and row maps sized to the
+ * CPU count (bpfmap__size_percpu_rows). */
+#define PROBE_BEFORE_LOAD(skel, o)                                          \
 	do {                                                                \
 		bpfmap__size_percpu_rows((skel)->obj);                      \
 		(skel)->rodata->targ_filter_pid = (o)->npids > 0;           \
@@ -45,7 +47,7 @@ int probe__fill_filters(int pids_fd, int ports_fd, const struct trace_opts *o);
 #define PROBE_LOAD_ATTACH(name, skel, o)                                \
 	({                                                              \
 		int __err;                                              \
-		PROBE_SET_FILTERS(skel, o);                             \
+		PROBE_BEFORE_LOAD(skel, o);                             \
 		__err = name##_bpf__load(skel);                         \
 		if (!__err)                                             \
 			__err = PROBE_FILL_FILTERS(skel, o);            \
