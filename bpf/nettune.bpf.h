@@ -34,7 +34,8 @@ const volatile __u64 targ_min_ns = 0;	/* slow-event log threshold; 0 = off */
 /* The bench's floor (the hidden --empty-programs): every program returns
  * as it starts, so a run costs what being attached to these hooks costs
  * any tracer, without nettune's work. Read-only data, so the verifier keeps
- * one of the two paths: with it off, the test below is gone. */
+ * one of the two paths: with it off, what is left of the test is a load of
+ * the flag from the line the filters above are read from. */
 const volatile bool targ_empty = false;
 #define RETURN_IF_EMPTY()		\
 	do {				\
