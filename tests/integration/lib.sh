@@ -181,10 +181,15 @@ nt_prog_ids() {
 	cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" { print $2 }' | sort -un | jq -sc .
 }
 
+# nt_progs IDS: the loaded BPF programs whose ids are in IDS (a JSON array,
+# as nt_prog_ids gives), as bpftool describes them (a JSON array).
+nt_progs() {
+	bpftool prog show -j | jq -c --argjson ids "$1" '[.[] | select(.id as $i | $ids | index($i))]'
+}
+
 # nt_prog_names PID: their names, sorted and comma-separated.
 nt_prog_names() {
-	bpftool prog show -j | jq -r --argjson ids "$(nt_prog_ids "$1")" \
-		'[.[] | select(.id as $i | $ids | index($i)) | .name] | sort | join(",")'
+	nt_progs "$(nt_prog_ids "$1")" | jq -r '[.[].name] | sort | join(",")'
 }
 
 # Assertions print what they compared, so a log shows the evidence.

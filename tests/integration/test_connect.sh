@@ -86,7 +86,7 @@ nt_assert_eq "-i: sum of interval refusals" \
 	"$(jq -s '[.[] | select(.type == "interval") | .connect.failures.refused] | add' "$iv")" $REFUSED
 
 if command -v bpftool >/dev/null; then
-	left=$(bpftool prog show -j | jq -c --argjson ids "$ids" '[.[] | select(.id as $i | $ids | index($i))]')
+	left=$(nt_progs "$ids")
 	nt_assert_eq "the tracer's programs left after SIGINT" "$left" "[]"
 fi
 

@@ -52,7 +52,7 @@ stop port TERM
 nt_assert_eq "--port: accepts on 9602 only" "$(jq .accept_wait.count <<<"$OUT")" 7
 nt_assert_eq "--port: connects to 9602 only" "$(jq .connect.count <<<"$OUT")" 7
 nt_assert_eq "--port: listeners shown" "$(jq -c '[.listeners[].port]' <<<"$OUT")" "[9602]"
-left=$(bpftool prog show -j | jq -c --argjson ids "$ids" '[.[] | select(.id as $i | $ids | index($i))]')
+left=$(nt_progs "$ids")
 nt_assert_eq "programs left after SIGTERM" "$left" "[]"
 
 # The floor make bench compares with (the hidden --empty-programs): the
@@ -65,8 +65,7 @@ nt_assert_eq "no filter: accepts of both servers" "$(jq .accept_wait.count <<<"$
 nt_assert_eq "no filter: connects to both servers" "$(jq .connect.count <<<"$OUT")" 17
 run_traced floor --empty-programs
 nt_assert_eq "--empty-programs: the programs attached" "$(nt_prog_names "$TRACER")" "$plain_progs"
-sizes=$(bpftool prog show -j | jq -c --argjson ids "$(nt_prog_ids "$TRACER")" \
-	'[.[] | select(.id as $i | $ids | index($i)) | .bytes_xlated] | [min, max]')
+sizes=$(nt_progs "$(nt_prog_ids "$TRACER")" | jq -c '[.[].bytes_xlated] | [min, max]')
 nt_log "--empty-programs: translated sizes [min, max] in bytes: $sizes"
 [ "$(jq '.[1] <= 96' <<<"$sizes")" = true ] ||
 	nt_fail "--empty-programs: a program has more than 12 instructions: $sizes"
