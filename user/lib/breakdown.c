@@ -85,11 +85,6 @@ int breakdown__add(struct breakdown *b, __u64 id, const char *label,
 	return 0;
 }
 
-size_t breakdown__len(const struct breakdown *b)
-{
-	return b->len;
-}
-
 static __u64 row_weight(const struct breakdown_row *r)
 {
 	__u64 w = r->h.count;

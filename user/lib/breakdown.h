@@ -30,7 +30,6 @@ void breakdown__reset(struct breakdown *b);
 /* Adds h and counters (may be NULL) to the row of id, creating it. */
 int breakdown__add(struct breakdown *b, __u64 id, const char *label,
 		   const struct hist *h, const __u64 *counters);
-size_t breakdown__len(const struct breakdown *b);
 /* Rows sorted by count, largest first. */
 const struct breakdown_row *breakdown__row(struct breakdown *b, size_t i);
 /* A table: id, label, count, counters, p50, p99, max; at most max_rows. */

@@ -39,7 +39,6 @@ struct gopclntab {
 	__u64 text_start;
 	__u64 funcname_off;
 	__u64 pcln_off;
-	__u64 vaddr;
 	const char *found_by;
 };
 
@@ -203,11 +202,6 @@ const char *gopclntab__format_str(enum gopclntab_format fmt)
 	return "unknown";
 }
 
-__u64 gopclntab__vaddr(const struct gopclntab *t)
-{
-	return t->vaddr;
-}
-
 const char *gopclntab__found_by(const struct gopclntab *t)
 {
 	return t->found_by;
@@ -315,7 +309,6 @@ static int open_at(const struct elfsym *e, const struct elfsym_section *s, __u64
 		text = find_text_start(e, vaddr, p);
 	err = gopclntab__parse(p, len, text, out);
 	if (!err) {
-		(*out)->vaddr = vaddr;
 		(*out)->found_by = how;
 		debug("%s: Go function table (%s) at 0x%llx, found by %s",
 		      elfsym__path(e), gopclntab__format_str((*out)->fmt),

@@ -49,9 +49,7 @@ void gopclntab__close(struct gopclntab *t);
 enum gopclntab_format gopclntab__format(const struct gopclntab *t);
 /* "Go 1.18-1.19" etc., for messages. */
 const char *gopclntab__format_str(enum gopclntab_format fmt);
-/* Where the table was found: its virtual address (0 if parsed from a
- * buffer) and how ("section .gopclntab", "symbol runtime.pclntab", ...). */
-__u64 gopclntab__vaddr(const struct gopclntab *t);
+/* How the table was found ("section .gopclntab", "symbol runtime.pclntab", ...). */
 const char *gopclntab__found_by(const struct gopclntab *t);
 
 /* Iteration: functions 0..count-1, in ascending entry order. */

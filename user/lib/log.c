@@ -17,11 +17,6 @@ void log__init(const char *prog, enum log_level level)
 	log_lvl = level;
 }
 
-enum log_level log__level(void)
-{
-	return log_lvl;
-}
-
 static void vlog(enum log_level lvl, const char *fmt, va_list ap)
 {
 	if (lvl > log_lvl)

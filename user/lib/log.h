@@ -10,7 +10,6 @@
 enum log_level { LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 void log__init(const char *prog, enum log_level level);
-enum log_level log__level(void);
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
