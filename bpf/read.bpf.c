@@ -25,7 +25,8 @@
  * Every read on the machine enters a read-family syscall, files and pipes
  * included, so the syscall stamp lives in task local storage: after a
  * thread's first read it is a plain store, where a hash map would take a
- * bucket lock twice per read.
+ * bucket lock twice per read. With --no-read-syscall the preferred method
+ * loads no enter programs at all: that cost is the family's largest.
  */
 #include "nettune.bpf.h"
 #include "sock_stamp.bpf.h"
@@ -44,6 +45,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * of filling the map with a row per connection. */
 const volatile __u16 targ_eph_lo = 0;
 const volatile __u16 targ_eph_hi = 0;
+/* read_syscall is measured (off with --no-read-syscall). */
+const volatile bool targ_read_syscall = true;
 
 /* A thread inside a read-family syscall. ts == 0: not inside one. */
 struct read_call {
@@ -141,7 +144,7 @@ static __always_inline void record_wait(struct read_val **val, __u32 netns, __u1
 static __always_inline void record_syscall(struct read_val **val, __u32 netns, __u16 lport,
 					   __u64 syscall_ns, long ret)
 {
-	if (ret < 0)
+	if (ret < 0 || !targ_read_syscall)
 		return;
 	if (!*val)
 		*val = row(netns, lport);
@@ -218,6 +221,8 @@ int BPF_PROG(read_recv_length, struct sock *sk, int ret, int flags)
 	}
 	/* read_syscall: only inside the read-family syscall that stamped the
 	 * thread (sock_recvmsg also runs under io_uring and other callers). */
+	if (!targ_read_syscall)
+		return 0;
 	call = bpf_task_storage_get(&read_calls, bpf_get_current_task_btf(), 0, 0);
 	if (!call || !call->ts || !in_syscall(call->nr))
 		return 0;

@@ -165,8 +165,9 @@ static const char *accept_method(const struct trace_opts *o)
 
 /* accept()'s exit programs: those that read the sockets with plain loads
  * (bpf_rdonly_cast, Linux 6.2+), or those with probe reads. */
-static void choose_programs(struct accept_bpf *s, bool cast)
+static void choose_programs(struct accept_bpf *s, bool cast, const struct trace_opts *o)
 {
+	(void)o;
 	bpf_program__set_autoload(s->progs.accept4_exit_cast, cast);
 	bpf_program__set_autoload(s->progs.accept_exit_cast, cast);
 	bpf_program__set_autoload(s->progs.accept4_exit, !cast);

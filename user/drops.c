@@ -395,8 +395,9 @@ static const char *drops_method(const struct trace_opts *o)
 
 /* kfree_skb as tp_btf where the tracepoint has rx_sk (6.12+), else the
  * classic tracepoint. */
-static void choose_programs(struct drops_bpf *s, bool btf)
+static void choose_programs(struct drops_bpf *s, bool btf, const struct trace_opts *o)
 {
+	(void)o;
 	bpf_program__set_autoload(s->progs.drops_kfree_skb_btf, btf);
 	bpf_program__set_autoload(s->progs.drops_kfree_skb, !btf);
 }

@@ -59,7 +59,7 @@ int probe__fill_filters(int pids_fd, int ports_fd, const struct trace_opts *o);
 /* Opens a family's skeleton, chooses its programs, loads and attaches it:
  * first with its preferred programs (libbpf quiet, as a kernel may reject
  * them), then with the fallback ones; only those with the hidden
- * --force-fallback. choose(skel, preferred) sets the programs' autoload.
+ * --force-fallback. choose(skel, preferred, o) sets the programs' autoload.
  * *skelp is left to the caller to destroy, attached or not. Evaluates to 0
  * or a negative errno; any error other than the kernel's refusal of the
  * preferred programs comes back from the second try as well. */
@@ -73,7 +73,7 @@ int probe__fill_filters(int pids_fd, int ports_fd, const struct trace_opts *o);
 				__err = -errno;                                 \
 				break;                                          \
 			}                                                       \
-			choose(*(skelp), __pref);                               \
+			choose(*(skelp), __pref, o);                            \
 			log__quiet_libbpf(__pref);                              \
 			__err = PROBE_LOAD_ATTACH(name, *(skelp), o);           \
 			log__quiet_libbpf(false);                               \

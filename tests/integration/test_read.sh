@@ -8,6 +8,9 @@
 #    socket read; neither family counts them (exactly 200 each);
 #  - read_syscall: a blocking reader whose client sends 100 ms after
 #    connecting: p50 = 100 ms, one per connection.
+# A third pass, with --no-read-syscall (preferred method): read_wait as
+# above, no read_syscall in the report, and no program on the read
+# syscalls: only the two that read_wait needs are loaded.
 source "$(dirname "$0")/lib.sh"
 nt_setup read
 H=$NT_BUILD/tests/helpers
@@ -22,14 +25,16 @@ blocking_reader=$NT_LAST_PID
 nt_wait_port r 9700
 nt_wait_port r 9701
 
-for method in preferred fallback; do
+for method in preferred fallback wait-only; do
 	extra=()
 	[ $method = fallback ] && extra=(--force-fallback)
+	[ $method = wait-only ] && extra=(--no-read-syscall)
 	"$NETTUNE" trace --json --probes read -p "$slow_reader" -p "$blocking_reader" \
 		"${extra[@]}" >"$NT_TMP/$method.json" 2>"$NT_TMP/$method.err" &
 	tracer=$!
 	NT_PIDS+=("$tracer")
 	nt_wait_attached "$NT_TMP/$method.err"
+	progs=$(nt_prog_names "$tracer")
 	nt_exec r "$H/tcpclient" --addr 10.81.0.1 --port 9700 --count $N --payload "GET / HTTP/1.0" \
 		--wait-close >/dev/null || nt_fail "client failed"
 	nt_exec r "$H/tcpclient" --addr 10.81.0.1 --port 9701 --count $M --payload x \
@@ -47,6 +52,14 @@ for method in preferred fallback; do
 	nt_assert_eq "$method: read_wait count (slow reader)" "$(jq .latency.count <<<"$wait_row")" $N
 	nt_assert_near "$method: read_wait p50 (ms)" "$(jq '.latency.p50_us / 1000' <<<"$wait_row")" \
 		30 5 "$(nt_bucket_width_ms 30)"
+	nt_assert_eq "$method: lost events" "$(jq .lost_events <<<"$out")" 0
+	if [ $method = wait-only ]; then
+		nt_assert_eq "$method: programs loaded" "$progs" "read_data_ready,read_recv_length"
+		nt_assert_eq "$method: read_syscall reported" "$(jq 'has("read_syscall")' <<<"$out")" false
+		continue
+	fi
+	nt_assert_eq "$method: read syscall enter programs loaded" \
+		"$(tr , '\n' <<<"$progs" | grep -c '^read_enter_')" 5
 	sys_row=$(jq -c ".read_syscall.by_pid[] | select(.pid == $slow_reader)" <<<"$out")
 	# The file and pipe reads around each socket read add nothing.
 	nt_assert_eq "$method: read_syscall count (slow reader: sockets only)" \
@@ -57,6 +70,5 @@ for method in preferred fallback; do
 	nt_assert_eq "$method: read_syscall count (blocking reader)" "$(jq .latency.count <<<"$sys_row")" $M
 	nt_assert_near "$method: read_syscall p50 (ms)" "$(jq '.latency.p50_us / 1000' <<<"$sys_row")" \
 		100 5 "$(nt_bucket_width_ms 100)"
-	nt_assert_eq "$method: lost events" "$(jq .lost_events <<<"$out")" 0
 done
 nt_pass

@@ -36,6 +36,7 @@ static void test_defaults(void **state)
 	assert_false(o.json);
 	assert_false(o.force_fallback);
 	assert_false(o.empty_programs);
+	assert_false(o.no_read_syscall);	/* read measures both by default */
 }
 
 /* The hidden options: in no --help, but parsed. */
@@ -120,6 +121,26 @@ static void test_unknown_flags_and_arguments(void **state)
 	assert_int_equal(parse(&o, 2, d), -EINVAL);
 }
 
+/* --no-read-syscall: parsed, and explained in --help. */
+static void test_no_read_syscall(void **state)
+{
+	struct trace_opts o;
+	char *argv[] = { "trace", "--no-read-syscall", NULL };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	(void)state;
+
+	assert_int_equal(parse(&o, 2, argv), 0);
+	assert_true(o.no_read_syscall);
+	assert_int_equal(o.probes, 7);	/* the families stay as they were */
+	assert_non_null(f);
+	trace_opts__usage(f, names, 3);
+	fclose(f);
+	assert_non_null(strstr(buf, "--no-read-syscall\n"));
+	free(buf);
+}
+
 static void test_min_us_and_uprobe(void **state)
 {
 	struct trace_opts o;
@@ -179,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_hidden_options),
 		cmocka_unit_test(test_bad_numbers),
 		cmocka_unit_test(test_unknown_flags_and_arguments),
+		cmocka_unit_test(test_no_read_syscall),
 		cmocka_unit_test(test_min_us_and_uprobe),
 		cmocka_unit_test(test_dead_pid),
 		cmocka_unit_test(test_help),

@@ -15,14 +15,14 @@ Phases, all results in one JSON file that report.py turns into Markdown:
               hooks with empty programs) (B N B A B C B F ...)
   cost        kernel.bpf_stats_enabled=1: run_time_ns/run_cnt of each BPF
               program, BPF ns per connection, nettune CPU and RSS, at three
-              load levels; the anchor, the floor and each family alone at the
-              highest
+              load levels; the anchor, the floor, every family with
+              --no-read-syscall, and each family alone at the highest
   listeners   1, 100 and 10,000 listeners, each with one connection: time and
               CPU of each report, RSS, lost events
   hooks       hookcost's loops (ns per syscall, file read, TCP message, TCP
-              connection) with no tracer, the floor and nettune, alternating:
-              what the hooks cost outside the programs, which bpf_stats cannot
-              see
+              connection) with no tracer, the floor, nettune and nettune
+              --no-read-syscall, alternating: what the hooks cost outside the
+              programs, which bpf_stats cannot see
 """
 import argparse
 import json
@@ -505,6 +505,8 @@ def phase_startup(cfg, runs):
 KINDS = ("nettune", "anchor", "nettune-core", "floor")
 CORE_FAMILIES = "connect,accept,drops"
 FLOOR_ARGS = ("--empty-programs",)
+# Every family, read without read_syscall: no hook on the read syscalls.
+NO_READ_SYSCALL_ARGS = ("--no-read-syscall",)
 
 
 def rotated(kinds, i):
@@ -571,6 +573,11 @@ def phase_cost(cfg, seconds, repeats):
         r["level"] = "wrk, closed loop"
         res.append(r)
         log(f"cost of the floor: {r['connections'] / r['wall_s']:.0f} conn/s")
+        r = measured_run(cfg, "nettune", ("wrk", seconds, True), stats=True,
+                         label="no-read-syscall", extra=NO_READ_SYSCALL_ARGS)
+        r["level"] = "wrk, closed loop"
+        res.append(r)
+        log(f"cost with --no-read-syscall: {r['connections'] / r['wall_s']:.0f} conn/s")
         fams = families(cfg)
         # Repeats go between the family runs: after the first, the middle
         # one... so that they sample the phase's whole span.
@@ -598,15 +605,17 @@ def phase_cost(cfg, seconds, repeats):
 
 
 def phase_hooks(cfg, rounds, repeats):
-    """hookcost under no tracer, the floor and nettune (all families),
-    rotated from round to round; each loop's fastest repeat is kept."""
-    kinds = ("baseline", "floor", "nettune")
+    """hookcost under no tracer, the floor, nettune (all families) and
+    nettune --no-read-syscall, rotated from round to round; each loop's
+    fastest repeat is kept."""
+    extra = {"floor": FLOOR_ARGS, "nettune": (), "no-read-syscall": NO_READ_SYSCALL_ARGS}
+    kinds = ("baseline",) + tuple(extra)
     res = []
     for i in range(rounds):
         for kind in rotated(kinds, i):
             tracer = None
             if kind != "baseline":
-                tracer = Tracer("nettune", cfg, extra=FLOOR_ARGS if kind == "floor" else ())
+                tracer = Tracer("nettune", cfg, extra=extra[kind])
             try:
                 if tracer:
                     tracer.start(1)
@@ -621,7 +630,7 @@ def phase_hooks(cfg, rounds, repeats):
                     tracer.stop()
             r["tracer"] = kind
             res.append(r)
-            log(f"hooks {len(res)}/{rounds * 3}: {kind:8s} " +
+            log(f"hooks {len(res)}/{rounds * len(kinds)}: {kind:15s} " +
                 " ".join(f"{k} {v:.0f}" for k, v in r.items() if k != "tracer"))
     return res
 
