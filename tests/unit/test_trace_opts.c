@@ -141,6 +141,42 @@ static void test_no_read_syscall(void **state)
 	free(buf);
 }
 
+/* The one line a bad option gets on stderr. */
+static void parse_error_line(char *arg, char *line, size_t size)
+{
+	struct trace_opts o;
+	char *argv[] = { "trace", arg, NULL };
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO);
+
+	assert_non_null(tmp);
+	fflush(stderr);
+	dup2(fileno(tmp), STDERR_FILENO);
+	assert_int_equal(parse(&o, 2, argv), -EINVAL);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(tmp);
+	if (!fgets(line, (int)size, tmp))
+		line[0] = 0;
+	fclose(tmp);
+}
+
+static void test_error_lines(void **state)
+{
+	char line[256];
+	(void)state;
+
+	parse_error_line("--json=1", line, sizeof(line));
+	assert_non_null(strstr(line, "option '--json' takes no value"));
+	parse_error_line("--frobnicate=1", line, sizeof(line));
+	assert_non_null(strstr(line, "unknown option '--frobnicate=1'"));
+	parse_error_line("-Z", line, sizeof(line));
+	assert_non_null(strstr(line, "unknown option '-Z'"));
+	parse_error_line("--port", line, sizeof(line));
+	assert_non_null(strstr(line, "option '--port' needs a value"));
+}
+
 static void test_min_us_and_uprobe(void **state)
 {
 	struct trace_opts o;
@@ -201,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_bad_numbers),
 		cmocka_unit_test(test_unknown_flags_and_arguments),
 		cmocka_unit_test(test_no_read_syscall),
+		cmocka_unit_test(test_error_lines),
 		cmocka_unit_test(test_min_us_and_uprobe),
 		cmocka_unit_test(test_dead_pid),
 		cmocka_unit_test(test_help),

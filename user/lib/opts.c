@@ -145,6 +145,11 @@ int opts__getopt_error(int c, char **argv, const char *see)
 
 	if (c == ':')
 		warn("option '%s' needs a value (see %s)", opt, see);
+	else if (optopt && !strncmp(opt, "--", 2) && strchr(opt, '='))
+		/* A known long option given a value it does not take: getopt
+		 * sets optopt to the option's code, no character to print. */
+		warn("option '%.*s' takes no value (see %s)", (int)(strchr(opt, '=') - opt), opt,
+		     see);
 	else if (optopt)
 		warn("unknown option '-%c' (see %s)", optopt, see);
 	else
