@@ -104,8 +104,11 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	opterr = 0;	/* one line of our own instead of getopt's */
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
+		case '?':
+		case ':': return opts__getopt_error(c, argv, "nettune bench --help");
 		case 's': name = optarg; break;
 		case 'j': o->json = true; break;
 		case 't': o->tools = optarg; break;

@@ -268,14 +268,14 @@ int cmd_doctor(int argc, char **argv)
 	int c;
 
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
+	opterr = 0;	/* one line of our own instead of getopt's */
+	while ((c = getopt_long(argc, argv, ":vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'j': d.json = true; break;
 		case 'v': verbose = true; log__init("nettune", LOG_DEBUG); break;
 		case 'h': usage(stdout); return 0;
 		default:
-			warn("doctor: unknown option '%s' (see nettune doctor --help)", argv[optind - 1]);
+			opts__getopt_error(c, argv, "nettune doctor --help");
 			return EXIT_USAGE;
 		}
 	}

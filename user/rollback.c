@@ -54,8 +54,11 @@ static int parse(int argc, char **argv, struct rollback_opts *o)
 
 	o->state_dir = JOURNAL_DEFAULT_DIR;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
+	opterr = 0;	/* one line of our own instead of getopt's */
+	while ((c = getopt_long(argc, argv, ":vh", lo, NULL)) != -1) {
 		switch (c) {
+		case '?':
+		case ':': return opts__getopt_error(c, argv, "nettune rollback --help");
 		case 'S': o->state_dir = optarg; break;
 		case 'P': o->persist = optarg; break;
 		case 'F': o->forget_missing = true; break;

@@ -90,8 +90,11 @@ static int parse(int argc, char **argv, struct tune_opts *o)
 	o->duration_ms = 10000;
 	o->state_dir = JOURNAL_DEFAULT_DIR;
 	optind = 1;
-	while (!err && (c = getopt_long(argc, argv, "p:d:vh", lo, NULL)) != -1) {
+	opterr = 0;	/* one line of our own instead of getopt's */
+	while (!err && (c = getopt_long(argc, argv, ":p:d:vh", lo, NULL)) != -1) {
 		switch (c) {
+		case '?':
+		case ':': return opts__getopt_error(c, argv, "nettune tune --help");
 		case 'p': err = opts__pid("-p", optarg, &o->t.pid); break;
 		case 'd': err = opts__seconds("-d", optarg, 86400, &o->duration_ms); break;
 		case 'N': o->t.netns = optarg; break;
@@ -104,7 +107,7 @@ static int parse(int argc, char **argv, struct tune_opts *o)
 		case 'k': o->sysctls = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': return 1;
-		default: err = -EINVAL;	/* getopt said which */
+		default: err = -EINVAL;
 		}
 	}
 	if (err)

@@ -29,6 +29,19 @@ expect_usage_error "unknown probe family" trace --probes nosuch
 expect_usage_error "netns that does not exist" trace --netns /nonexistent/ns
 expect_usage_error "doctor: unknown flag" doctor --frobnicate
 
+# Every subcommand words a bad option the same way, with where to look.
+for cmd in trace tune doctor rollback bench; do
+	expect_usage_error "$cmd: unknown flag" $cmd --frobnicate
+	nt_assert_eq "$cmd: the line" "$(cat "$NT_TMP/err")" \
+		"nettune: unknown option '--frobnicate' (see nettune $cmd --help)"
+	expect_usage_error "$cmd: a value for a flag that takes none" $cmd --help=1
+	nt_assert_eq "$cmd: the line" "$(cat "$NT_TMP/err")" \
+		"nettune: option '--help' takes no value (see nettune $cmd --help)"
+done
+expect_usage_error "tune: missing value" tune -d
+nt_assert_eq "tune: the line" "$(cat "$NT_TMP/err")" \
+	"nettune: option '-d' needs a value (see nettune tune --help)"
+
 "$NETTUNE" --help | grep -q EXAMPLES || nt_fail "--help has no EXAMPLES"
 "$NETTUNE" trace --help | grep -q EXAMPLES || nt_fail "trace --help has no EXAMPLES"
 "$NETTUNE" --version | grep -q '^nettune ' || nt_fail "--version"
