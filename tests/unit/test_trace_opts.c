@@ -39,22 +39,31 @@ static void test_defaults(void **state)
 	assert_false(o.no_read_syscall);	/* read measures both by default */
 }
 
+/* What --help prints; the caller frees it. */
+static char *usage_text(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	trace_opts__usage(f, names, 3);
+	fclose(f);
+	return buf;
+}
+
 /* The hidden options: in no --help, but parsed. */
 static void test_hidden_options(void **state)
 {
 	struct trace_opts o;
 	char *argv[] = { "trace", "--force-fallback", "--empty-programs", NULL };
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	char *buf;
 	(void)state;
 
 	assert_int_equal(parse(&o, 3, argv), 0);
 	assert_true(o.force_fallback);
 	assert_true(o.empty_programs);
-	assert_non_null(f);
-	trace_opts__usage(f, names, 3);
-	fclose(f);
+	buf = usage_text();
 	assert_null(strstr(buf, "empty-programs"));
 	assert_null(strstr(buf, "force-fallback"));
 	free(buf);
@@ -126,17 +135,13 @@ static void test_no_read_syscall(void **state)
 {
 	struct trace_opts o;
 	char *argv[] = { "trace", "--no-read-syscall", NULL };
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	char *buf;
 	(void)state;
 
 	assert_int_equal(parse(&o, 2, argv), 0);
 	assert_true(o.no_read_syscall);
 	assert_int_equal(o.probes, 7);	/* the families stay as they were */
-	assert_non_null(f);
-	trace_opts__usage(f, names, 3);
-	fclose(f);
+	buf = usage_text();
 	assert_non_null(strstr(buf, "--no-read-syscall\n"));
 	free(buf);
 }
