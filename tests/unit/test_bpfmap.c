@@ -4,8 +4,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <bpf/libbpf.h>
 #include "bpfmap.h"
 #include "accept.h"
 #include "read.h"
@@ -50,12 +55,61 @@ static void floor_and_rounding(void **state)
 	assert_int_equal(bpfmap__percpu_rows(10, 100, -1), 10);
 }
 
+/* Opens read's BPF object (not loaded: no privilege needed) and sizes its
+ * rows for ncpus CPUs, as a family's load attempt does; returns the
+ * read_stats rows it got and how many lines went to stderr. */
+static __u32 size_read_object(int ncpus, int *lines)
+{
+	char path[4096], line[512];
+	const char *build = getenv("NT_BUILD");
+	struct bpf_object *obj;
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	__u32 rows;
+
+	snprintf(path, sizeof(path), "%s/bpf/read.bpf.o", build ? build : "build");
+	obj = bpf_object__open_file(path, NULL);
+	assert_non_null(obj);
+	assert_non_null(tmp);
+	fflush(stderr);
+	dup2(fileno(tmp), STDERR_FILENO);
+	assert_int_equal(bpfmap__size_percpu_rows_for(obj, ncpus), 0);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rows = bpf_map__max_entries(bpf_object__find_map_by_name(obj, "read_stats"));
+	bpf_object__close(obj);
+	rewind(tmp);
+	for (*lines = 0; fgets(line, sizeof(line), tmp); (*lines)++)
+		assert_non_null(strstr(line, "read_stats: "));
+	fclose(tmp);
+	return rows;
+}
+
+/* A family whose preferred programs are refused opens its object again for
+ * the fallback: the map shrinks both times, the line comes once. */
+static void cap_said_once(void **state)
+{
+	__u32 want = bpfmap__percpu_rows(READ_MAX_KEYS, sizeof(struct read_val), 64);
+	int lines;
+	(void)state;
+
+	assert_true(want < READ_MAX_KEYS);
+	assert_int_equal(size_read_object(64, &lines), want);
+	assert_int_equal(lines, 1);
+	assert_int_equal(size_read_object(64, &lines), want);
+	assert_int_equal(lines, 0);
+	assert_int_equal(size_read_object(2, &lines), READ_MAX_KEYS);	/* fits: as declared */
+	assert_int_equal(lines, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fits_keeps_declared),
 		cmocka_unit_test(many_cpus_shrinks_to_budget),
 		cmocka_unit_test(floor_and_rounding),
+		cmocka_unit_test(cap_said_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +30,33 @@ __u32 bpfmap__percpu_rows(__u32 max_entries, size_t value_size, int ncpus)
 	       max_entries < BPFMAP_PERCPU_MIN_ROWS ? max_entries : BPFMAP_PERCPU_MIN_ROWS;
 }
 
+/* Whether this is the first time the process caps the map called name. A
+ * family's skeleton is opened again when its preferred programs are
+ * refused, and families load on parallel threads: the line saying why
+ * must come once. */
+static bool first_cap_of(const char *name)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char said[32][BPF_OBJ_NAME_LEN];
+	static int n;
+	bool first = true;
+
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < n && first; i++)
+		first = strcmp(said[i], name) != 0;
+	if (first && n < (int)(sizeof(said) / sizeof(said[0])))
+		snprintf(said[n++], sizeof(said[0]), "%s", name);
+	pthread_mutex_unlock(&lock);
+	return first;
+}
+
 int bpfmap__size_percpu_rows(struct bpf_object *obj)
 {
-	int ncpus = bpfmap__ncpus();
+	return bpfmap__size_percpu_rows_for(obj, bpfmap__ncpus());
+}
+
+int bpfmap__size_percpu_rows_for(struct bpf_object *obj, int ncpus)
+{
 	struct bpf_map *map;
 
 	if (ncpus < 0)
@@ -46,9 +71,11 @@ int bpfmap__size_percpu_rows(struct bpf_object *obj)
 			continue;
 		if (bpf_map__set_max_entries(map, rows))
 			return -errno;
-		/* Rows beyond it are lost events: say why once. */
-		info("%s: %u rows instead of %u, to keep its kernel memory near %u MiB "
-		     "on %d CPUs", bpf_map__name(map), rows, max, BPFMAP_PERCPU_BUDGET >> 20, ncpus);
+		/* Rows beyond it are lost events: say why, once. */
+		if (first_cap_of(bpf_map__name(map)))
+			info("%s: %u rows instead of %u, to keep its kernel memory near %u MiB "
+			     "on %d CPUs", bpf_map__name(map), rows, max, BPFMAP_PERCPU_BUDGET >> 20,
+			     ncpus);
 	}
 	return 0;
 }

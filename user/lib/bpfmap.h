@@ -25,8 +25,11 @@ int bpfmap__ncpus(void);
  * BPFMAP_PERCPU_BUDGET, fewer (down to BPFMAP_PERCPU_MIN_ROWS) beyond. */
 __u32 bpfmap__percpu_rows(__u32 max_entries, size_t value_size, int ncpus);
 /* Applies bpfmap__percpu_rows() to every per-CPU hash of an opened, not yet
- * loaded object. Returns 0 or -errno. */
+ * loaded object, saying on stderr (once per map name and process) which it
+ * shrank. Returns 0 or -errno. */
 int bpfmap__size_percpu_rows(struct bpf_object *obj);
+/* The same for a given CPU count (tests). */
+int bpfmap__size_percpu_rows_for(struct bpf_object *obj, int ncpus);
 /* Visits every key of a per-CPU hash or array map. Returns 0 or -errno. */
 int bpfmap__for_each_percpu(int fd, size_t key_size, size_t value_size,
 			    bpfmap_percpu_fn fn, void *ctx);
