@@ -9,6 +9,7 @@
  */
 #include "nettune.bpf.h"
 #include "sock_stamp.bpf.h"
+#include "row_table.bpf.h"
 #include "accept.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -17,19 +18,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * a lock-free table (bpf/sock_stamp.bpf.h) instead of a hash map. */
 SOCK_STAMP_TABLE(accept_since);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, ACCEPT_MAX_KEYS);
-	__type(key, struct accept_key);
-	__type(value, struct accept_val);
-} accept_stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct accept_val);
-} accept_zero SEC(".maps");
+ROW_TABLE(accept_stats, struct accept_row, ACCEPT_MAX_KEYS);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -98,19 +87,18 @@ static __always_inline void record(const struct listener_key *listener, __u32 de
 				   __u32 limit, const struct sock *child, __u64 wait_ns,
 				   __u32 tgid)
 {
-	struct accept_key key = {};
+	struct accept_key key __attribute__((aligned(8))) = {};
+	struct accept_row *row;
 	struct accept_val *val;
-	__u32 zero = 0;
-	void *tmpl;
 
 	key.listener = *listener;
 	key.tgid = tgid;
-	tmpl = bpf_map_lookup_elem(&accept_zero, &zero);
-	val = tmpl ? lookup_or_init(&accept_stats, &key, tmpl) : NULL;
-	if (!val) {
+	row = row_find(&accept_stats, &accept_stats_used, (const __u64 *)&key, sizeof(key) / 8);
+	if (!row) {
 		counter_inc(&accept_lost, ACCEPT_LOST_KEYS_FULL);
 		return;
 	}
+	val = &row->val;
 	if (!val->comm[0])
 		bpf_get_current_comm(val->comm, sizeof(val->comm));
 	/* The queue as this accept found it: what is left plus the one taken. */

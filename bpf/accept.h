@@ -29,4 +29,11 @@ struct accept_val {
 };
 _Static_assert(sizeof(struct accept_val) % 8 == 0, "accept_val layout");
 
+/* A row of accept_stats (bpf/row_table.bpf.h). */
+struct accept_row {
+	__u64 tag;
+	struct accept_key key;
+	struct accept_val val;
+};
+
 #endif

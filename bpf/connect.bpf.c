@@ -12,6 +12,7 @@
  * and must cost next to nothing.
  */
 #include "nettune.bpf.h"
+#include "row_table.bpf.h"
 #include "connect.h"
 
 #define ECONNRESET	104
@@ -22,7 +23,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 struct connect_start {
 	__u64 ts;
-	struct connect_key key;
+	struct connect_key key;	/* 8-byte aligned: row_find reads it in words */
 	char comm[16];
 };
 
@@ -33,20 +34,7 @@ struct {
 	__type(value, struct connect_start);
 } connect_inflight SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, CONNECT_MAX_KEYS);
-	__type(key, struct connect_key);
-	__type(value, struct connect_val);
-} connect_stats SEC(".maps");
-
-/* Never written: the zeroed template for new connect_stats rows. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct connect_val);
-} connect_zero SEC(".maps");
+ROW_TABLE(connect_stats, struct connect_row, CONNECT_MAX_KEYS);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -100,19 +88,19 @@ static __always_inline void on_syn_done(const struct sock *sk, int newstate)
 	__u64 skaddr = (__u64)sk, now, lat;
 	const struct tcp_sock *tp;
 	struct connect_start *st;
+	struct connect_row *row;
 	struct connect_val *val;
-	__u32 zero = 0;
-	void *tmpl;
 
 	st = bpf_map_lookup_elem(&connect_inflight, &skaddr);
 	if (!st)
 		return;	/* started before attach, or filtered out */
-	tmpl = bpf_map_lookup_elem(&connect_zero, &zero);
-	val = tmpl ? lookup_or_init(&connect_stats, &st->key, tmpl) : NULL;
-	if (!val) {
+	row = row_find(&connect_stats, &connect_stats_used, (const __u64 *)&st->key,
+		       sizeof(st->key) / 8);
+	if (!row) {
 		counter_inc(&connect_lost, CONNECT_LOST_KEYS_FULL);
 		goto out;
 	}
+	val = &row->val;
 	if (!val->comm[0])
 		__builtin_memcpy(val->comm, st->comm, sizeof(val->comm));
 	if (newstate == TCP_ESTABLISHED) {

@@ -37,4 +37,11 @@ struct connect_val {
 };
 _Static_assert(sizeof(struct connect_val) % 8 == 0, "connect_val layout");
 
+/* A row of connect_stats (bpf/row_table.bpf.h). */
+struct connect_row {
+	__u64 tag;
+	struct connect_key key;
+	struct connect_val val;
+};
+
 #endif

@@ -9,6 +9,7 @@
  * Reason values are relocated against the running kernel's BTF (CO-RE).
  */
 #include "nettune.bpf.h"
+#include "row_table.bpf.h"
 #include "drops.h"
 
 #define ETH_P_IP	0x0800
@@ -23,12 +24,7 @@ struct {
 	__type(value, __u64);
 } drops_by_reason SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, DROPS_MAX_LISTENERS);
-	__type(key, struct listener_key);
-	__type(value, struct drops_listener_val);
-} drops_listeners SEC(".maps");
+ROW_TABLE(drops_listeners, struct drops_listener_row, DROPS_MAX_LISTENERS);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -41,22 +37,19 @@ struct {
 static __always_inline struct drops_listener_val *listener_row(const struct sock *sk,
 							       const bool btf)
 {
-	static const struct drops_listener_val zero;
-	struct listener_key k = {};
-	struct drops_listener_val *v;
+	struct listener_key k __attribute__((aligned(8))) = {};
+	struct drops_listener_row *row;
 
 	if (btf)
 		listener_key_of_btf(sk, &k);
 	else
 		listener_key_of(sk, &k);
-	v = bpf_map_lookup_elem(&drops_listeners, &k);
-	if (v)
-		return v;
-	bpf_map_update_elem(&drops_listeners, &k, &zero, BPF_NOEXIST);
-	v = bpf_map_lookup_elem(&drops_listeners, &k);
-	if (!v)
+	row = row_find(&drops_listeners, &drops_listeners_used, (const __u64 *)&k, sizeof(k) / 8);
+	if (!row) {
 		counter_inc(&drops_counters, DROPS_LOST_LISTENERS_FULL);
-	return v;
+		return NULL;
+	}
+	return &row->val;
 }
 
 static __always_inline __u32 listen_overflow_reason(void)

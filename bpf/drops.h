@@ -32,4 +32,11 @@ struct drops_listener_val {
 	__u64 other_drops;	/* other kfree_skb reasons with the listener as socket */
 };
 
+/* A row of drops_listeners (bpf/row_table.bpf.h). */
+struct drops_listener_row {
+	__u64 tag;
+	struct listener_key key;
+	struct drops_listener_val val;
+};
+
 #endif

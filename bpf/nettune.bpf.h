@@ -156,19 +156,6 @@ static __always_inline void hist_record(struct hist *h, __u64 v)
 		h->max_ns = v;
 }
 
-/* Find a per-key value or create it zeroed from a template map value (the
- * values are far larger than the 512-byte BPF stack). Returns NULL when the
- * map is full; the caller counts that as a lost event. */
-static __always_inline void *lookup_or_init(void *map, const void *key, const void *zero)
-{
-	void *val = bpf_map_lookup_elem(map, key);
-
-	if (val)
-		return val;
-	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(map, key);
-}
-
 /* The head of struct sock_common, where a socket's addresses, port, family
  * and namespace live, fits in this many bytes in every kernel so far. */
 #define SK_HEAD_SIZE	96

@@ -30,6 +30,7 @@
  */
 #include "nettune.bpf.h"
 #include "sock_stamp.bpf.h"
+#include "row_table.bpf.h"
 #include "read.h"
 
 #define MSG_PEEK	2
@@ -75,19 +76,7 @@ struct {
 	__type(value, struct read_call);
 } read_calls SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, READ_MAX_KEYS);
-	__type(key, struct read_key);
-	__type(value, struct read_val);
-} read_stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct read_val);
-} read_zero SEC(".maps");
+ROW_TABLE(read_stats, struct read_row, READ_MAX_KEYS);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -110,19 +99,19 @@ static __always_inline __u16 fold_ephemeral(__u16 port)
 
 static __always_inline struct read_val *row(__u32 netns, __u16 lport)
 {
-	struct read_key key = {};
+	struct read_key key __attribute__((aligned(8))) = {};
+	struct read_row *r;
 	struct read_val *val;
-	__u32 zero = 0;
-	void *tmpl = bpf_map_lookup_elem(&read_zero, &zero);
 
 	key.tgid = bpf_get_current_pid_tgid() >> 32;
 	key.netns = netns;
 	key.lport = fold_ephemeral(lport);
-	val = tmpl ? lookup_or_init(&read_stats, &key, tmpl) : NULL;
-	if (!val) {
+	r = row_find(&read_stats, &read_stats_used, (const __u64 *)&key, sizeof(key) / 8);
+	if (!r) {
 		counter_inc(&read_lost, READ_LOST_KEYS_FULL);
 		return NULL;
 	}
+	val = &r->val;
 	if (!val->comm[0])
 		bpf_get_current_comm(val->comm, sizeof(val->comm));
 	return val;

@@ -32,4 +32,11 @@ struct read_val {
 };
 _Static_assert(sizeof(struct read_val) % 8 == 0, "read_val layout");
 
+/* A row of read_stats (bpf/row_table.bpf.h). */
+struct read_row {
+	__u64 tag;
+	struct read_key key;
+	struct read_val val;
+};
+
 #endif

@@ -14,6 +14,7 @@
  * calls by thread.
  */
 #include "nettune.bpf.h"
+#include "row_table.bpf.h"
 #include "uprobe.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -25,20 +26,7 @@ struct {
 	__type(value, struct uprobe_call);
 } uprobe_calls SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, UPROBE_MAX_KEYS);
-	__type(key, struct uprobe_key);
-	__type(value, struct uprobe_val);
-} uprobe_stats SEC(".maps");
-
-/* Never written: the zeroed template for new uprobe_stats rows. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct uprobe_val);
-} uprobe_zero SEC(".maps");
+ROW_TABLE(uprobe_stats, struct uprobe_row, UPROBE_MAX_KEYS);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -128,12 +116,11 @@ static __always_inline void on_return(struct pt_regs *ctx, __u64 id)
 		.tgid = bpf_get_current_pid_tgid() >> 32,
 		.func = (__u32)(cookie & UPROBE_COOKIE_FUNC_MASK),
 	};
-	struct uprobe_key sk = { .func = k.func, .tgid = k.tgid };
+	struct uprobe_key sk __attribute__((aligned(8))) = { .func = k.func, .tgid = k.tgid };
 	struct uprobe_call *c;
+	struct uprobe_row *row;
 	struct uprobe_val *val;
-	__u32 zero = 0;
 	__u64 start;
-	void *tmpl;
 
 	c = bpf_map_lookup_elem(&uprobe_calls, &k);
 	if (!c)
@@ -142,12 +129,12 @@ static __always_inline void on_return(struct pt_regs *ctx, __u64 id)
 	start = c->ts;
 	sk.tag = c->tag;
 	bpf_map_delete_elem(&uprobe_calls, &k);
-	tmpl = bpf_map_lookup_elem(&uprobe_zero, &zero);
-	val = tmpl ? lookup_or_init(&uprobe_stats, &sk, tmpl) : NULL;
-	if (!val) {
+	row = row_find(&uprobe_stats, &uprobe_stats_used, (const __u64 *)&sk, sizeof(sk) / 8);
+	if (!row) {
 		counter_inc(&uprobe_lost, UPROBE_LOST_KEYS_FULL);
 		return;
 	}
+	val = &row->val;
 	if (!val->comm[0])
 		bpf_get_current_comm(val->comm, sizeof(val->comm));
 	hist_record(&val->lat, now - start);

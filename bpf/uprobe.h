@@ -73,4 +73,11 @@ struct uprobe_val {
 };
 _Static_assert(sizeof(struct uprobe_val) % 8 == 0, "uprobe_val layout");
 
+/* A row of uprobe_stats (bpf/row_table.bpf.h). */
+struct uprobe_row {
+	__u64 tag;
+	struct uprobe_key key;
+	struct uprobe_val val;
+};
+
 #endif

@@ -77,7 +77,8 @@ static int account(const void *key, const void *val, void *ctx)
 
 static int accept_collect(struct probe *p, bool total)
 {
-	int err = snapshot__read(p->snap, bpf_map__fd(p->skel->maps.accept_stats));
+	int err = snapshot__read_rows(p->snap, bpf_map__fd(p->skel->maps.accept_stats),
+				      bpf_map__fd(p->skel->maps.accept_stats_used));
 
 	if (err)
 		return err;

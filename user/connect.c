@@ -83,7 +83,8 @@ static int account(const void *key, const void *val, void *ctx)
 
 static int connect_collect(struct probe *p, bool total)
 {
-	int err = snapshot__read(p->snap, bpf_map__fd(p->skel->maps.connect_stats));
+	int err = snapshot__read_rows(p->snap, bpf_map__fd(p->skel->maps.connect_stats),
+				      bpf_map__fd(p->skel->maps.connect_stats_used));
 
 	if (err)
 		return err;

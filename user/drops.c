@@ -204,7 +204,8 @@ static int drops_collect(struct probe *p, bool total)
 		err = read_counters(bpf_map__fd(p->skel->maps.drops_counters), DROPS_COUNTER_NR,
 				    p->counters, p->counters_prev, total);
 	if (!err)
-		err = snapshot__read(p->snap, bpf_map__fd(p->skel->maps.drops_listeners));
+		err = snapshot__read_rows(p->snap, bpf_map__fd(p->skel->maps.drops_listeners),
+					  bpf_map__fd(p->skel->maps.drops_listeners_used));
 	if (!err)
 		err = nswatch__refresh(p->ns, total);
 	if (err)

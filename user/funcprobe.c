@@ -194,7 +194,8 @@ static int visit_row(const void *key, const void *val, void *ctx)
 int funcprobe__collect(struct funcprobe *fp, bool total, funcprobe_row_fn fn, void *ctx)
 {
 	struct visit v = { fn, ctx };
-	int err = snapshot__read(fp->snap, bpf_map__fd(fp->skel->maps.uprobe_stats));
+	int err = snapshot__read_rows(fp->snap, bpf_map__fd(fp->skel->maps.uprobe_stats),
+				      bpf_map__fd(fp->skel->maps.uprobe_stats_used));
 
 	return err ? err : snapshot__for_each(fp->snap, total, visit_row, &v);
 }

@@ -116,7 +116,8 @@ static void view_reset(struct family_view *v)
 
 static int read_collect(struct probe *p, bool total)
 {
-	int err = snapshot__read(p->snap, bpf_map__fd(p->skel->maps.read_stats));
+	int err = snapshot__read_rows(p->snap, bpf_map__fd(p->skel->maps.read_stats),
+				      bpf_map__fd(p->skel->maps.read_stats_used));
 
 	if (err)
 		return err;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Snapshots of per-CPU maps (user/lib/snapshot.c), which keep their rows
- * packed: every row comes back merged over CPUs, cumulative or as the
- * difference from the previous read, whatever the order the map gives.
+/* Snapshots of row tables (user/lib/snapshot.c), which keep their rows
+ * packed: every key comes back once, its rows on every CPU merged,
+ * cumulative or as the difference from the previous read, whatever the
+ * order the table gives.
  *
- * The map is this file's: it defines bpfmap__for_each_percpu(), so the
+ * The table is this file's: it defines bpfmap__for_each_row(), so the
  * linker takes it instead of user/lib/bpfmap.c's and no BPF is involved. */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -38,22 +39,25 @@ struct fake_row {
 
 static struct fake_row map[NROWS];
 
-/* Visits the present rows from the last to the first: not key order. */
-int bpfmap__for_each_percpu(int fd, size_t key_size, size_t value_size,
-			    bpfmap_percpu_fn fn, void *ctx)
+/* A row table hands over each CPU's row alone, as if each CPU had put the
+ * key in a slot of its own; the order is not the keys'. */
+int bpfmap__for_each_row(int rows_fd, int used_fd, size_t key_size, size_t value_size,
+			 bpfmap_row_fn fn, void *ctx)
 {
-	(void)fd;
+	(void)rows_fd;
+	(void)used_fd;
 	assert_int_equal(key_size, sizeof(__u32));
 	assert_int_equal(value_size, VAL_SIZE);
-	for (int i = NROWS - 1; i >= 0; i--) {
-		int err;
+	for (int c = 0; c < NCPUS; c++)
+		for (int i = NROWS - 1; i >= 0; i--) {
+			int err;
 
-		if (!map[i].present)
-			continue;
-		err = fn(&map[i].key, map[i].vals, NCPUS, STRIDE, ctx);
-		if (err)
-			return err;
-	}
+			if (!map[i].present)
+				continue;
+			err = fn(&map[i].key, map[i].vals[c], ctx);
+			if (err)
+				return err;
+		}
 	return 0;
 }
 
@@ -146,7 +150,7 @@ static int check_row(const void *key, const void *val, void *ctx)
 static void read_and_check(struct snapshot *snap, bool total, struct seen *s, int nrows)
 {
 	s->visited = 0;
-	assert_int_equal(snapshot__read(snap, -1), 0);
+	assert_int_equal(snapshot__read_rows(snap, -1, -1), 0);
 	assert_int_equal(snapshot__for_each(snap, total, check_row, s), 0);
 	assert_int_equal(s->visited, nrows);
 }
@@ -215,7 +219,7 @@ static void test_callback_error_stops(void **state)
 	memset(map, 0, sizeof(map));
 	for (int i = 0; i < 5; i++)
 		count(i, 0, 1);
-	assert_int_equal(snapshot__read(snap, -1), 0);
+	assert_int_equal(snapshot__read_rows(snap, -1, -1), 0);
 	assert_int_equal(snapshot__for_each(snap, true, stop_at_second, &calls), -42);
 	assert_int_equal(calls, 2);
 	snapshot__free(snap);

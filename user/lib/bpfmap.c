@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include "bpfmap.h"
 #include "log.h"
+#include "row_table.h"
 
 int bpfmap__ncpus(void)
 {
@@ -64,7 +65,8 @@ int bpfmap__size_percpu_rows_for(struct bpf_object *obj, int ncpus)
 	bpf_object__for_each_map(map, obj) {
 		__u32 max = bpf_map__max_entries(map), rows;
 
-		if (bpf_map__type(map) != BPF_MAP_TYPE_PERCPU_HASH)
+		if (bpf_map__type(map) != BPF_MAP_TYPE_PERCPU_HASH &&
+		    bpf_map__type(map) != BPF_MAP_TYPE_PERCPU_ARRAY)
 			continue;
 		rows = bpfmap__percpu_rows(max, bpf_map__value_size(map), ncpus);
 		if (rows == max)
@@ -80,123 +82,89 @@ int bpfmap__size_percpu_rows_for(struct bpf_object *obj, int ncpus)
 	return 0;
 }
 
-/* One row at a time, for kernels without batched lookups of this map type. */
-static int walk_by_key(int fd, size_t key_size, size_t stride, bpfmap_percpu_fn fn, void *ctx)
-{
-	int ncpus = bpfmap__ncpus(), err = 0;
-	void *key = calloc(1, key_size), *next = calloc(1, key_size);
-	void *vals = calloc((size_t)ncpus, stride);
-	void *prev = NULL;
-
-	if (!key || !next || !vals) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		memcpy(key, next, key_size);
-		prev = key;
-		if (bpf_map_lookup_elem(fd, key, vals))
-			continue;	/* deleted between the two calls */
-		err = fn(key, vals, ncpus, stride, ctx);
-		if (err)
-			break;
-	}
-cleanup:
-	free(key);
-	free(next);
-	free(vals);
-	return err;
-}
-
-/* Bytes of values one batched lookup fills: two syscalls per row (next
- * key, lookup) were most of a report's CPU with 2,048-row maps, and a
- * batch of a few rows removes most of them; the bound keeps the buffer
- * small (and off mmap) however many CPUs the values are copied from. */
+/* Bytes of rows one batched lookup fills: a syscall per row was most of a
+ * report's CPU with 2,048-row maps, and a batch of a few rows removes most
+ * of them; the bound keeps the buffer small (and off mmap) however many
+ * CPUs the rows are copied from. */
 #define BATCH_BYTES	(64 * 1024)
 /* What the kernel returns for a map type without batch operations: its
  * internal ENOTSUPP, which has no name in user space. */
 #define KERNEL_ENOTSUPP	524
 
-struct batch {
-	__u32 rows;
-	void *keys, *vals;
-	void *in, *out;	/* the kernel's cursor: a hash bucket, or an array key */
-};
-
-static int batch_resize(struct batch *b, __u32 rows, size_t key_size, size_t row_bytes)
+/* Reads slots [first, first + *n) of a per-CPU array into rows (keys is
+ * scratch for their indexes): one batched lookup where the kernel has them
+ * (5.6+), one lookup per slot elsewhere. *n becomes the slots read: fewer
+ * past the end of the array. */
+static int read_slots(int fd, __u32 first, __u32 *n, __u32 *keys, char *rows, size_t row_bytes)
 {
-	void *keys = realloc(b->keys, rows * key_size), *vals;
+	/* A batch starts after the key given: for an array, the one before. */
+	__u32 prev = first - 1, out, count = *n;
+	int err = bpf_map_lookup_batch(fd, first ? &prev : NULL, &out, keys, rows, &count, NULL);
 
-	if (!keys)
-		return -ENOMEM;
-	b->keys = keys;
-	vals = realloc(b->vals, rows * row_bytes);
-	if (!vals)
-		return -ENOMEM;
-	b->vals = vals;
-	b->rows = rows;
+	if (!err || err == -ENOENT) {
+		*n = count;
+		return 0;
+	}
+	if (err != -EINVAL && err != -KERNEL_ENOTSUPP && err != -EOPNOTSUPP)
+		return err;
+	for (count = 0; count < *n; count++) {
+		keys[count] = first + count;
+		if (bpf_map_lookup_elem(fd, &keys[count], rows + count * row_bytes))
+			break;	/* past the end of a shrunk table */
+	}
+	*n = count;
 	return 0;
 }
 
-static bool batch_unsupported(int err)
+int bpfmap__for_each_row(int rows_fd, int used_fd, size_t key_size, size_t value_size,
+			 bpfmap_row_fn fn, void *ctx)
 {
-	return err == -EINVAL || err == -KERNEL_ENOTSUPP || err == -EOPNOTSUPP;
-}
+	size_t stride = (8 + key_size + value_size + 7) / 8 * 8, row_bytes;
+	int ncpus = bpfmap__ncpus(), err = 0;
+	__u32 zero = 0, batch, *keys;
+	struct row_used used;
+	char *rows;
 
-/* *unsupported is set, and nothing visited, where this kernel cannot look
- * this map up in batches (before 5.6, or a map type without them). */
-static int walk_batched(int fd, size_t key_size, size_t stride, bpfmap_percpu_fn fn,
-			void *ctx, bool *unsupported)
-{
-	int ncpus = bpfmap__ncpus(), err;
-	size_t row_bytes = (size_t)ncpus * stride, cursor = key_size > 8 ? key_size : 8;
-	struct batch b = { .in = calloc(1, cursor), .out = calloc(1, cursor) };
-	bool first = true, last = false;
+	if (ncpus <= 0)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(used_fd, &zero, &used))
+		return -errno;
+	row_bytes = stride * (size_t)ncpus;
+	batch = BATCH_BYTES / row_bytes ? BATCH_BYTES / row_bytes : 1;
+	rows = malloc(batch * row_bytes);
+	keys = malloc(batch * sizeof(*keys));
+	if (!rows || !keys) {
+		free(rows);
+		free(keys);
+		return -ENOMEM;
+	}
+	/* Runs of used slots, a batch at a time. */
+	for (__u32 idx = 0; idx < ROW_MAX_SLOTS && !err;) {
+		__u32 n = 0;
 
-	*unsupported = false;
-	err = b.in && b.out ? 0 : -ENOMEM;
-	if (!err)
-		err = batch_resize(&b, BATCH_BYTES / row_bytes ? BATCH_BYTES / row_bytes : 1,
-				   key_size, row_bytes);
-	while (!err && !last) {
-		__u32 n = b.rows;
-
-		err = bpf_map_lookup_batch(fd, first ? NULL : b.in, b.out, b.keys, b.vals, &n,
-					   NULL);
-		if (err == -ENOSPC && !n) {	/* a hash bucket holds more rows than that */
-			err = batch_resize(&b, b.rows * 2, key_size, row_bytes);
+		while (n < batch && idx + n < ROW_MAX_SLOTS &&
+		       used.bits[(idx + n) / 64] >> ((idx + n) % 64) & 1)
+			n++;
+		if (!n) {
+			idx++;
 			continue;
 		}
-		*unsupported = first && batch_unsupported(err);
-		last = err == -ENOENT;	/* n rows are still there */
-		if (err && !last)
-			break;
-		err = 0;
+		err = read_slots(rows_fd, idx, &n, keys, rows, row_bytes);
 		for (__u32 i = 0; i < n && !err; i++)
-			err = fn((char *)b.keys + i * key_size, (char *)b.vals + i * row_bytes,
-				 ncpus, stride, ctx);
-		memcpy(b.in, b.out, cursor);
-		first = false;
+			for (int c = 0; c < ncpus && !err; c++) {
+				const char *r = rows + i * row_bytes + (size_t)c * stride;
+				__u64 tag;
+
+				memcpy(&tag, r, sizeof(tag));
+				if (tag & 1)	/* neither free nor being claimed */
+					err = fn(r + 8, r + 8 + key_size, ctx);
+			}
+		if (!n)
+			break;	/* past the end of a shrunk table */
+		idx += n;
 	}
-	free(b.keys);
-	free(b.vals);
-	free(b.in);
-	free(b.out);
-	return err;
-}
-
-int bpfmap__for_each_percpu(int fd, size_t key_size, size_t value_size,
-			    bpfmap_percpu_fn fn, void *ctx)
-{
-	size_t stride = (value_size + 7) & ~(size_t)7;
-	bool unsupported;
-	int err;
-
-	if (bpfmap__ncpus() <= 0)
-		return -ENOMEM;
-	err = walk_batched(fd, key_size, stride, fn, ctx, &unsupported);
-	if (unsupported)
-		err = walk_by_key(fd, key_size, stride, fn, ctx);
+	free(rows);
+	free(keys);
 	return err;
 }
 

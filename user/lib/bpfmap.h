@@ -8,10 +8,8 @@
 
 struct bpf_object;
 
-/* Called with a key and its per-CPU values laid out one after another,
- * each value_size rounded up to 8 bytes as the kernel copies them. */
-typedef int (*bpfmap_percpu_fn)(const void *key, const void *values, int ncpus,
-				size_t stride, void *ctx);
+/* Called with one CPU's row of a row table: its key and value. */
+typedef int (*bpfmap_row_fn)(const void *key, const void *value, void *ctx);
 
 int bpfmap__ncpus(void);
 
@@ -20,19 +18,23 @@ int bpfmap__ncpus(void);
 #define BPFMAP_PERCPU_BUDGET	(64u << 20)
 /* Rows a map keeps whatever the CPU count, over budget if need be. */
 #define BPFMAP_PERCPU_MIN_ROWS	64u
-/* How many rows of value_size bytes a per-CPU hash declared with
+/* How many rows of value_size bytes a per-CPU map declared with
  * max_entries rows gets on ncpus CPUs: as declared while they fit
  * BPFMAP_PERCPU_BUDGET, fewer (down to BPFMAP_PERCPU_MIN_ROWS) beyond. */
 __u32 bpfmap__percpu_rows(__u32 max_entries, size_t value_size, int ncpus);
-/* Applies bpfmap__percpu_rows() to every per-CPU hash of an opened, not yet
+/* Applies bpfmap__percpu_rows() to every per-CPU hash and array (the row
+ * tables; a small array of counters always fits) of an opened, not yet
  * loaded object, saying on stderr (once per map name and process) which it
  * shrank. Returns 0 or -errno. */
 int bpfmap__size_percpu_rows(struct bpf_object *obj);
 /* The same for a given CPU count (tests). */
 int bpfmap__size_percpu_rows_for(struct bpf_object *obj, int ncpus);
-/* Visits every key of a per-CPU hash or array map. Returns 0 or -errno. */
-int bpfmap__for_each_percpu(int fd, size_t key_size, size_t value_size,
-			    bpfmap_percpu_fn fn, void *ctx);
+/* Visits every row of a row table (bpf/row_table.bpf.h): rows_fd its per-CPU
+ * array of { tag, key, value }, used_fd its bitmap of used slots. fn gets one
+ * CPU's row at a time, so a key can come more than once: from several CPUs,
+ * or twice from one. Returns 0 or -errno. */
+int bpfmap__for_each_row(int rows_fd, int used_fd, size_t key_size, size_t value_size,
+			 bpfmap_row_fn fn, void *ctx);
 /* Sum over CPUs of a per-CPU array of __u64 counters, into out[0..n). */
 int bpfmap__sum_counters(int fd, __u32 n, __u64 *out);
 /* Events the kernel skipped because a BPF program of this object could not

@@ -90,7 +90,8 @@ static int gen_reserve(struct gen *g, size_t entry_size, size_t maxw)
 	return 0;
 }
 
-static int add_row(const void *key, const void *values, int ncpus, size_t stride, void *ctx)
+/* One CPU's row of a key; coalesce() merges a key's rows after the sort. */
+static int add_row(const void *key, const void *value, void *ctx)
 {
 	struct snapshot *s = ctx;
 	struct gen *g = &s->cur;
@@ -101,8 +102,7 @@ static int add_row(const void *key, const void *values, int ncpus, size_t stride
 	if (err)
 		return err;
 	memset(s->val, 0, vs);
-	for (int c = 0; c < ncpus; c++)
-		s->ops->merge(s->val, (const char *)values + c * stride);
+	s->ops->merge(s->val, value);
 	g->used += wordpack__pack(s->val, vs, g->words + off);
 	entry = g->entries + g->len++ * s->entry_size;
 	memset(entry, 0, s->entry_size);
@@ -120,21 +120,74 @@ static int cmp_key(const void *a, const void *b)
 	return memcmp(a, b, cmp_key_size);
 }
 
-int snapshot__read(struct snapshot *s, int map_fd)
+/* The current read becomes the previous one; the new one starts empty. */
+static void next_gen(struct snapshot *s)
 {
 	struct gen tmp = s->prev;
-	int err;
 
 	s->prev = s->cur;
 	s->cur = tmp;
 	s->cur.len = 0;
 	s->cur.used = 0;
-	err = bpfmap__for_each_percpu(map_fd, s->ops->key_size, s->ops->val_size, add_row, s);
-	if (err)
-		return err;
+}
+
+static void sort_gen(struct snapshot *s)
+{
 	cmp_key_size = s->ops->key_size;
 	qsort(s->cur.entries, s->cur.len, s->entry_size, cmp_key);
+}
+
+/* After a sort: merges the entries of equal keys into one, repacking the
+ * values. Nothing to do, and nothing allocated, when no key repeats. */
+static int coalesce(struct snapshot *s)
+{
+	struct gen *g = &s->cur, out = {};
+	size_t vs = s->ops->val_size, i, j;
+	bool repeats = false;
+
+	for (i = 1; i < g->len && !repeats; i++)
+		repeats = !cmp_key(g->entries + (i - 1) * s->entry_size,
+				   g->entries + i * s->entry_size);
+	if (!repeats)
+		return 0;
+	for (i = 0; i < g->len; i = j) {
+		const char *first = g->entries + i * s->entry_size;
+		size_t off = out.used;
+		char *entry;
+		int err = gen_reserve(&out, s->entry_size, wordpack__max_words(vs));
+
+		if (err) {
+			gen_free(&out);
+			return err;
+		}
+		wordpack__unpack(g->words + entry_offset(s, first), vs, s->val);
+		for (j = i + 1; j < g->len && !cmp_key(first, g->entries + j * s->entry_size); j++) {
+			const char *e = g->entries + j * s->entry_size;
+
+			wordpack__unpack(g->words + entry_offset(s, e), vs, s->old);
+			s->ops->merge(s->val, s->old);
+		}
+		out.used += wordpack__pack(s->val, vs, out.words + off);
+		entry = out.entries + out.len++ * s->entry_size;
+		memcpy(entry, first, s->entry_size - sizeof(off));
+		memcpy(entry + s->entry_size - sizeof(off), &off, sizeof(off));
+	}
+	gen_free(g);
+	*g = out;
 	return 0;
+}
+
+int snapshot__read_rows(struct snapshot *s, int rows_fd, int used_fd)
+{
+	int err;
+
+	next_gen(s);
+	err = bpfmap__for_each_row(rows_fd, used_fd, s->ops->key_size, s->ops->val_size, add_row,
+				   s);
+	if (err)
+		return err;
+	sort_gen(s);
+	return coalesce(s);
 }
 
 int snapshot__for_each(struct snapshot *s, bool total,

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The row tables of bpf/row_table.bpf.h, compiled for user space: the map
+ * becomes a plain array whose slot count the test sets, so that probing,
+ * claiming, wrapping and the used-slot bitmap are checked case by case. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+#include <linux/types.h>
+
+#ifndef __always_inline
+#define __always_inline inline
+#endif
+static void *bpf_map_lookup_elem(void *map, const void *key);
+
+#include "row_table.bpf.h"
+
+#define SLOTS	100	/* not a power of two, as a shrunk table may be */
+#define WORDS	2
+
+struct row {
+	__u64 tag;
+	__u64 key[WORDS];
+	__u64 val;
+};
+
+/* Stands for the map: row_slots() reads max_entries, its first field. */
+static struct { __u32 max_entries; } table;
+static struct row rows[ROW_MAX_SLOTS];
+static struct row_used used;
+static int used_map;	/* only its address is passed */
+
+static void *bpf_map_lookup_elem(void *map, const void *key)
+{
+	__u32 idx = *(const __u32 *)key;
+
+	if (map == &used_map)
+		return idx == 0 ? &used : NULL;
+	assert_ptr_equal(map, &table);
+	return idx < table.max_entries ? &rows[idx] : NULL;
+}
+
+static int reset(void **state)
+{
+	(void)state;
+	memset(rows, 0, sizeof(rows));
+	memset(&used, 0, sizeof(used));
+	table.max_entries = SLOTS;
+	return 0;
+}
+
+static struct row *find(__u64 a, __u64 b)
+{
+	__u64 key[WORDS] = { a, b };
+
+	return row_find(&table, &used_map, key, WORDS);
+}
+
+static __u32 first_slot(__u64 a, __u64 b)
+{
+	__u64 key[WORDS] = { a, b };
+
+	return row_first_slot(row_hash(key, WORDS), table.max_entries);
+}
+
+static bool is_used(__u32 idx)
+{
+	return used.bits[idx / 64] >> (idx % 64) & 1;
+}
+
+/* n keys (a, 0) whose first slot is slot, from a onwards. */
+static void keys_at(__u32 slot, __u64 *out, int n)
+{
+	int found = 0;
+
+	for (__u64 a = 1; a < 10000000 && found < n; a++)
+		if (first_slot(a, 0) == slot)
+			out[found++] = a;
+	assert_int_equal(found, n);
+}
+
+static void test_claim_then_find(void **state)
+{
+	struct row *r = find(42, 7), *again;
+	(void)state;
+
+	assert_non_null(r);
+	assert_int_equal(r - rows, first_slot(42, 7));
+	assert_int_equal(r->key[0], 42);
+	assert_int_equal(r->key[1], 7);
+	assert_true(r->tag & 1);
+	assert_true(is_used((__u32)(r - rows)));
+	r->val = 5;
+	again = find(42, 7);
+	assert_ptr_equal(again, r);
+	assert_int_equal(again->val, 5);
+	assert_ptr_not_equal(find(42, 8), r);	/* one word differs */
+}
+
+/* Keys that share a first slot take the next ones, up to ROW_PROBES; then
+ * there is no room, and each of them is still found where it went. */
+static void test_probes_then_full(void **state)
+{
+	__u64 keys[ROW_PROBES + 1];
+	__u32 slot = 10;
+	(void)state;
+
+	keys_at(slot, keys, ROW_PROBES + 1);
+	for (int i = 0; i < ROW_PROBES; i++)
+		assert_int_equal(find(keys[i], 0) - rows, slot + i);
+	assert_null(find(keys[ROW_PROBES], 0));
+	for (int i = 0; i < ROW_PROBES; i++)
+		assert_int_equal(find(keys[i], 0) - rows, slot + i);
+	for (__u32 i = 0; i < SLOTS; i++)
+		assert_int_equal(is_used(i), i >= slot && i < slot + ROW_PROBES);
+}
+
+/* Probing runs past the last slot to the first, of a table of any size. */
+static void test_wraps(void **state)
+{
+	__u64 keys[3];
+	(void)state;
+
+	keys_at(SLOTS - 2, keys, 3);
+	assert_int_equal(find(keys[0], 0) - rows, SLOTS - 2);
+	assert_int_equal(find(keys[1], 0) - rows, SLOTS - 1);
+	assert_int_equal(find(keys[2], 0) - rows, 0);
+	assert_true(is_used(0));
+}
+
+/* A slot whose key is being written (a claim interrupted on this CPU) is
+ * skipped; so is one whose tag matches but whose key does not. */
+static void test_claiming_and_false_tag(void **state)
+{
+	__u64 key[WORDS] = { 99, 0 };
+	__u32 slot = first_slot(99, 0);
+	(void)state;
+
+	rows[slot].tag = ROW_CLAIMING;
+	rows[(slot + 1) % SLOTS].tag = row_tag(row_hash(key, WORDS));
+	rows[(slot + 1) % SLOTS].key[0] = 98;
+	assert_int_equal(find(99, 0) - rows, (slot + 2) % SLOTS);
+}
+
+/* A table shrunk for a host with many CPUs: slots past its size are never
+ * used, whatever the hash. */
+static void test_shrunk_table(void **state)
+{
+	(void)state;
+	table.max_entries = 7;
+	for (__u64 a = 1; a <= 7; a++)
+		assert_true(find(a, a) - rows < 7);
+	for (__u32 i = 7; i < ROW_MAX_SLOTS; i++)
+		assert_false(is_used(i));
+	table.max_entries = 0;
+	assert_null(find(1, 1));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_claim_then_find, reset),
+		cmocka_unit_test_setup(test_probes_then_full, reset),
+		cmocka_unit_test_setup(test_wraps, reset),
+		cmocka_unit_test_setup(test_claiming_and_false_tag, reset),
+		cmocka_unit_test_setup(test_shrunk_table, reset),
+	};
+	return cmocka_run_group_tests_name("row_table", tests, NULL, NULL);
+}
