@@ -34,9 +34,15 @@
 #define ROW_UNROLL	_Pragma("GCC unroll 8")
 #endif
 
-/* Declares a row table of row_type (which starts with __u64 tag, then the
- * key) with nrows slots, and its bitmap of used slots. */
+/* Declares a row table of row_type ({ __u64 tag; key; val; }, the layout
+ * user space reads: bpfmap__for_each_row) with nrows slots, and its bitmap
+ * of used slots. Keys are compared in 64-bit words. */
 #define ROW_TABLE(name, row_type, nrows)                                \
+	_Static_assert(sizeof(((row_type *)0)->key) % 8 == 0 &&         \
+		       __builtin_offsetof(row_type, key) == 8 &&        \
+		       __builtin_offsetof(row_type, val) ==             \
+			       8 + sizeof(((row_type *)0)->key),        \
+		       #row_type ": tag, key in 64-bit words, value");  \
 	struct {                                                        \
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                \
 		__uint(max_entries, nrows);                             \
