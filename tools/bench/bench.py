@@ -556,6 +556,14 @@ def phase_cost(cfg, seconds, repeats):
     levels.append(("wrk", seconds, True))
     set_bpf_stats(1)
     res = []
+
+    def at_top(what, tracer="nettune", **kw):
+        """One run at the highest load (wrk, closed loop)."""
+        r = measured_run(cfg, tracer, ("wrk", seconds, True), stats=True, **kw)
+        r["level"] = "wrk, closed loop"
+        res.append(r)
+        log(f"cost {what}: {r['connections'] / r['wall_s']:.0f} conn/s")
+
     try:
         for lv in levels:
             load = ("wrk", lv[1], True) if lv[0] == "wrk-c" else lv
@@ -564,41 +572,21 @@ def phase_cost(cfg, seconds, repeats):
                           "wrk, closed loop" if lv[0] == "wrk" else f"wrk -c {lv[2]}")
             res.append(r)
             log(f"cost at {r['level']}: {r['connections'] / r['wall_s']:.0f} conn/s")
-        r = measured_run(cfg, "anchor", ("wrk", seconds, True), stats=True)
-        r["level"] = "wrk, closed loop"
-        res.append(r)
-        log(f"cost of the anchor: {r['connections'] / r['wall_s']:.0f} conn/s")
-        r = measured_run(cfg, "nettune", ("wrk", seconds, True), stats=True, label="floor",
-                         extra=FLOOR_ARGS)
-        r["level"] = "wrk, closed loop"
-        res.append(r)
-        log(f"cost of the floor: {r['connections'] / r['wall_s']:.0f} conn/s")
-        r = measured_run(cfg, "nettune", ("wrk", seconds, True), stats=True,
-                         label="no-read-syscall", extra=NO_READ_SYSCALL_ARGS)
-        r["level"] = "wrk, closed loop"
-        res.append(r)
-        log(f"cost with --no-read-syscall: {r['connections'] / r['wall_s']:.0f} conn/s")
+        at_top("of the anchor", "anchor")
+        at_top("of the floor", label="floor", extra=FLOOR_ARGS)
+        at_top("with --no-read-syscall", label="no-read-syscall", extra=NO_READ_SYSCALL_ARGS)
         fams = families(cfg)
         # Repeats go between the family runs: after the first, the middle
         # one... so that they sample the phase's whole span.
         after = {round((i + 1) * len(fams) / (repeats + 1)) - 1 for i in range(repeats)}
         for i, fam in enumerate(fams):
             try:
-                r = measured_run(cfg, "nettune", ("wrk", seconds, True), stats=True,
-                                 probes=fam, label=f"family {fam}")
+                at_top(f"of family {fam} alone", probes=fam, label=f"family {fam}")
             except RuntimeError as e:
                 log(f"family {fam} alone: not measured: {e}")
                 continue
-            r["level"] = "wrk, closed loop"
-            res.append(r)
-            log(f"cost of family {fam} alone: {r['connections'] / r['wall_s']:.0f} conn/s")
             if i in after:
-                r = measured_run(cfg, "nettune", ("wrk", seconds, True), stats=True,
-                                 label="nettune-repeat")
-                r["level"] = "wrk, closed loop"
-                res.append(r)
-                log(f"cost at wrk, closed loop (repeat): "
-                    f"{r['connections'] / r['wall_s']:.0f} conn/s")
+                at_top("at wrk, closed loop (repeat)", label="nettune-repeat")
     finally:
         set_bpf_stats(cfg.stats_orig)
     return res
