@@ -90,25 +90,31 @@ static int gen_reserve(struct gen *g, size_t entry_size, size_t maxw)
 	return 0;
 }
 
-/* One CPU's row of a key; coalesce() merges a key's rows after the sort. */
-static int add_row(const void *key, const void *value, void *ctx)
+/* Appends to g an entry for key, whose value is s->val, packed. */
+static int append(struct snapshot *s, struct gen *g, const void *key)
 {
-	struct snapshot *s = ctx;
-	struct gen *g = &s->cur;
 	size_t vs = s->ops->val_size, off = g->used;
 	char *entry;
 	int err = gen_reserve(g, s->entry_size, wordpack__max_words(vs));
 
 	if (err)
 		return err;
-	memset(s->val, 0, vs);
-	s->ops->merge(s->val, value);
 	g->used += wordpack__pack(s->val, vs, g->words + off);
 	entry = g->entries + g->len++ * s->entry_size;
 	memset(entry, 0, s->entry_size);
 	memcpy(entry, key, s->ops->key_size);
 	memcpy(entry + s->entry_size - sizeof(off), &off, sizeof(off));
 	return 0;
+}
+
+/* One CPU's row of a key; coalesce() merges a key's rows after the sort. */
+static int add_row(const void *key, const void *value, void *ctx)
+{
+	struct snapshot *s = ctx;
+
+	memset(s->val, 0, s->ops->val_size);
+	s->ops->merge(s->val, value);
+	return append(s, &s->cur, key);
 }
 
 /* qsort and bsearch have no context argument; keys compare as bytes, so
@@ -152,14 +158,8 @@ static int coalesce(struct snapshot *s)
 		return 0;
 	for (i = 0; i < g->len; i = j) {
 		const char *first = g->entries + i * s->entry_size;
-		size_t off = out.used;
-		char *entry;
-		int err = gen_reserve(&out, s->entry_size, wordpack__max_words(vs));
+		int err;
 
-		if (err) {
-			gen_free(&out);
-			return err;
-		}
 		wordpack__unpack(g->words + entry_offset(s, first), vs, s->val);
 		for (j = i + 1; j < g->len && !cmp_key(first, g->entries + j * s->entry_size); j++) {
 			const char *e = g->entries + j * s->entry_size;
@@ -167,10 +167,11 @@ static int coalesce(struct snapshot *s)
 			wordpack__unpack(g->words + entry_offset(s, e), vs, s->old);
 			s->ops->merge(s->val, s->old);
 		}
-		out.used += wordpack__pack(s->val, vs, out.words + off);
-		entry = out.entries + out.len++ * s->entry_size;
-		memcpy(entry, first, s->entry_size - sizeof(off));
-		memcpy(entry + s->entry_size - sizeof(off), &off, sizeof(off));
+		err = append(s, &out, first);
+		if (err) {
+			gen_free(&out);
+			return err;
+		}
 	}
 	gen_free(g);
 	*g = out;
