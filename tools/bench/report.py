@@ -163,7 +163,6 @@ def cost_tables(res):
             summ["floor_runs_per_conn"] = runs / r["connections"] if r["connections"] else None
         elif r["tracer"] == "no-read-syscall":
             summ["nrs_mean"] = mean
-            summ["nrs_per_conn"] = per_conn
         else:
             summ["families"].append((r["probes"], mean, per_conn, cpu_pct(r)))
     return rows, summ
