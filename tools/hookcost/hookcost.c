@@ -34,6 +34,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "log.h"
+#include "opts.h"
 
 static void die(const char *what)
 {
@@ -120,18 +122,14 @@ static const char *const op_names[OP_NR] = { "syscall", "read_file", "tcp_msg", 
 /* Iterations of each loop relative to -n: a connection costs ~50 syscalls. */
 static const long op_share[OP_NR] = { 1, 1, 4, 40 };
 
+/* A count from 1 to 10^8 (user/lib/opts.c says what is wrong), or exit 2. */
 static long parse_count(const char *flag, const char *s)
 {
-	char *end;
-	long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < 1 || v > 100000000) {
-		fprintf(stderr, "hookcost: %s: '%s' is not a count from 1 to 100000000\n", flag, s);
+	if (opts__u64(flag, s, 1, 100000000, &v))
 		exit(2);
-	}
-	return v;
+	return (long)v;
 }
 
 int main(int argc, char **argv)
@@ -141,6 +139,7 @@ int main(int argc, char **argv)
 	struct loopback lo;
 	int zero, client, server, c;
 
+	log__init("hookcost", LOG_INFO);
 	while ((c = getopt(argc, argv, "n:r:h")) != -1) {
 		switch (c) {
 		case 'n': n = parse_count("-n", optarg); break;
