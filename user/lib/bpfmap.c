@@ -65,8 +65,7 @@ int bpfmap__size_percpu_rows_for(struct bpf_object *obj, int ncpus)
 	bpf_object__for_each_map(map, obj) {
 		__u32 max = bpf_map__max_entries(map), rows;
 
-		if (bpf_map__type(map) != BPF_MAP_TYPE_PERCPU_HASH &&
-		    bpf_map__type(map) != BPF_MAP_TYPE_PERCPU_ARRAY)
+		if (bpf_map__type(map) != BPF_MAP_TYPE_PERCPU_ARRAY)
 			continue;
 		rows = bpfmap__percpu_rows(max, bpf_map__value_size(map), ncpus);
 		if (rows == max)

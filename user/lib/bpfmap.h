@@ -22,8 +22,8 @@ int bpfmap__ncpus(void);
  * max_entries rows gets on ncpus CPUs: as declared while they fit
  * BPFMAP_PERCPU_BUDGET, fewer (down to BPFMAP_PERCPU_MIN_ROWS) beyond. */
 __u32 bpfmap__percpu_rows(__u32 max_entries, size_t value_size, int ncpus);
-/* Applies bpfmap__percpu_rows() to every per-CPU hash and array (the row
- * tables; a small array of counters always fits) of an opened, not yet
+/* Applies bpfmap__percpu_rows() to every per-CPU array (the row tables; a
+ * small array of counters always fits) of an opened, not yet
  * loaded object, saying on stderr (once per map name and process) which it
  * shrank. Returns 0 or -errno. */
 int bpfmap__size_percpu_rows(struct bpf_object *obj);
