@@ -25,8 +25,10 @@
  * Every read on the machine enters a read-family syscall, files and pipes
  * included, so the syscall stamp lives in task local storage: after a
  * thread's first read it is a plain store, where a hash map would take a
- * bucket lock twice per read. With --no-read-syscall the preferred method
- * loads no enter programs at all: that cost is the family's largest.
+ * bucket lock twice per read. Even so it is the family's largest cost, and
+ * one every process on the host pays: read_syscall is measured only on
+ * request (--read-syscall), and without it the preferred method loads no
+ * enter programs at all.
  */
 #include "nettune.bpf.h"
 #include "sock_stamp.bpf.h"
@@ -46,8 +48,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * of filling the map with a row per connection. */
 const volatile __u16 targ_eph_lo = 0;
 const volatile __u16 targ_eph_hi = 0;
-/* read_syscall is measured (off with --no-read-syscall). */
-const volatile bool targ_read_syscall = true;
+/* read_syscall is measured (--read-syscall). */
+const volatile bool targ_read_syscall = false;
 
 /* A thread inside a read-family syscall. ts == 0: not inside one. */
 struct read_call {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Read latency: how long received data waits before the application reads
  * it (read_wait), and read-family syscall durations on TCP sockets
- * (read_syscall; off with --no-read-syscall). Kernel side: bpf/read.bpf.c */
+ * (read_syscall; only with --read-syscall). Kernel side: bpf/read.bpf.c */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +31,7 @@ struct probe {
 	struct read_bpf *skel;
 	struct snapshot *snap;
 	const char *method;
-	bool syscall_off;	/* --no-read-syscall: no read_syscall report */
+	bool syscall_on;	/* --read-syscall: read_syscall is measured */
 	struct family_view wait, syscall;
 };
 
@@ -140,8 +140,8 @@ static void read_print(struct probe *p, FILE *out)
 
 	snprintf(title, sizeof(title), "read_wait: data queued -> read that drained it  [%s]", p->method);
 	view_print(&p->wait, out, title);
-	if (p->syscall_off) {
-		fprintf(out, "read_syscall: not measured (--no-read-syscall)\n");
+	if (!p->syscall_on) {
+		fprintf(out, "read_syscall: not measured (--read-syscall times each read syscall)\n");
 		return;
 	}
 	snprintf(title, sizeof(title), "read_syscall: read-family syscalls on TCP sockets, %llu bytes",
@@ -164,7 +164,7 @@ static struct json_object *view_json(struct family_view *v, const char *method, 
 static void read_json(struct probe *p, struct json_object *root)
 {
 	json_object_object_add(root, "read_wait", view_json(&p->wait, p->method, false));
-	if (!p->syscall_off)
+	if (p->syscall_on)
 		json_object_object_add(root, "read_syscall", view_json(&p->syscall, p->method, true));
 }
 
@@ -212,19 +212,19 @@ static void set_ephemeral_range(struct read_bpf *s)
 /* Readies a freshly opened skeleton for one method. The preferred one ends
  * a read syscall at sock_recv_length and keeps arrival times in a stamp
  * table: it needs neither the syscall exits nor the fallback's socket-keyed
- * hash map (shrunk to one entry), and without read_syscall no enter
- * programs either. The fallback sees reads only through the syscall hooks:
- * it keeps them all, and --no-read-syscall only leaves its report out. */
+ * hash map (shrunk to one entry), and without read_syscall (the default)
+ * no enter programs either. The fallback sees reads only through the
+ * syscall hooks: it keeps them all, and reports read_syscall only if asked. */
 static void prepare(struct read_bpf *s, bool preferred, const struct trace_opts *o)
 {
-	bool enter = !preferred || !o->no_read_syscall;
+	bool enter = !preferred || o->read_syscall;
 
 	bpf_program__set_autoload(s->progs.read_enter_read, enter);
 	bpf_program__set_autoload(s->progs.read_enter_readv, enter);
 	bpf_program__set_autoload(s->progs.read_enter_recvfrom, enter);
 	bpf_program__set_autoload(s->progs.read_enter_recvmsg, enter);
 	bpf_program__set_autoload(s->progs.read_enter_recvmmsg, enter);
-	s->rodata->targ_read_syscall = !o->no_read_syscall;
+	s->rodata->targ_read_syscall = o->read_syscall;
 	bpf_program__set_autoload(s->progs.read_data_ready, preferred);
 	bpf_program__set_autoload(s->progs.read_recv_length, preferred);
 	bpf_program__set_autoload(s->progs.read_tcp_probe, !preferred);
@@ -268,11 +268,7 @@ static int read_attach(struct probe **out, const struct trace_opts *o)
 		goto fail;
 	p->method = bpf_program__autoload(p->skel->progs.read_data_ready) ? METHOD_PREFERRED :
 									    METHOD_FALLBACK;
-	p->syscall_off = o->no_read_syscall;
-	if (p->syscall_off && p->method == (const char *)METHOD_FALLBACK)
-		info("read: --no-read-syscall leaves read_syscall out of the report; the fallback "
-		     "programs (%s) still hook the read syscalls, which is how they see reads",
-		     METHOD_FALLBACK);
+	p->syscall_on = o->read_syscall;
 	*out = p;
 	return 0;
 fail:

@@ -28,6 +28,9 @@ expect_usage_error "missing value" trace -d
 expect_usage_error "unknown probe family" trace --probes nosuch
 expect_usage_error "netns that does not exist" trace --netns /nonexistent/ns
 expect_usage_error "doctor: unknown flag" doctor --frobnicate
+expect_usage_error "--read-syscall without the read family" trace --probes connect --read-syscall
+nt_assert_eq "--read-syscall: the line" "$(cat "$NT_TMP/err")" \
+	"nettune: --read-syscall: the read family is not selected (see --probes)"
 
 # Every subcommand words a bad option the same way, with where to look.
 for cmd in trace tune doctor rollback bench; do

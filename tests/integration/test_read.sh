@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Read latency against delays the test imposes, on both methods (the
 # preferred tracepoints and, forced with the hidden --force-fallback, the
-# path kernels without them take):
+# path kernels without them take), with --read-syscall:
 #  - read_wait: a server waits 30 ms after data becomes readable before
 #    reading; 200 one-request connections: count 200, p50 = 30 ms;
 #  - not a socket: that server also reads a file and a pipe around every
 #    socket read; neither family counts them (exactly 200 each);
 #  - read_syscall: a blocking reader whose client sends 100 ms after
 #    connecting: p50 = 100 ms, one per connection.
-# A third pass, with --no-read-syscall (preferred method): read_wait as
-# above, no read_syscall in the report, and no program on the read
-# syscalls: only the two that read_wait needs are loaded.
+# Two more passes without it, the default, on each method: read_wait as
+# above and no read_syscall in the report; on the preferred method no
+# program on the read syscalls either: only the two read_wait needs.
 source "$(dirname "$0")/lib.sh"
 nt_setup read
 H=$NT_BUILD/tests/helpers
@@ -25,10 +25,10 @@ blocking_reader=$NT_LAST_PID
 nt_wait_port r 9700
 nt_wait_port r 9701
 
-for method in preferred fallback wait-only; do
+for method in preferred fallback preferred-default fallback-default; do
 	extra=()
-	[ $method = fallback ] && extra=(--force-fallback)
-	[ $method = wait-only ] && extra=(--no-read-syscall)
+	[[ $method = fallback* ]] && extra=(--force-fallback)
+	[[ $method = *-default ]] || extra+=(--read-syscall)
 	"$NETTUNE" trace --json --probes read -p "$slow_reader" -p "$blocking_reader" \
 		"${extra[@]}" >"$NT_TMP/$method.json" 2>"$NT_TMP/$method.err" &
 	tracer=$!
@@ -46,15 +46,17 @@ for method in preferred fallback wait-only; do
 	out=$(tail -n 1 "$NT_TMP/$method.json")
 
 	want_method="sock:sk_data_ready + sock:sock_recv_length"
-	[ $method = fallback ] && want_method="tcp:tcp_probe + syscall exit (fd -> socket)"
+	[[ $method = fallback* ]] && want_method="tcp:tcp_probe + syscall exit (fd -> socket)"
 	nt_assert_eq "$method: method reported" "$(jq -r .read_wait.method <<<"$out")" "$want_method"
 	wait_row=$(jq -c ".read_wait.by_pid[] | select(.pid == $slow_reader)" <<<"$out")
 	nt_assert_eq "$method: read_wait count (slow reader)" "$(jq .latency.count <<<"$wait_row")" $N
 	nt_assert_near "$method: read_wait p50 (ms)" "$(jq '.latency.p50_us / 1000' <<<"$wait_row")" \
 		30 5 "$(nt_bucket_width_ms 30)"
 	nt_assert_eq "$method: lost events" "$(jq .lost_events <<<"$out")" 0
-	if [ $method = wait-only ]; then
-		nt_assert_eq "$method: programs loaded" "$progs" "read_data_ready,read_recv_length"
+	if [[ $method = *-default ]]; then
+		[ $method = preferred-default ] &&
+			nt_assert_eq "$method: programs loaded" "$progs" \
+				"read_data_ready,read_recv_length"
 		nt_assert_eq "$method: read_syscall reported" "$(jq 'has("read_syscall")' <<<"$out")" false
 		continue
 	fi

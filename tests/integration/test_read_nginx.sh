@@ -32,7 +32,7 @@ CONF
 nt_bg web nginx -c "$NT_TMP/nginx.conf" -p "$NT_TMP"
 nt_wait_port web 8080
 
-"$NETTUNE" trace --json --probes read --port 8080 --netns "$(nt_ns_path web)" \
+"$NETTUNE" trace --json --probes read --read-syscall --port 8080 --netns "$(nt_ns_path web)" \
 	>"$NT_TMP/out.json" 2>"$NT_TMP/err" &
 tracer=$!
 NT_PIDS+=("$tracer")

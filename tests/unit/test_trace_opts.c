@@ -36,7 +36,7 @@ static void test_defaults(void **state)
 	assert_false(o.json);
 	assert_false(o.force_fallback);
 	assert_false(o.empty_programs);
-	assert_false(o.no_read_syscall);	/* read measures both by default */
+	assert_false(o.read_syscall);	/* read measures read_wait only by default */
 }
 
 /* What --help prints; the caller frees it. */
@@ -130,19 +130,29 @@ static void test_unknown_flags_and_arguments(void **state)
 	assert_int_equal(parse(&o, 2, d), -EINVAL);
 }
 
-/* --no-read-syscall: parsed, and explained in --help. */
-static void test_no_read_syscall(void **state)
+/* --read-syscall: parsed, explained in --help, and refused when the read
+ * family is not selected (it would do nothing). */
+static void test_read_syscall(void **state)
 {
+	static const char *const with_read[] = { "connect", "accept", "drops", "read" };
 	struct trace_opts o;
-	char *argv[] = { "trace", "--no-read-syscall", NULL };
+	char *argv[] = { "trace", "--read-syscall", NULL };
+	char *connect_only[] = { "trace", "--probes", "connect", "--read-syscall", NULL };
+	char *read_only[] = { "trace", "--read-syscall", "--probes", "read", NULL };
 	char *buf;
 	(void)state;
 
-	assert_int_equal(parse(&o, 2, argv), 0);
-	assert_true(o.no_read_syscall);
-	assert_int_equal(o.probes, 7);	/* the families stay as they were */
+	assert_int_equal(trace_opts__parse(2, argv, &o, with_read, 4), 0);
+	assert_true(o.read_syscall);
+	assert_int_equal(o.probes, 15);	/* the families stay as they were */
+	assert_int_equal(trace_opts__parse(4, read_only, &o, with_read, 4), 0);
+	assert_true(o.read_syscall);
+	assert_int_equal(o.probes, 8);
+	assert_int_equal(trace_opts__parse(4, connect_only, &o, with_read, 4), -EINVAL);
+	assert_int_equal(parse(&o, 2, argv), -EINVAL);	/* a build without read */
 	buf = usage_text();
-	assert_non_null(strstr(buf, "--no-read-syscall\n"));
+	assert_non_null(strstr(buf, "--read-syscall "));
+	assert_null(strstr(buf, "--no-read-syscall"));
 	free(buf);
 }
 
@@ -241,7 +251,7 @@ int main(void)
 		cmocka_unit_test(test_hidden_options),
 		cmocka_unit_test(test_bad_numbers),
 		cmocka_unit_test(test_unknown_flags_and_arguments),
-		cmocka_unit_test(test_no_read_syscall),
+		cmocka_unit_test(test_read_syscall),
 		cmocka_unit_test(test_error_lines),
 		cmocka_unit_test(test_min_us_and_uprobe),
 		cmocka_unit_test(test_dead_pid),

@@ -16,12 +16,12 @@ Phases, all results in one JSON file that report.py turns into Markdown:
   cost        kernel.bpf_stats_enabled=1: run_time_ns/run_cnt of each BPF
               program, BPF ns per connection, nettune CPU and RSS, at three
               load levels; the anchor, the floor, every family with
-              --no-read-syscall, and each family alone at the highest
+              --read-syscall, and each family alone at the highest
   listeners   1, 100 and 10,000 listeners, each with one connection: time and
               CPU of each report, RSS, lost events
   hooks       hookcost's loops (ns per syscall, file read, TCP message, TCP
               connection) with no tracer, the floor, nettune and nettune
-              --no-read-syscall, alternating: what the hooks cost outside the
+              --read-syscall, alternating: what the hooks cost outside the
               programs, which bpf_stats cannot see
 """
 import argparse
@@ -506,7 +506,7 @@ KINDS = ("nettune", "anchor", "nettune-core", "floor")
 CORE_FAMILIES = "connect,accept,drops"
 FLOOR_ARGS = ("--empty-programs",)
 # Every family, read without read_syscall: no hook on the read syscalls.
-NO_READ_SYSCALL_ARGS = ("--no-read-syscall",)
+READ_SYSCALL_ARGS = ("--read-syscall",)
 
 
 def rotated(kinds, i):
@@ -574,7 +574,7 @@ def phase_cost(cfg, seconds, repeats):
             log(f"cost at {r['level']}: {r['connections'] / r['wall_s']:.0f} conn/s")
         at_top("of the anchor", "anchor")
         at_top("of the floor", label="floor", extra=FLOOR_ARGS)
-        at_top("with --no-read-syscall", label="no-read-syscall", extra=NO_READ_SYSCALL_ARGS)
+        at_top("with --read-syscall", label="read-syscall", extra=READ_SYSCALL_ARGS)
         fams = families(cfg)
         # Repeats go between the family runs: after the first, the middle
         # one... so that they sample the phase's whole span.
@@ -594,9 +594,9 @@ def phase_cost(cfg, seconds, repeats):
 
 def phase_hooks(cfg, rounds, repeats):
     """hookcost under no tracer, the floor, nettune (all families) and
-    nettune --no-read-syscall, rotated from round to round; each loop's
+    nettune --read-syscall, rotated from round to round; each loop's
     fastest repeat is kept."""
-    extra = {"floor": FLOOR_ARGS, "nettune": (), "no-read-syscall": NO_READ_SYSCALL_ARGS}
+    extra = {"floor": FLOOR_ARGS, "nettune": (), "read-syscall": READ_SYSCALL_ARGS}
     kinds = ("baseline",) + tuple(extra)
     res = []
     for i in range(rounds):

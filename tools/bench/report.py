@@ -137,8 +137,8 @@ def cost_tables(res):
             who = f"{r['level']}, **bpftrace anchor**"
         elif r["tracer"] == "floor":
             who = f"{r['level']}, **floor**: nettune's hooks, empty programs"
-        elif r["tracer"] == "no-read-syscall":
-            who = f"{r['level']}, nettune (all families) `--no-read-syscall`"
+        elif r["tracer"] == "read-syscall":
+            who = f"{r['level']}, nettune (all families) `--read-syscall`"
         else:
             who = f"{r['level']}, nettune `--probes {r['probes']}`"
         mean = ns / runs if runs else None
@@ -161,8 +161,8 @@ def cost_tables(res):
             summ["floor_mean"] = mean
             summ["floor_per_conn"] = per_conn
             summ["floor_runs_per_conn"] = runs / r["connections"] if r["connections"] else None
-        elif r["tracer"] == "no-read-syscall":
-            summ["nrs_mean"] = mean
+        elif r["tracer"] == "read-syscall":
+            summ["rs_mean"] = mean
         else:
             summ["families"].append((r["probes"], mean, per_conn, cpu_pct(r)))
     return rows, summ
@@ -207,17 +207,17 @@ def hook_rows(res):
     runs = res.get("hooks", [])
     if not runs:
         return []
-    kinds = ("baseline", "floor", "nettune", "no-read-syscall")
+    kinds = ("baseline", "floor", "nettune", "read-syscall")
     by = {k: [r for r in runs if r["tracer"] == k] for k in kinds}
-    nrs = bool(by["no-read-syscall"])	# runs before it existed lack it
-    n = min(len(v) for k, v in by.items() if v or k != "no-read-syscall")
+    rs = bool(by["read-syscall"])	# runs before it existed lack it
+    n = min(len(v) for k, v in by.items() if v or k != "read-syscall")
     mit = res["machine"].get("mitigations", {})
     mit_text = "; ".join(f"{k}: {v}" for k, v in mit.items())
     rows = ["`tools/hookcost` times four loops on one CPU (each loop's fastest of "
             f"{res['params'].get('hook_repeats', '?')} repeats), with no tracer, with the floor "
             "(nettune's hooks, empty programs), with nettune (all families)"
-            + (" and with nettune `--no-read-syscall` (all families, no hook on the read "
-               "syscalls)" if nrs else "") +
+            + (" and with nettune `--read-syscall` (all families, and read_syscall: "
+               "every read-family syscall on the host hooked)" if rs else "") +
             f", rotated over {n} rounds; cells are medians over the rounds, in ns per "
             "operation. bpf_stats "
             "cannot see this cost: it times only the inside of a program, not the tracepoint's "
@@ -227,15 +227,15 @@ def hook_rows(res):
             "",
             "| operation | no tracer | floor | nettune | added by the hooks (floor − none) "
             "| added by nettune's work (nettune − floor) |"
-            + (" nettune `--no-read-syscall` | added by it (− none) |" if nrs else ""),
-            "|---|---:|---:|---:|---:|---:|" + ("---:|---:|" if nrs else "")]
+            + (" nettune `--read-syscall` | added by it (− none) |" if rs else ""),
+            "|---|---:|---:|---:|---:|---:|" + ("---:|---:|" if rs else "")]
     for key, name in HOOK_OPS:
         b, f, t = (med([r.get(key) for r in by[k]]) for k in ("baseline", "floor", "nettune"))
         if None in (b, f, t):
             continue
         row = f"| {name} | {b:,.0f} | {f:,.0f} | {t:,.0f} | {f - b:+,.0f} | {t - f:+,.0f} |"
-        w = med([r.get(key) for r in by["no-read-syscall"]]) if nrs else None
-        if nrs:
+        w = med([r.get(key) for r in by["read-syscall"]]) if rs else None
+        if rs:
             row += f" {w:,.0f} | {w - b:+,.0f} |" if w is not None else " – | – |"
         rows.append(row)
     return rows
@@ -287,14 +287,14 @@ def targets_table(res, tp, cost, att, rss):
         core = ", ".join(f"{f} {fam[f][0]:.0f}" for f in ("connect", "accept", "drops")
                          if f in fam and fam[f][0])
         floor = cost.get("floor_mean")
-        nrs = cost.get("nrs_mean")
-        nrs = (f"; all families with `--no-read-syscall`: {nrs:.0f} ns: "
-               f"{'met' if nrs <= TARGETS['ns_per_run'] else 'missed'}") if nrs else ""
+        rs = cost.get("rs_mean")
+        rs = (f"; all families with `--read-syscall`: {rs:.0f} ns: "
+               f"{'met' if rs <= TARGETS['ns_per_run'] else 'missed'}") if rs else ""
         rows.append(f"| mean ≤ {TARGETS['ns_per_run']} ns per BPF program run "
                     f"| {mean:.0f} ns {where}; slowest program "
                     f"`{cost['worst_name']}` {cost['worst_ns']:.0f} ns "
                     f"| {verdict(mean <= TARGETS['ns_per_run'])} "
-                    f"| {('each family alone: ' + core + ' ns') if core else ''}{nrs} "
+                    f"| {('each family alone: ' + core + ' ns') if core else ''}{rs} "
                     f"| {f'{floor:.0f} ns (bpf_stats on an empty program)' if floor else ''} |")
         rate, pct, _ = max(cost["levels"], key=lambda x: x[0])
         ok = pct is not None and pct <= TARGETS["cpu_pct"]
@@ -351,8 +351,9 @@ def section(res):
            f"usual mode) with its default families (all that apply: here "
            f"{', '.join(fams) or '?'}; {', '.join(f'`{f}`' for f in skipped) or 'none'} "
            f"need{'s' if len(skipped) == 1 else ''} `-p` or `--uprobe` and "
-           f"{'is' if len(skipped) == 1 else 'are'} skipped) and no filter, so it also "
-           "sees the rest of the machine. The anchor is `tools/bench/anchor.bt`: bpftrace with the "
+           f"{'is' if len(skipped) == 1 else 'are'} skipped; read measures read_wait, "
+           "and read_syscall only in the runs marked `--read-syscall`) and no filter, so it "
+           "also sees the rest of the machine. The anchor is `tools/bench/anchor.bt`: bpftrace with the "
            "same connect and accept-wait logic on the same tracepoints "
            "(`sock:inet_sock_set_state`, `syscalls:sys_exit_accept{,4}`) and in-kernel "
            f"histograms. Throughput: runs of {p['seconds']} s, a baseline (B) between any two "

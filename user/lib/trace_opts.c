@@ -9,7 +9,7 @@
 #include "trace_opts.h"
 
 enum { OPT_PORT = 0x100, OPT_NETNS, OPT_JSON, OPT_PROBES, OPT_UPROBE, OPT_MIN_US,
-       OPT_NO_READ_SYSCALL, OPT_FORCE_FALLBACK, OPT_EMPTY_PROGRAMS };
+       OPT_READ_SYSCALL, OPT_FORCE_FALLBACK, OPT_EMPTY_PROGRAMS };
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -21,7 +21,7 @@ static const struct option long_opts[] = {
 	{ "probes", required_argument, NULL, OPT_PROBES },
 	{ "uprobe", required_argument, NULL, OPT_UPROBE },
 	{ "min-us", required_argument, NULL, OPT_MIN_US },
-	{ "no-read-syscall", no_argument, NULL, OPT_NO_READ_SYSCALL },
+	{ "read-syscall", no_argument, NULL, OPT_READ_SYSCALL },
 	/* Not in --help: for tests of the paths degraded kernels take. */
 	{ "force-fallback", no_argument, NULL, OPT_FORCE_FALLBACK },
 	/* Not in --help: the floor `make bench` compares nettune with. */
@@ -47,11 +47,10 @@ void trace_opts__usage(FILE *out, const char *const *probe_names, int nprobes)
 "      --json           one JSON object per report on stdout (docs/json.md)\n"
 "      --min-us N       also log each connect or accept slower than N us\n"
 "                       (pid, comm, addresses, latency; lost ones are counted)\n"
-"      --no-read-syscall\n"
-"                       read family: how long data waits (read_wait), but\n"
-"                       not each read syscall (read_syscall): read(), recv()\n"
-"                       and the like are then not hooked, which makes every\n"
-"                       read on the host cheaper (docs/benchmarks.md)\n"
+"      --read-syscall   read family: also time each read-family syscall on\n"
+"                       TCP sockets (read_syscall). Off by default: it hooks\n"
+"                       read(), recv() and the like for every process on the\n"
+"                       host, files included (docs/benchmarks.md)\n"
 "      --probes LIST    comma-separated families (default: all):");
 	for (int i = 0; i < nprobes; i++)
 		fprintf(out, "%s%s", i ? "," : " ", probe_names[i]);
@@ -68,7 +67,8 @@ void trace_opts__usage(FILE *out, const char *const *probe_names, int nprobes)
 "  nettune trace --port 443 --json -d 30  one port, as JSON\n"
 "  nettune trace --netns /run/netns/blue  one network namespace until Ctrl-C\n"
 "  nettune trace --min-us 100000 -i 10    log connections slower than 100 ms\n"
-"  nettune trace --no-read-syscall -i 10  every family, read_wait without read_syscall\n");
+"  nettune trace --probes read --read-syscall -d 10\n"
+"                                         read_wait and each read syscall's time\n");
 }
 
 static int parse_probes(const char *arg, struct trace_opts *o, const char *const *names, int n)
@@ -136,6 +136,15 @@ static int add_uprobe(struct trace_opts *o, const char *arg)
 	return 0;
 }
 
+/* The bit of a family in trace_opts.probes; 0 if this build has none. */
+static __u32 family_bit(const char *family, const char *const *names, int n)
+{
+	for (int i = 0; i < n && i < 32; i++)
+		if (!strcmp(names[i], family))
+			return 1u << i;
+	return 0;
+}
+
 static int parse_one(int c, struct trace_opts *o, const char *const *names, int n)
 {
 	switch (c) {
@@ -147,7 +156,7 @@ static int parse_one(int c, struct trace_opts *o, const char *const *names, int 
 	case OPT_JSON: o->json = true; return 0;
 	case OPT_FORCE_FALLBACK: o->force_fallback = true; return 0;
 	case OPT_EMPTY_PROGRAMS: o->empty_programs = true; return 0;
-	case OPT_NO_READ_SYSCALL: o->no_read_syscall = true; return 0;
+	case OPT_READ_SYSCALL: o->read_syscall = true; return 0;
 	case OPT_PROBES: return parse_probes(optarg, o, names, n);
 	case OPT_UPROBE: return add_uprobe(o, optarg);
 	case OPT_MIN_US: return opts__u64("--min-us", optarg, 1, 3600ULL * 1000000, &o->min_us);
@@ -178,9 +187,12 @@ int trace_opts__parse(int argc, char **argv, struct trace_opts *o,
 		return -EINVAL;
 	}
 	/* Naming a function to probe selects the family that probes it. */
-	for (int i = 0; o->nuprobes && i < n; i++)
-		if (!strcmp(names[i], "uprobe"))
-			o->probes |= 1u << i;
+	if (o->nuprobes)
+		o->probes |= family_bit("uprobe", names, n);
+	if (o->read_syscall && !(o->probes & family_bit("read", names, n))) {
+		warn("--read-syscall: the read family is not selected (see --probes)");
+		return -EINVAL;
+	}
 	if (o->interval_ms && o->duration_ms && o->interval_ms > o->duration_ms)
 		info("-i is longer than -d: only the final report will show");
 	return TRACE_PARSE_OK;

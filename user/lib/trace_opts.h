@@ -26,8 +26,8 @@ struct trace_opts {
 				 * kernel without the preferred tracepoints gets */
 	bool empty_programs;	/* hidden --empty-programs: attach every program
 				 * as usual, but each returns as it starts */
-	bool no_read_syscall;	/* --no-read-syscall: the read family measures
-				 * read_wait only */
+	bool read_syscall;	/* --read-syscall: the read family times each
+				 * read syscall too, not only read_wait */
 	bool verbose;
 	__u32 probes;		/* bit i selects probe_names[i] */
 	bool probes_explicit;	/* --probes was given: a family that cannot run is an error */
