@@ -90,6 +90,26 @@ int bpfmap__size_percpu_rows_for(struct bpf_object *obj, int ncpus)
  * internal ENOTSUPP, which has no name in user space. */
 #define KERNEL_ENOTSUPP	524
 
+/* Whether a copied row is whole: claimed (its tag odd) and its tag the hash
+ * of the key beside it. A program writes the key, then the tag, with plain
+ * stores, and the kernel copies the row out with plain loads: on a CPU that
+ * reorders them (arm64) a copy taken during a claim could pair the new tag
+ * with the key's old words. Such a row is left for the next read, not
+ * reported under a wrong key. Keys longer than the buffer are not checked
+ * (none is: the longest is 40 bytes). */
+static bool row_whole(const char *row, size_t key_size)
+{
+	__u64 tag, key[16];
+
+	memcpy(&tag, row, sizeof(tag));
+	if (!(tag & 1))
+		return false;	/* free, or being claimed */
+	if (key_size > sizeof(key))
+		return true;
+	memcpy(key, row + 8, key_size);
+	return tag == row_tag(row_hash(key, (int)(key_size / 8)));
+}
+
 /* Reads slots [first, first + *n) of a per-CPU array into rows (keys is
  * scratch for their indexes): one batched lookup where the kernel has them
  * (5.6+), one lookup per slot elsewhere. *n becomes the slots read: fewer
@@ -152,10 +172,8 @@ int bpfmap__for_each_row(int rows_fd, int used_fd, size_t key_size, size_t value
 		for (__u32 i = 0; i < n && !err; i++)
 			for (int c = 0; c < ncpus && !err; c++) {
 				const char *r = rows + i * row_bytes + (size_t)c * stride;
-				__u64 tag;
 
-				memcpy(&tag, r, sizeof(tag));
-				if (tag & 1)	/* neither free nor being claimed */
+				if (row_whole(r, key_size))
 					err = fn(r + 8, r + 8 + key_size, ctx);
 			}
 		if (!n)

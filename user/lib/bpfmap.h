@@ -32,7 +32,8 @@ int bpfmap__size_percpu_rows_for(struct bpf_object *obj, int ncpus);
 /* Visits every row of a row table (bpf/row_table.bpf.h): rows_fd its per-CPU
  * array of { tag, key, value }, used_fd its bitmap of used slots. fn gets one
  * CPU's row at a time, so a key can come more than once: from several CPUs,
- * or twice from one. Returns 0 or -errno. */
+ * or twice from one. Rows whose tag is not their key's hash (being claimed,
+ * or copied mid-claim) are skipped. Returns 0 or -errno. */
 int bpfmap__for_each_row(int rows_fd, int used_fd, size_t key_size, size_t value_size,
 			 bpfmap_row_fn fn, void *ctx);
 /* Sum over CPUs of a per-CPU array of __u64 counters, into out[0..n). */
