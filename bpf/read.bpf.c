@@ -79,6 +79,8 @@ struct {
 } read_calls SEC(".maps");
 
 ROW_TABLE(read_stats, struct read_row, READ_MAX_KEYS);
+/* read_syscall's rows; user space leaves it one slot without --read-syscall. */
+ROW_TABLE(read_syscall_stats, struct read_syscall_row, READ_MAX_KEYS);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -99,49 +101,50 @@ static __always_inline __u16 fold_ephemeral(__u16 port)
 	return port >= targ_eph_lo && port <= targ_eph_hi ? 0 : port;
 }
 
-static __always_inline struct read_val *row(__u32 netns, __u16 lport)
+/* The reader's row for a socket's (netns, local port) in table (read_stats
+ * or read_syscall_stats), with its comm set: the row's value, or NULL. */
+static __always_inline void *row_of(void *table, void *used, __u32 netns, __u16 lport)
 {
 	struct read_key key __attribute__((aligned(8))) = {};
-	struct read_row *r;
-	struct read_val *val;
+	char *r, *comm;
 
 	key.tgid = bpf_get_current_pid_tgid() >> 32;
 	key.netns = netns;
 	key.lport = fold_ephemeral(lport);
-	r = row_find(&read_stats, &read_stats_used, (const __u64 *)&key, sizeof(key) / 8);
+	r = row_find(table, used, (const __u64 *)&key, sizeof(key) / 8);
 	if (!r) {
 		counter_inc(&read_lost, READ_LOST_KEYS_FULL);
 		return NULL;
 	}
-	val = &r->val;
-	if (!val->comm[0])
-		bpf_get_current_comm(val->comm, sizeof(val->comm));
-	return val;
+	comm = r + __builtin_offsetof(struct read_row, val.comm);
+	if (!comm[0])
+		bpf_get_current_comm(comm, 16);
+	return r + __builtin_offsetof(struct read_row, val);
 }
 
 /* A read of ret bytes drained a socket after its data waited wait_ns. */
-static __always_inline void record_wait(struct read_val **val, __u32 netns, __u16 lport,
-					__u64 wait_ns, int ret)
+static __always_inline void record_wait(__u32 netns, __u16 lport, __u64 wait_ns, int ret)
 {
+	struct read_val *val;
+
 	if (ret <= 0 || !pid_allowed(bpf_get_current_pid_tgid() >> 32))
 		return;
-	if (!*val)
-		*val = row(netns, lport);
-	if (*val)
-		hist_record(&(*val)->wait, wait_ns);
+	val = row_of(&read_stats, &read_stats_used, netns, lport);
+	if (val)
+		hist_record(&val->wait, wait_ns);
 }
 
 /* A read-family syscall that read a TCP socket took syscall_ns. */
-static __always_inline void record_syscall(struct read_val **val, __u32 netns, __u16 lport,
-					   __u64 syscall_ns, long ret)
+static __always_inline void record_syscall(__u32 netns, __u16 lport, __u64 syscall_ns, long ret)
 {
+	struct read_syscall_val *val;
+
 	if (ret < 0 || !targ_read_syscall)
 		return;
-	if (!*val)
-		*val = row(netns, lport);
-	if (*val) {
-		hist_record(&(*val)->syscall, syscall_ns);
-		(*val)->bytes += ret;
+	val = row_of(&read_syscall_stats, &read_syscall_stats_used, netns, lport);
+	if (val) {
+		hist_record(&val->syscall, syscall_ns);
+		val->bytes += ret;
 	}
 }
 
@@ -193,7 +196,6 @@ SEC("tp_btf/sock_recv_length")
 int BPF_PROG(read_recv_length, struct sock *sk, int ret, int flags)
 {
 	const struct tcp_sock *tp;
-	struct read_val *val = NULL;
 	struct read_call *call;
 	__u64 since, now = 0;
 	__u32 netns;
@@ -208,7 +210,7 @@ int BPF_PROG(read_recv_length, struct sock *sk, int ret, int flags)
 	if (unread_btf(sk, tp) <= 0 &&
 	    (since = stamp_stop(&read_since, bpf_get_socket_cookie(sk)))) {
 		now = bpf_ktime_get_ns();
-		record_wait(&val, netns, lport, stamp_elapsed(since, now), ret);
+		record_wait(netns, lport, stamp_elapsed(since, now), ret);
 	}
 	/* read_syscall: only inside the read-family syscall that stamped the
 	 * thread (sock_recvmsg also runs under io_uring and other callers). */
@@ -217,7 +219,7 @@ int BPF_PROG(read_recv_length, struct sock *sk, int ret, int flags)
 	call = bpf_task_storage_get(&read_calls, bpf_get_current_task_btf(), 0, 0);
 	if (!call || !call->ts || !in_syscall(call->nr))
 		return 0;
-	record_syscall(&val, netns, lport, (now ?: bpf_ktime_get_ns()) - call->ts, ret);
+	record_syscall(netns, lport, (now ?: bpf_ktime_get_ns()) - call->ts, ret);
 	call->ts = 0;	/* recvmmsg: the first message ends it */
 	return 0;
 }
@@ -291,7 +293,6 @@ static __always_inline const struct sock *tcp_sock_of_fd(int fd)
 static __always_inline int on_exit(long ret)
 {
 	const struct tcp_sock *tp;
-	struct read_val *val = NULL;
 	struct read_call *call;
 	const struct sock *sk;
 	__u64 key, *since, ts, now;
@@ -315,10 +316,10 @@ static __always_inline int on_exit(long ret)
 	since = bpf_map_lookup_elem(&read_unread, &key);
 	if (since && unread_of(BPF_CORE_READ(tp, rcv_nxt), BPF_CORE_READ(tp, copied_seq),
 			       BPF_CORE_READ(sk, sk_shutdown)) <= 0) {
-		record_wait(&val, netns, lport, now - *since, (int)ret);
+		record_wait(netns, lport, now - *since, (int)ret);
 		bpf_map_delete_elem(&read_unread, &key);
 	}
-	record_syscall(&val, netns, lport, now - ts, ret);
+	record_syscall(netns, lport, now - ts, ret);
 	return 0;
 }
 

@@ -24,19 +24,39 @@ struct read_key {
 };
 _Static_assert(sizeof(struct read_key) == 16, "read_key layout");
 
+/* A row's value in read_stats: read_wait. */
 struct read_val {
-	__u64 bytes;		/* returned by the read syscalls counted in syscall */
 	char comm[16];
 	struct hist wait;	/* first unread byte queued -> the read that drained it */
-	struct hist syscall;	/* read-family syscall duration on TCP sockets */
 };
 _Static_assert(sizeof(struct read_val) % 8 == 0, "read_val layout");
 
-/* A row of read_stats (bpf/row_table.bpf.h). */
+/* A row's value in read_syscall_stats: read_syscall (--read-syscall). A
+ * table of its own, so that without it (one slot then) read's rows take
+ * half the kernel memory. */
+struct read_syscall_val {
+	char comm[16];
+	__u64 bytes;		/* returned by the read syscalls counted in syscall */
+	struct hist syscall;	/* read-family syscall duration on TCP sockets */
+};
+_Static_assert(sizeof(struct read_syscall_val) % 8 == 0, "read_syscall_val layout");
+
+/* Rows of the two tables (bpf/row_table.bpf.h). */
 struct read_row {
 	__u64 tag;
 	struct read_key key;
 	struct read_val val;
 };
+
+struct read_syscall_row {
+	__u64 tag;
+	struct read_key key;
+	struct read_syscall_val val;
+};
+
+/* Both values start with the reader's comm, at the same place in a row. */
+_Static_assert(__builtin_offsetof(struct read_row, val.comm) ==
+		       __builtin_offsetof(struct read_syscall_row, val.comm),
+	       "read rows: comm where row_of() writes it");
 
 #endif

@@ -21,6 +21,7 @@
 #define METHOD_FALLBACK "tcp:tcp_probe + syscall exit (fd -> socket)"
 
 struct family_view {
+	struct snapshot *snap;	/* its row table's rows, as last read */
 	struct hist total;
 	__u64 bytes;
 	struct breakdown *by_pid, *by_port;
@@ -29,7 +30,6 @@ struct family_view {
 /* This translation unit's definition of the opaque probe handle. */
 struct probe {
 	struct read_bpf *skel;
-	struct snapshot *snap;
 	const char *method;
 	bool syscall_on;	/* --read-syscall: read_syscall is measured */
 	struct family_view wait, syscall;
@@ -49,33 +49,56 @@ static const char *read_method(const struct trace_opts *o)
 	return tracefs__has("tcp/tcp_probe") ? METHOD_FALLBACK : NULL;
 }
 
-static void merge_val(void *dst, const void *cpu)
+static void merge_wait(void *dst, const void *cpu)
 {
 	struct read_val *d = dst;
 	const struct read_val *v = cpu;
 
 	if (!d->comm[0] && v->comm[0])
 		memcpy(d->comm, v->comm, sizeof(d->comm));
-	d->bytes += v->bytes;
 	hist__add(&d->wait, &v->wait);
-	hist__add(&d->syscall, &v->syscall);
 }
 
-static void delta_val(void *val, const void *prev)
+static void delta_wait(void *val, const void *prev)
 {
 	struct read_val *d = val;
 	const struct read_val *old = prev;
 
-	d->bytes -= old->bytes;
 	hist__delta(&d->wait, &d->wait, &old->wait);
+}
+
+static void merge_syscall(void *dst, const void *cpu)
+{
+	struct read_syscall_val *d = dst;
+	const struct read_syscall_val *v = cpu;
+
+	if (!d->comm[0] && v->comm[0])
+		memcpy(d->comm, v->comm, sizeof(d->comm));
+	d->bytes += v->bytes;
+	hist__add(&d->syscall, &v->syscall);
+}
+
+static void delta_syscall(void *val, const void *prev)
+{
+	struct read_syscall_val *d = val;
+	const struct read_syscall_val *old = prev;
+
+	d->bytes -= old->bytes;
 	hist__delta(&d->syscall, &d->syscall, &old->syscall);
 }
 
-static const struct snapshot_ops snap_ops = {
+static const struct snapshot_ops wait_ops = {
 	.key_size = sizeof(struct read_key),
 	.val_size = sizeof(struct read_val),
-	.merge = merge_val,
-	.delta = delta_val,
+	.merge = merge_wait,
+	.delta = delta_wait,
+};
+
+static const struct snapshot_ops syscall_ops = {
+	.key_size = sizeof(struct read_key),
+	.val_size = sizeof(struct read_syscall_val),
+	.merge = merge_syscall,
+	.delta = delta_syscall,
 };
 
 static int view_add(struct family_view *v, const struct read_key *k, const char *comm,
@@ -97,13 +120,18 @@ static int view_add(struct family_view *v, const struct read_key *k, const char 
 	return err ? err : breakdown__add(v->by_port, k->lport, label, h, counters);
 }
 
-static int account(const void *key, const void *val, void *ctx)
+static int account_wait(const void *key, const void *val, void *ctx)
 {
 	const struct read_val *v = val;
-	struct probe *p = ctx;
-	int err = view_add(&p->wait, key, v->comm, &v->wait, 0);
 
-	return err ? err : view_add(&p->syscall, key, v->comm, &v->syscall, v->bytes);
+	return view_add(&((struct probe *)ctx)->wait, key, v->comm, &v->wait, 0);
+}
+
+static int account_syscall(const void *key, const void *val, void *ctx)
+{
+	const struct read_syscall_val *v = val;
+
+	return view_add(&((struct probe *)ctx)->syscall, key, v->comm, &v->syscall, v->bytes);
 }
 
 static void view_reset(struct family_view *v)
@@ -116,14 +144,21 @@ static void view_reset(struct family_view *v)
 
 static int read_collect(struct probe *p, bool total)
 {
-	int err = snapshot__read_rows(p->snap, bpf_map__fd(p->skel->maps.read_stats),
-				      bpf_map__fd(p->skel->maps.read_stats_used));
+	struct read_bpf *s = p->skel;
+	int err = snapshot__read_rows(p->wait.snap, bpf_map__fd(s->maps.read_stats),
+				      bpf_map__fd(s->maps.read_stats_used));
 
+	if (!err && p->syscall_on)
+		err = snapshot__read_rows(p->syscall.snap, bpf_map__fd(s->maps.read_syscall_stats),
+					  bpf_map__fd(s->maps.read_syscall_stats_used));
 	if (err)
 		return err;
 	view_reset(&p->wait);
 	view_reset(&p->syscall);
-	return snapshot__for_each(p->snap, total, account, p);
+	err = snapshot__for_each(p->wait.snap, total, account_wait, p);
+	if (!err && p->syscall_on)
+		err = snapshot__for_each(p->syscall.snap, total, account_syscall, p);
+	return err;
 }
 
 static void view_print(const struct family_view *v, FILE *out, const char *title)
@@ -183,7 +218,8 @@ static void read_detach(struct probe *p)
 	if (!p)
 		return;
 	read_bpf__destroy(p->skel);
-	snapshot__free(p->snap);
+	snapshot__free(p->wait.snap);
+	snapshot__free(p->syscall.snap);
 	breakdown__free(p->wait.by_pid);
 	breakdown__free(p->wait.by_port);
 	breakdown__free(p->syscall.by_pid);
@@ -235,6 +271,10 @@ static void prepare(struct read_bpf *s, bool preferred, const struct trace_opts 
 	bpf_program__set_autoload(s->progs.read_exit_recvmmsg, !preferred);
 	if (preferred)
 		bpf_map__set_max_entries(s->maps.read_unread, 1);
+	/* Without read_syscall its rows are never used: one slot, not 2,048
+	 * histograms per CPU. */
+	if (!o->read_syscall)
+		bpf_map__set_max_entries(s->maps.read_syscall_stats, 1);
 	set_ephemeral_range(s);
 }
 
@@ -256,9 +296,10 @@ static int read_attach(struct probe **out, const struct trace_opts *o)
 	p->wait.by_port = breakdown__new("port", NULL);
 	p->syscall.by_pid = breakdown__new("pid", bytes_name);
 	p->syscall.by_port = breakdown__new("port", bytes_name);
-	p->snap = snapshot__new(&snap_ops);
+	p->wait.snap = snapshot__new(&wait_ops);
+	p->syscall.snap = snapshot__new(&syscall_ops);
 	if (!p->wait.by_pid || !p->wait.by_port || !p->syscall.by_pid || !p->syscall.by_port ||
-	    !p->snap)
+	    !p->wait.snap || !p->syscall.snap)
 		goto fail;
 	/* The preferred programs first (tp_btf may still be refused), unless
 	 * their tracepoints are missing or --force-fallback asks. */

@@ -192,6 +192,18 @@ nt_prog_names() {
 	nt_progs "$(nt_prog_ids "$1")" | jq -r '[.[].name] | sort | join(",")'
 }
 
+# nt_map_entries PID NAME TYPE: max_entries of the BPF map of TYPE (as
+# bpftool names it) called NAME that the process holds (the kernel keeps 15
+# characters of a map's name).
+nt_map_entries() {
+	local ids
+	ids=$(cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '$1 == "map_id:" { print $2 }' |
+		sort -un | jq -sc .)
+	bpftool map show -j | jq -r --argjson ids "$ids" --arg name "${2:0:15}" \
+		--arg type "$3" '.[] | select(.id as $i | $ids | index($i)) |
+			select(.name == $name and .type == $type) | .max_entries'
+}
+
 # Assertions print what they compared, so a log shows the evidence.
 nt_assert_eq() { # DESC GOT WANT
 	[ "$2" = "$3" ] || nt_fail "$1: got '$2', want '$3'"

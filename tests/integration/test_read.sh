@@ -9,8 +9,9 @@
 #  - read_syscall: a blocking reader whose client sends 100 ms after
 #    connecting: p50 = 100 ms, one per connection.
 # Two more passes without it, the default, on each method: read_wait as
-# above and no read_syscall in the report; on the preferred method no
-# program on the read syscalls either: only the two read_wait needs.
+# above, no read_syscall in the report and a single slot for its rows; on
+# the preferred method no program on the read syscalls either: only the two
+# read_wait needs.
 source "$(dirname "$0")/lib.sh"
 nt_setup read
 H=$NT_BUILD/tests/helpers
@@ -35,6 +36,7 @@ for method in preferred fallback preferred-default fallback-default; do
 	NT_PIDS+=("$tracer")
 	nt_wait_attached "$NT_TMP/$method.err"
 	progs=$(nt_prog_names "$tracer")
+	syscall_rows=$(nt_map_entries "$tracer" read_syscall_stats percpu_array)
 	nt_exec r "$H/tcpclient" --addr 10.81.0.1 --port 9700 --count $N --payload "GET / HTTP/1.0" \
 		--wait-close >/dev/null || nt_fail "client failed"
 	nt_exec r "$H/tcpclient" --addr 10.81.0.1 --port 9701 --count $M --payload x \
@@ -58,8 +60,10 @@ for method in preferred fallback preferred-default fallback-default; do
 			nt_assert_eq "$method: programs loaded" "$progs" \
 				"read_data_ready,read_recv_length"
 		nt_assert_eq "$method: read_syscall reported" "$(jq 'has("read_syscall")' <<<"$out")" false
+		nt_assert_eq "$method: read_syscall's row table (slots)" "$syscall_rows" 1
 		continue
 	fi
+	nt_assert_eq "$method: read_syscall's row table (slots)" "$syscall_rows" 2048
 	nt_assert_eq "$method: read syscall enter programs loaded" \
 		"$(tr , '\n' <<<"$progs" | grep -c '^read_enter_')" 5
 	sys_row=$(jq -c ".read_syscall.by_pid[] | select(.pid == $slow_reader)" <<<"$out")
