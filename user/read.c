@@ -327,7 +327,7 @@ static const char *const read_tracepoints[] = {
 
 const struct probe_ops read_probe_ops = {
 	.name = "read",
-	.what = "read_wait (data queued -> read) and read-syscall durations on TCP sockets",
+	.what = "read_wait (data queued -> read); with --read-syscall, read-syscall durations on TCP sockets",
 	.tracepoints = read_tracepoints,
 	.method = read_method,	/* its fallback needs no tp_btf */
 	.attach = read_attach,

@@ -63,7 +63,8 @@ for method in preferred fallback preferred-default fallback-default; do
 		nt_assert_eq "$method: read_syscall's row table (slots)" "$syscall_rows" 1
 		continue
 	fi
-	nt_assert_eq "$method: read_syscall's row table (slots)" "$syscall_rows" 2048
+	# 2,048 declared; fewer (not below 64) on hosts with more than 7 CPUs.
+	nt_assert_ge "$method: read_syscall's row table (slots)" "$syscall_rows" 64
 	nt_assert_eq "$method: read syscall enter programs loaded" \
 		"$(tr , '\n' <<<"$progs" | grep -c '^read_enter_')" 5
 	sys_row=$(jq -c ".read_syscall.by_pid[] | select(.pid == $slow_reader)" <<<"$out")

@@ -83,7 +83,7 @@ static __u32 size_read_object(int ncpus, int *lines)
 	rows = bpf_map__max_entries(bpf_object__find_map_by_name(obj, "read_stats"));
 	bpf_object__close(obj);
 	rewind(tmp);
-	/* read_syscall_stats, the same size, says so too: count read_stats'. */
+	/* read_syscall_stats, nearly the same size, says so too: count read_stats'. */
 	for (*lines = 0; fgets(line, sizeof(line), tmp);)
 		if (strstr(line, " read_stats: "))
 			(*lines)++;

@@ -505,7 +505,7 @@ def phase_startup(cfg, runs):
 KINDS = ("nettune", "anchor", "nettune-core", "floor")
 CORE_FAMILIES = "connect,accept,drops"
 FLOOR_ARGS = ("--empty-programs",)
-# Every family, read without read_syscall: no hook on the read syscalls.
+# Every family, and read_syscall (off by default): every read syscall hooked.
 READ_SYSCALL_ARGS = ("--read-syscall",)
 
 

@@ -96,7 +96,7 @@ int bpfmap__size_percpu_rows_for(struct bpf_object *obj, int ncpus)
  * reorders them (arm64) a copy taken during a claim could pair the new tag
  * with the key's old words. Such a row is left for the next read, not
  * reported under a wrong key. Keys longer than the buffer are not checked
- * (none is: the longest is 40 bytes). */
+ * (none is: the longest is 32 bytes). */
 static bool row_whole(const char *row, size_t key_size)
 {
 	__u64 tag, key[16];
