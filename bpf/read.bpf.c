@@ -247,21 +247,31 @@ static __always_inline int on_enter(struct trace_event_raw_sys_enter *ctx)
 
 /* --- fallback method ------------------------------------------------------ */
 
+/* The fallback's clocks are keyed by socket address, which the kernel
+ * reuses: a socket closed with data unread leaves its clock behind, and a
+ * later socket at the same address must not inherit it (its first read
+ * would count the dead socket's age). So a segment that arrives while
+ * nothing is unread starts the clock afresh; only one arriving behind
+ * unread data keeps the clock that runs. */
 static __always_inline void fallback_arrival(const struct sock *sk)
 {
+	const struct tcp_sock *tp = (const void *)sk;
 	__u64 key = (__u64)sk, now;
+	bool nothing_unread;
 	long err;
 
-	if (bpf_map_lookup_elem(&read_unread, &key))
+	nothing_unread = unread_of(BPF_CORE_READ(tp, rcv_nxt), BPF_CORE_READ(tp, copied_seq),
+				   BPF_CORE_READ(sk, sk_shutdown)) <= 0;
+	if (!nothing_unread && bpf_map_lookup_elem(&read_unread, &key))
 		return;	/* the clock already runs from an earlier byte */
 	now = bpf_ktime_get_ns();
-	err = bpf_map_update_elem(&read_unread, &key, &now, BPF_NOEXIST);
+	err = bpf_map_update_elem(&read_unread, &key, &now, nothing_unread ? BPF_ANY : BPF_NOEXIST);
 	if (err && err != -EEXIST)	/* EEXIST: another CPU started it first */
 		counter_inc(&read_lost, READ_LOST_UNREAD_FULL);
 }
 
-/* tcp_probe fires as a segment arrives, before its data is queued: no
- * unread test here. */
+/* tcp_probe fires as a segment arrives, before its data is queued: what is
+ * unread then is what earlier segments left. */
 SEC("tracepoint/tcp/tcp_probe")
 int read_tcp_probe(struct trace_event_raw_tcp_probe *ctx)
 {

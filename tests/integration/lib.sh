@@ -224,6 +224,12 @@ nt_assert_ge() { # DESC GOT MIN
 	nt_log "ok: $1 = $2 (>= $3)"
 }
 
+nt_assert_le() { # DESC GOT MAX
+	awk -v g="$2" -v m="$3" 'BEGIN { exit !(g != "" && g <= m) }' ||
+		nt_fail "$1: got $2, want <= $3"
+	nt_log "ok: $1 = $2 (<= $3)"
+}
+
 # nt_bucket_width_ms VALUE_MS: the width of the histogram bucket holding a
 # value (1/16 of its power of two), for "within x% plus one bucket" checks.
 nt_bucket_width_ms() {

@@ -7,7 +7,11 @@
 #  - not a socket: that server also reads a file and a pipe around every
 #    socket read; neither family counts them (exactly 200 each);
 #  - read_syscall: a blocking reader whose client sends 100 ms after
-#    connecting: p50 = 100 ms, one per connection.
+#    connecting: p50 = 100 ms, one per connection;
+#  - dead sockets: before those, a server closes 200 connections with their
+#    data unread, and 0.5 s pass. The kernel reuses their memory for the
+#    sockets that follow; none of their clocks may carry over (the slow
+#    reader's longest wait stays near 30 ms, not 0.5 s).
 # Two more passes without it, the default, on each method: read_wait as
 # above, no read_syscall in the report and a single slot for its rows; on
 # the preferred method no program on the read syscalls either: only the two
@@ -23,8 +27,10 @@ nt_bg r "$H/tcpserver" --port 9700 --read-delay-ms 30 --read-file-and-pipe
 slow_reader=$NT_LAST_PID
 nt_bg r "$H/tcpserver" --port 9701 --block-read
 blocking_reader=$NT_LAST_PID
+nt_bg r "$H/tcpserver" --port 9702 --close-unread
 nt_wait_port r 9700
 nt_wait_port r 9701
+nt_wait_port r 9702
 
 for method in preferred fallback preferred-default fallback-default; do
 	extra=()
@@ -37,6 +43,9 @@ for method in preferred fallback preferred-default fallback-default; do
 	nt_wait_attached "$NT_TMP/$method.err"
 	progs=$(nt_prog_names "$tracer")
 	syscall_rows=$(nt_map_entries "$tracer" read_syscall_stats percpu_array)
+	nt_exec r "$H/tcpclient" --addr 10.81.0.1 --port 9702 --count $N --payload x \
+		--wait-close >/dev/null || true	# reset by the server: expected
+	sleep 0.5
 	nt_exec r "$H/tcpclient" --addr 10.81.0.1 --port 9700 --count $N --payload "GET / HTTP/1.0" \
 		--wait-close >/dev/null || nt_fail "client failed"
 	nt_exec r "$H/tcpclient" --addr 10.81.0.1 --port 9701 --count $M --payload x \
@@ -54,6 +63,8 @@ for method in preferred fallback preferred-default fallback-default; do
 	nt_assert_eq "$method: read_wait count (slow reader)" "$(jq .latency.count <<<"$wait_row")" $N
 	nt_assert_near "$method: read_wait p50 (ms)" "$(jq '.latency.p50_us / 1000' <<<"$wait_row")" \
 		30 5 "$(nt_bucket_width_ms 30)"
+	nt_assert_le "$method: read_wait max (ms): no dead socket's clock" \
+		"$(jq '.latency.max_us / 1000' <<<"$wait_row")" 200
 	nt_assert_eq "$method: lost events" "$(jq .lost_events <<<"$out")" 0
 	if [[ $method = *-default ]]; then
 		[ $method = preferred-default ] &&

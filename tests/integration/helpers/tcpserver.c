@@ -3,8 +3,9 @@
  * Test server with the knobs the integration tests need: a listen backlog,
  * an accept schedule (one accept every N ms, or never), TCP_DEFER_ACCEPT,
  * a pause between data becoming readable and reading it, a blocking read
- * right after accept, and reads of a file and a pipe between socket reads
- * (which a socket-read probe must not count). It prints
+ * right after accept, reads of a file and a pipe between socket reads
+ * (which a socket-read probe must not count), and closing a connection as
+ * soon as its data arrives, unread. It prints
  * "listening" once ready and what it did as JSON when it gets SIGTERM.
  */
 #include <arpa/inet.h>
@@ -29,7 +30,7 @@ static volatile sig_atomic_t stop;
 struct server_opts {
 	uint16_t port;
 	int backlog, accept_every_ms, no_accept, defer_accept, read_delay_ms, start_delay_ms;
-	int block_read, read_file_and_pipe;
+	int block_read, read_file_and_pipe, close_unread;
 };
 
 static void on_term(int sig)
@@ -93,6 +94,8 @@ static long serve(int c, const struct server_opts *o)
 
 	if (!o->block_read && poll(&p, 1, 5000) <= 0)
 		return 0;
+	if (o->close_unread)
+		return 0;	/* the caller closes it, its data unread */
 	if (o->read_delay_ms)
 		sleep_ms(o->read_delay_ms);
 	if (o->read_file_and_pipe)
@@ -110,7 +113,7 @@ static int parse(int argc, char **argv, struct server_opts *o)
 		{ "accept-every-ms", 1, NULL, 'e' }, { "no-accept", 0, NULL, 'N' },
 		{ "defer-accept", 1, NULL, 'D' }, { "read-delay-ms", 1, NULL, 'r' },
 		{ "start-delay-ms", 1, NULL, 's' }, { "block-read", 0, NULL, 'B' },
-		{ "read-file-and-pipe", 0, NULL, 'F' }, { 0 },
+		{ "read-file-and-pipe", 0, NULL, 'F' }, { "close-unread", 0, NULL, 'U' }, { 0 },
 	};
 	int c, err = 0;
 
@@ -126,13 +129,14 @@ static int parse(int argc, char **argv, struct server_opts *o)
 		case 's': err = opts__int("--start-delay-ms", optarg, 0, 60000, &o->start_delay_ms); break;
 		case 'B': o->block_read = 1; break;
 		case 'F': o->read_file_and_pipe = 1; break;
+		case 'U': o->close_unread = 1; break;
 		default: err = -EINVAL;
 		}
 	}
 	if (err || !o->port) {
 		warn("usage: tcpserver --port P [--backlog N] [--accept-every-ms MS | --no-accept] "
 		     "[--defer-accept SEC] [--read-delay-ms MS] [--block-read] [--read-file-and-pipe] "
-		     "[--start-delay-ms MS]");
+		     "[--start-delay-ms MS] [--close-unread]");
 		return -EINVAL;
 	}
 	return 0;
@@ -170,7 +174,7 @@ int main(int argc, char **argv)
 		if (c < 0)
 			continue;
 		accepted++;
-		if (o.read_delay_ms || o.block_read || o.read_file_and_pipe)
+		if (o.read_delay_ms || o.block_read || o.read_file_and_pipe || o.close_unread)
 			bytes += serve(c, &o);
 		close(c);
 		if (o.accept_every_ms)
