@@ -156,6 +156,14 @@ static int read_listeners(struct nswatch *w, struct ns_state *ns, int fd, bool f
 	return err;
 }
 
+static bool went_back(const struct ns_state *ns)
+{
+	for (int c = 0; c < NSC_NR; c++)
+		if (ns->cur[c] < ns->prev[c])
+			return true;
+	return false;
+}
+
 static int read_ns(struct nswatch *w, __u32 ino, int fd)
 {
 	struct ns_state *ns = ns_state(w, ino);
@@ -178,6 +186,13 @@ static int read_ns(struct nswatch *w, __u32 ino, int fd)
 		memcpy(ns->base, ns->cur, sizeof(ns->base));
 		memcpy(ns->prev, ns->cur, sizeof(ns->prev));
 		ns->has_base = true;
+	} else if (went_back(ns)) {
+		/* A namespace's inode number is handed out again once it is
+		 * gone (the lowest free one): counters that went backwards are
+		 * a new namespace's, born since the last refresh and so counted
+		 * from 0, not from the dead one's values. */
+		memset(ns->base, 0, sizeof(ns->base));
+		memset(ns->prev, 0, sizeof(ns->prev));
 	}
 	ns->seen = true;
 	return read_listeners(w, ns, fd, first);
