@@ -46,7 +46,7 @@ int BPF_PROG(accept_state, const struct sock *child, int oldstate, int newstate)
 		 * handshake's last ACK on it: tcp_mstamp is fresh. */
 		queued = tcp_rx_time_ns(tp);
 		cookie = bpf_get_socket_cookie((void *)child);
-		if (stamp_start(&accept_since, cookie, queued) == STAMP_DISPLACED)
+		if (stamp_start_new(&accept_since, cookie, queued) == STAMP_DISPLACED)
 			counter_inc(&accept_lost, ACCEPT_LOST_DISPLACED);
 	} else if (newstate == TCP_CLOSE &&
 		   (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT)) {

@@ -119,19 +119,28 @@ static __always_inline __u64 *stamp_find(const struct stamp_ref *r)
 	return NULL;
 }
 
-/* Starts the socket's clock at ts (bpf_ktime_get_ns() time) unless it
- * already runs. */
-static __always_inline enum stamp_start_result stamp_start(void *table, __u64 cookie, __u64 ts)
+/* Starts the socket's clock at ts (bpf_ktime_get_ns() time). A clock found
+ * under its tag is kept (STAMP_RUNNING) unless fresh says the socket cannot
+ * have one yet: then that clock is another socket's that shares the tag
+ * (a dead one's, left running), and is taken over (STAMP_DISPLACED) rather
+ * than handing its start to this socket. */
+static __always_inline enum stamp_start_result stamp_begin(void *table, __u64 cookie, __u64 ts,
+							   const bool fresh)
 {
 	struct stamp_ref ref = stamp_ref(table, cookie);
 	const struct stamp_ref *r = &ref;
 	__u64 word = stamp_word(r, ts), oldest_age = 0, prev;
-	__u64 *oldest = NULL;
+	__u64 *oldest = NULL, *mine;
 
 	if (!r->set)
 		return STAMP_NO_SLOT;
-	if (stamp_find(r))
+	mine = stamp_find(r);
+	if (mine && !fresh)
 		return STAMP_RUNNING;
+	if (mine) {
+		__sync_lock_test_and_set(mine, word);
+		return STAMP_DISPLACED;
+	}
 	STAMP_UNROLL
 	for (int i = 0; i < STAMP_WAYS; i++) {
 		__u64 *w = &r->set[i];
@@ -150,6 +159,20 @@ static __always_inline enum stamp_start_result stamp_start(void *table, __u64 co
 		return STAMP_NO_SLOT;
 	prev = __sync_lock_test_and_set(oldest, word);
 	return prev && !stamp_mine(r, prev) ? STAMP_DISPLACED : STAMP_STARTED;
+}
+
+/* A clock that starts unless it runs already: more data behind unread data. */
+static __always_inline enum stamp_start_result stamp_start(void *table, __u64 cookie, __u64 ts)
+{
+	return stamp_begin(table, cookie, ts, false);
+}
+
+/* A clock that starts with its socket (a child entering the accept queue):
+ * nothing found under its tag can be its own. */
+static __always_inline enum stamp_start_result stamp_start_new(void *table, __u64 cookie,
+							       __u64 ts)
+{
+	return stamp_begin(table, cookie, ts, true);
 }
 
 /* Stops the clock: the word it started with (never 0), or 0 if it was not

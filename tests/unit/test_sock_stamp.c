@@ -65,6 +65,41 @@ static void same_set(__u64 *out, int n)
 		fail_msg("only %d cookies share a set with cookie 1", found);
 }
 
+/* A cookie with cookie 1's set and tag: its clock and 1's are the same way. */
+static __u64 alias_of_1(void)
+{
+	struct stamp_ref r0 = stamp_ref(&table, 1);
+
+	for (__u64 c = 2; c < 400000000; c++) {
+		struct stamp_ref r = stamp_ref(&table, c);
+
+		if (r.set == r0.set && r.tag == r0.tag)
+			return c;
+	}
+	fail_msg("no cookie shares cookie 1's set and tag");
+	return 0;
+}
+
+/* A dead socket's clock (1, never stopped) and a new socket whose cookie
+ * shares its set and tag: stamp_start, for more data behind unread data,
+ * takes the running clock as the new socket's own; stamp_start_new, for a
+ * socket that cannot have a clock yet, takes the way over and starts from
+ * now, so the new socket's wait is its own. */
+static void test_new_socket_takes_over_an_aliased_clock(void **state)
+{
+	__u64 alias = alias_of_1();
+	(void)state;
+
+	assert_int_equal(stamp_start(&table, 1, fake_now), STAMP_STARTED);
+	fake_now += 5000000000ull;	/* 5 s later */
+	assert_int_equal(stamp_start(&table, alias, fake_now), STAMP_RUNNING);
+	assert_int_equal(stamp_start_new(&table, alias, fake_now), STAMP_DISPLACED);
+	assert_int_equal(wait_of(alias, fake_now + 1000), 1000);
+	/* With no clock under its tag, a new socket's clock just starts. */
+	assert_int_equal(stamp_start_new(&table, alias, fake_now), STAMP_STARTED);
+	assert_int_equal(wait_of(alias, fake_now + 7), 7);
+}
+
 static void test_start_stop(void **state)
 {
 	(void)state;
@@ -195,6 +230,7 @@ int main(void)
 		cmocka_unit_test_setup(test_wraps_after_48_bits, reset),
 		cmocka_unit_test_setup(test_start_at_time_zero_still_runs, reset),
 		cmocka_unit_test_setup(test_start_after_now_is_no_wait, reset),
+		cmocka_unit_test_setup(test_new_socket_takes_over_an_aliased_clock, reset),
 	};
 	return cmocka_run_group_tests_name("sock_stamp", tests, NULL, NULL);
 }
