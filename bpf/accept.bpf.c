@@ -136,8 +136,7 @@ static __always_inline int on_exit(long ret, const bool cast)
 	__u64 cookie, since, now;
 
 	RETURN_IF_EMPTY();
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	if (ret < 0 || !pid_allowed(tgid))
+	if (ret < 0)
 		return 0;
 	child = cast ? sock_of_fd_cast((int)ret) : sock_of_fd((int)ret);
 	if (!child)
@@ -146,7 +145,11 @@ static __always_inline int on_exit(long ret, const bool cast)
 	cookie = cast ? child->__sk_common.skc_cookie.counter :
 			BPF_CORE_READ(child, __sk_common.skc_cookie.counter);
 	since = cookie ? stamp_stop(&accept_since, cookie) : 0;
-	if (!since)
+	/* The clock stops whoever accepts (accept_state cannot tell the
+	 * process): left running for a process outside -p, clocks would fill
+	 * the table and push out others, counted as lost. */
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!since || !pid_allowed(tgid))
 		return 0;	/* queued before attach, filtered out, or displaced */
 	now = bpf_ktime_get_ns();
 	if (cast) {
