@@ -8,7 +8,11 @@
 #     same when it is killed right after the second write (the relisten);
 #  2. a full --apply --relisten (somaxconn and a live listener); --status
 #     shows both and where; --persist writes them as a sysctl.d snippet and
-#     restores nothing; rollback restores both, same server process.
+#     restores nothing; a rollback without CAP_SYS_ADMIN (it cannot enter
+#     the namespace) fails and keeps both entries, the relisten included;
+#     rollback restores both, same server process;
+#  3. a state dir rollback may not read is an error, not "nothing to roll
+#     back".
 source "$(dirname "$0")/lib.sh"
 nt_setup tune_rollback
 source "$(dirname "$0")/tune_lib.sh"
@@ -92,7 +96,25 @@ grep -q "^# listen backlog of 0.0.0.0:$PORT .*: $new; it belongs to the applicat
 nt_assert_eq "snippet: no uncommented line (nothing lives in the initial namespace)" \
 	"$(grep -vc '^#' "$NT_TMP/90-nettune.conf")" 0
 nt_assert_eq "--persist restored nothing" "$(nt_exec d sysctl -n net.core.somaxconn)" 4096
+setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin \
+	"$NETTUNE" rollback --state-dir "$TUNE_STATE" >"$NT_TMP/nocap.out" 2>"$NT_TMP/nocap.err"
+nt_assert_eq "rollback without CAP_SYS_ADMIN: exit" "$?" 1
+nt_log "$(tr '\n' ' ' <"$NT_TMP/nocap.out")"
+nt_assert_eq "rollback without CAP_SYS_ADMIN: both entries kept" "$(journal)" \
+	"net.core.somaxconn applied,listen-backlog applied"
+nt_assert_eq "rollback without CAP_SYS_ADMIN: nothing restored" \
+	"$(nt_exec d sysctl -n net.core.somaxconn) $(tune_sendq d $PORT)" "4096 $new"
 rollback rb4
 same_as_before "after apply and rollback"
 nt_assert_eq "same server process" "$(tune_listener_pid d $PORT)" "$server"
+
+# --- 3. a state dir rollback may not read -----------------------------------
+mkdir -m 700 "$NT_TMP/private"
+mkdir "$NT_TMP/private/state"
+setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$NETTUNE" rollback --state-dir "$NT_TMP/private/state" >"$NT_TMP/denied.out" \
+	2>"$NT_TMP/denied.err"
+nt_assert_eq "unreadable state dir: exit" "$?" 1
+nt_assert_eq "unreadable state dir: the line" "$(cat "$NT_TMP/denied.err")" \
+	"nettune: state dir $NT_TMP/private/state: Permission denied"
 nt_pass

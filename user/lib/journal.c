@@ -371,8 +371,9 @@ int journal__open(const char *dir, bool create, struct journal **out)
 		strcpy(j->dir, dir);
 		if (create)
 			err = make_dir(dir);
-		else if (stat(dir, &st))
-			goto empty;	/* nothing was ever journaled here */
+		else if (stat(dir, &st) && errno == ENOENT)
+			goto empty;	/* nothing was ever journaled here; any other
+					 * error may hide changes: it is one */
 	}
 	err = err ?: lock_dir(j) ?: load(j);
 	if (err) {

@@ -147,39 +147,63 @@ int nsref__capture(int nsfd, int pid, struct nsref *ref)
 	return 0;
 }
 
-/* Keeps FD only if it is the very namespace REF names. */
+static int open_ns(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? (errno == ENOENT ? -ENOENT : -errno) : fd;
+}
+
+/* Keeps FD only if it is the very namespace REF names: -ENOENT if it is
+ * another, another -errno if that cannot be told (its cookie is read from
+ * inside it, which needs CAP_SYS_ADMIN). */
 static int verify(int fd, const struct nsref *ref)
 {
 	__u64 cookie = 0;
 	__u32 ino;
+	int err = 0;
 
 	if (fd < 0)
-		return -ENOENT;
-	if (fd_ino(fd, &ino) || ino != ref->ino ||
-	    (ref->cookie && (nsref__cookie(fd, &cookie) || cookie != ref->cookie))) {
+		return fd;
+	if (fd_ino(fd, &ino) || ino != ref->ino)
+		err = -ENOENT;
+	else if (ref->cookie && !(err = nsref__cookie(fd, &cookie)) && cookie != ref->cookie)
+		err = -ENOENT;
+	if (err) {
 		close(fd);
-		return -ENOENT;
+		return err;
 	}
 	return fd;
+}
+
+/* The more telling of two failures: anything but "not there". */
+static int why_not(int why, int err)
+{
+	return why == -ENOENT ? err : why;
 }
 
 int nsref__open(const struct nsref *ref)
 {
 	char path[64];
 	__u64 start;
-	int fd = -ENOENT;
+	int fd = -ENOENT, why = -ENOENT;
 
-	if (ref->path[0])
-		fd = verify(open(ref->path, O_RDONLY | O_CLOEXEC), ref);
+	if (ref->path[0]) {
+		fd = verify(open_ns(ref->path), ref);
+		why = why_not(why, fd);
+	}
 	if (fd < 0 && ref->pid > 0 && !nsref__pid_start(ref->pid, &start) &&
 	    start == ref->pid_start) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", ref->pid);
-		fd = verify(open(path, O_RDONLY | O_CLOEXEC), ref);
+		fd = verify(open_ns(path), ref);
+		why = why_not(why, fd);
 	}
 	/* Both ways gone: any other holder of the namespace will do. */
-	if (fd < 0)
+	if (fd < 0) {
 		fd = verify(netns__open_by_ino(ref->ino), ref);
-	return fd;
+		why = why_not(why, fd);
+	}
+	return fd >= 0 ? fd : why;
 }
 
 void nsref__describe(const struct nsref *ref, char *buf, unsigned long len)

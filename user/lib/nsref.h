@@ -25,7 +25,9 @@ struct nsref {
 int nsref__capture(int nsfd, int pid, struct nsref *ref);
 /* Opens the recorded namespace: through the path, then the pid, then any
  * process or /run/netns name that holds the inode; each candidate is kept
- * only if its inode and cookie match. The fd or -ENOENT (gone or unreachable). */
+ * only if its inode and cookie match. The fd; -ENOENT when no holder of it
+ * is left (gone); another -errno when one may be but cannot be checked (no
+ * CAP_SYS_ADMIN to read its cookie, a path we may not open). */
 int nsref__open(const struct nsref *ref);
 /* The cookie of namespace NSFD (-1: the caller's). 0 or -errno. */
 int nsref__cookie(int nsfd, __u64 *cookie);

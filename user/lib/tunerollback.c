@@ -67,10 +67,16 @@ static enum undo undo_relisten(const struct journal_entry *e, int nsfd, FILE *ou
 	__u32 limit;
 	int pid, fd, err;
 
-	if (tuneapply__listener_limit(nsfd, e->sock_ino, &limit)) {
+	err = tuneapply__listener_limit(nsfd, e->sock_ino, &limit);
+	if (err == -ENOENT) {
 		fprintf(out, "  listen backlog of %s (pid %d): the listener is gone with its "
 			"process; nothing to restore\n", e->address, e->pid);
 		return UNDO_GONE;
+	}
+	if (err) {
+		fprintf(out, "  listen backlog of %s (pid %d): cannot read the listeners: %s; "
+			"kept\n", e->address, e->pid, strerror(-err));
+		return UNDO_KEEP;
 	}
 	if (holder(e, &pid, &fd)) {
 		fprintf(out, "  listen backlog of %s: no process we may inspect holds socket %u; "
@@ -101,6 +107,12 @@ static enum undo undo_one(const struct journal_entry *e, bool forget_missing, FI
 	enum undo u;
 	int nsfd = nsref__open(&e->ns);
 
+	if (nsfd < 0 && nsfd != -ENOENT) {
+		nsref__describe(&e->ns, where, sizeof(where));
+		fprintf(out, "  %s: cannot check %s: %s; kept\n",
+			e->kind == JOURNAL_RELISTEN ? e->address : e->key, where, strerror(-nsfd));
+		return UNDO_KEEP;
+	}
 	if (nsfd < 0) {
 		nsref__describe(&e->ns, where, sizeof(where));
 		if (e->kind == JOURNAL_RELISTEN) {
