@@ -28,6 +28,24 @@ expect_usage_error "missing value" trace -d
 expect_usage_error "unknown probe family" trace --probes nosuch
 expect_usage_error "netns that does not exist" trace --netns /nonexistent/ns
 expect_usage_error "doctor: unknown flag" doctor --frobnicate
+# A process that has exited but is not reaped yet (a zombie) is still in
+# /proc: as dead a pid as one that is gone.
+bash -c 'sleep 0.1 & echo $! >"$0"; exec sleep 30' "$NT_TMP/zombie" &
+NT_PIDS+=("$!")
+for _ in $(seq 50); do
+	zombie=$(cat "$NT_TMP/zombie" 2>/dev/null)
+	[ -n "$zombie" ] && [ "$(awk '{ print $3 }' "/proc/$zombie/stat" 2>/dev/null)" = Z ] && break
+	sleep 0.1
+done
+[ "$(awk '{ print $3 }' "/proc/$zombie/stat")" = Z ] || nt_fail "no zombie process to test with"
+for cmd in trace tune; do
+	expect_usage_error "$cmd: -p of an exited process" $cmd -p "$zombie" -d 1
+	nt_assert_eq "$cmd: the line" "$(cat "$NT_TMP/err")" \
+		"nettune: pid $zombie: the process has exited"
+done
+expect_usage_error "trace: --netns of an exited process" trace --netns "$zombie" -d 1
+nt_assert_eq "trace --netns: the line" "$(cat "$NT_TMP/err")" \
+	"nettune: --netns $zombie: the process has exited (it has no network namespace left)"
 expect_usage_error "--read-syscall without the read family" trace --probes connect --read-syscall
 nt_assert_eq "--read-syscall: the line" "$(cat "$NT_TMP/err")" \
 	"nettune: --read-syscall: the read family is not selected (see --probes)"

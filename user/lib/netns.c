@@ -16,6 +16,7 @@
 #include "opts.h"
 #include "netns.h"
 
+/* what names the input in messages ("--netns /run/netns/x", "-p 42"). */
 static int ino_of(const char *path, __u32 *ino, const char *what)
 {
 	struct statfs sfs;
@@ -24,40 +25,50 @@ static int ino_of(const char *path, __u32 *ino, const char *what)
 	if (stat(path, &st)) {
 		int err = -errno;
 
-		warn("--netns %s: %s", what, strerror(errno));
+		warn("%s: %s", what, strerror(errno));
 		return err;
 	}
 	/* A plain file would give an inode that matches no namespace. */
 	if (statfs(path, &sfs) == 0 && sfs.f_type != NSFS_MAGIC &&
 	    sfs.f_type != PROC_SUPER_MAGIC) {
-		warn("--netns %s: not a network namespace file", what);
+		warn("%s: not a network namespace file", what);
 		return -EINVAL;
 	}
 	*ino = (__u32)st.st_ino;
 	return 0;
 }
 
-int netns__of_pid(int pid, __u32 *ino)
+int netns__of_pid(const char *flag, int pid, __u32 *ino)
 {
-	char path[64], what[32];
+	char path[64], what[48];
+	struct stat st;
 
 	snprintf(path, sizeof(path), "/proc/%d", pid);
 	if (access(path, F_OK)) {
-		warn("--netns: pid %d: no such process", pid);
+		warn("%s %d: no such process", flag, pid);
 		return -ESRCH;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	snprintf(what, sizeof(what), "pid %d", pid);
+	/* A process that has exited but is not yet reaped (a zombie) is still
+	 * in /proc, without namespaces. */
+	if (stat(path, &st) && errno == ENOENT) {
+		warn("%s %d: the process has exited (it has no network namespace left)", flag,
+		     pid);
+		return -ESRCH;
+	}
+	snprintf(what, sizeof(what), "%s %d", flag, pid);
 	return ino_of(path, ino, what);
 }
 
 int netns__self(__u32 *ino)
 {
-	return ino_of("/proc/self/ns/net", ino, "self");
+	return ino_of("/proc/self/ns/net", ino, "nettune's own network namespace");
 }
 
 int netns__resolve(const char *spec, __u32 *ino)
 {
+	char what[PATH_MAX + 16];
+
 	if (opts__all_digits(spec)) {
 		int pid = 0;
 
@@ -65,9 +76,10 @@ int netns__resolve(const char *spec, __u32 *ino)
 			warn("--netns %s: not a pid or a path", spec);
 			return -EINVAL;
 		}
-		return netns__of_pid(pid, ino);
+		return netns__of_pid("--netns", pid, ino);
 	}
-	return ino_of(spec, ino, spec);
+	snprintf(what, sizeof(what), "--netns %s", spec);
+	return ino_of(spec, ino, what);
 }
 
 /* Opens REL under DIRFD and keeps it only if it is the nsfs file of

@@ -10,8 +10,9 @@
 int netns__resolve(const char *spec, __u32 *ino);
 /* Inode of the caller's own network namespace. */
 int netns__self(__u32 *ino);
-/* Inode of process PID's network namespace. */
-int netns__of_pid(int pid, __u32 *ino);
+/* Inode of process PID's network namespace; flag names the option PID came
+ * from in messages ("-p", "--netns"). */
+int netns__of_pid(const char *flag, int pid, __u32 *ino);
 /* An O_RDONLY fd on the network namespace whose nsfs inode is INO, found
  * through /proc/<pid>/ns/net (then /run/netns/<name>); -ENOENT if no process
  * or name holds it. The caller closes the fd. */

@@ -45,7 +45,10 @@ static int open_target_ns(const struct tune_target_opts *o, struct tune_target *
 		err = netns__resolve(o->netns, &t->ino);
 		if (err)
 			return err;
-		if (o->pid && !netns__of_pid(o->pid, &pid_ino) && pid_ino != t->ino) {
+		err = o->pid ? netns__of_pid("-p", o->pid, &pid_ino) : 0;
+		if (err)
+			return err;
+		if (o->pid && pid_ino != t->ino) {
 			warn("-p %d lives in netns %u, not in --netns %s (netns %u)", o->pid,
 			     pid_ino, o->netns, t->ino);
 			return -EINVAL;
@@ -54,7 +57,7 @@ static int open_target_ns(const struct tune_target_opts *o, struct tune_target *
 	} else {
 		snprintf(path, sizeof(path), o->pid ? "/proc/%d/ns/net" : "/proc/self/ns/net",
 			 o->pid);
-		err = o->pid ? netns__of_pid(o->pid, &t->ino) : netns__self(&t->ino);
+		err = o->pid ? netns__of_pid("-p", o->pid, &t->ino) : netns__self(&t->ino);
 		if (err)
 			return err;
 		t->nsfd = open_spec(path, t->ino);
