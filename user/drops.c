@@ -124,14 +124,17 @@ static void key_of_diag(const struct nswatch_listener *l, struct listener_key *k
 }
 
 /* Joins sock_diag's view with the events: limit, queue, owner, and the
- * SYN-time overflows no event shows. */
+ * SYN-time overflows no event shows. SO_REUSEPORT sockets share an address
+ * and port, so events cannot tell them apart: they make one row, with the
+ * fullest queue, the largest limit and the sum of their drops, and only
+ * that sum is compared with the events. */
 static int account_diag(struct probe *p)
 {
 	for (size_t i = 0; i < nswatch__listener_count(p->ns); i++) {
 		const struct nswatch_listener *l = nswatch__listener(p->ns, i);
-		__u64 seen_as_events, unexplained;
 		struct listener_key k;
 		struct listener_row *r;
+		bool first;
 
 		if (!port_wanted(p->opts, l->diag.port))
 			continue;
@@ -139,19 +142,28 @@ static int account_diag(struct probe *p)
 		r = listener_table__row(p->rows, &k);
 		if (!r)
 			return -ENOMEM;
+		first = !r->seen_in_diag;
 		r->seen_in_diag = true;
-		r->limit = l->diag.limit;
-		r->queue = l->diag.queue;
-		r->sk_drops = l->drops_delta;
-		if (l->pid) {
+		if (l->diag.limit > r->limit)
+			r->limit = l->diag.limit;
+		if (l->diag.queue > r->queue)
+			r->queue = l->diag.queue;
+		r->sk_drops += l->drops_delta;
+		if (l->pid && (first || !r->pid)) {	/* the owner over an accepting process */
 			r->pid = l->pid;
 			memcpy(r->comm, l->comm, sizeof(r->comm));
 		}
+	}
+	for (size_t i = 0; i < listener_table__len(p->rows); i++) {
+		struct listener_row *r = listener_table__at(p->rows, i);
+		__u64 seen_as_events;
+
+		if (!r->seen_in_diag)
+			continue;
 		seen_as_events = SK_DROPS_PER_ACK_OVERFLOW * (r->overflow_ack - r->overflow_cookie) +
 				 SK_DROPS_PER_COOKIE_OVERFLOW * r->overflow_cookie +
 				 SK_DROPS_PER_OTHER_DROP * r->drops_other;
-		unexplained = l->drops_delta > seen_as_events ? l->drops_delta - seen_as_events : 0;
-		r->overflow_syn = unexplained;
+		r->overflow_syn = r->sk_drops > seen_as_events ? r->sk_drops - seen_as_events : 0;
 	}
 	return 0;
 }
@@ -180,7 +192,9 @@ static void split_syn_queue_drops(struct probe *p)
 		for (size_t i = 0; unexplained && i < listener_table__len(p->rows); i++) {
 			struct listener_row *r = listener_table__at(p->rows, i);
 
-			if (r->key.netns == ns->ino)
+			/* A share, never more: with --port the rows hold some of
+			 * the namespace's listeners, its counters all of them. */
+			if (r->key.netns == ns->ino && syn_overflows < unexplained)
 				r->overflow_syn = r->overflow_syn * syn_overflows / unexplained;
 		}
 	}

@@ -2,6 +2,8 @@
 # Listener drops on every path, against the namespace's own counters:
 #  1. accept queue full when the SYN arrives (no drop event exists): the
 #     overflows nettune attributes to the listener = TcpExtListenOverflows;
+#     the same with two SO_REUSEPORT sockets on the port: one listener row,
+#     both sockets' overflows in it;
 #  2. accept queue full when the final ACK arrives (TCP_DEFER_ACCEPT makes
 #     the data segment the final ACK): same equality, all at ACK time;
 #  3. SYN queue full with syncookies off (the client drops its own final
@@ -67,6 +69,24 @@ nt_assert_eq "SYN time: all at SYN time" "$(jq .overflows.syn_time <<<"$row")" "
 nt_assert_eq "SYN time: none at ACK time" "$(jq .overflows.ack_time <<<"$row")" 0
 nt_assert_eq "SYN time: namespace total" "$(jq .drops.listen_overflows <<<"$OUT")" "$lo"
 nt_assert_eq "SYN time: backlog limit" "$(jq .backlog_limit <<<"$row")" 4
+
+# SO_REUSEPORT: the kernel spreads the connections over two sockets, which
+# share an address and port, so events cannot tell them apart: one row.
+nt_netns rp
+nt_bg rp "$H/tcpserver" --port 9301 --backlog 4 --no-accept --reuseport 2
+nt_wait_port rp 9301
+trace_ns rp
+lo0=$(nt_netstat rp ListenOverflows)
+nt_exec rp "$H/tcpclient" --addr 127.0.0.1 --port 9301 --count 60 --timeout-ms 200 \
+	>"$NT_TMP/rp-client.json"
+sleep 0.2
+lo=$(( $(nt_netstat rp ListenOverflows) - lo0 ))
+stop_trace rp
+nt_assert_ge "SO_REUSEPORT: SYN-time overflows happened" "$lo" 40
+nt_assert_eq "SO_REUSEPORT: one listener row" "$(jq '[.listeners[] | select(.port == 9301)] | length' \
+	<<<"$OUT")" 1
+nt_assert_eq "SO_REUSEPORT: listener overflows = TcpExtListenOverflows" \
+	"$(jq .overflows.total <<<"$(listener 9301)")" "$lo"
 
 # --- 2. ACK time ---------------------------------------------------------
 # The SYN queue limit is the backlog too, so the order matters: B's 4

@@ -5,7 +5,8 @@
  * a pause between data becoming readable and reading it, a blocking read
  * right after accept, reads of a file and a pipe between socket reads
  * (which a socket-read probe must not count), and closing a connection as
- * soon as its data arrives, unread. It prints
+ * soon as its data arrives, unread; and several SO_REUSEPORT listeners on
+ * one port (with --no-accept only). It prints
  * "listening" once ready and what it did as JSON when it gets SIGTERM.
  */
 #include <arpa/inet.h>
@@ -30,7 +31,7 @@ static volatile sig_atomic_t stop;
 struct server_opts {
 	uint16_t port;
 	int backlog, accept_every_ms, no_accept, defer_accept, read_delay_ms, start_delay_ms;
-	int block_read, read_file_and_pipe, close_unread;
+	int block_read, read_file_and_pipe, close_unread, reuseport;
 };
 
 static void on_term(int sig)
@@ -54,6 +55,8 @@ static int listen_on(const struct server_opts *o)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (o->reuseport)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (o->defer_accept)
 		setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &o->defer_accept, sizeof(int));
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, o->backlog)) {
@@ -113,7 +116,8 @@ static int parse(int argc, char **argv, struct server_opts *o)
 		{ "accept-every-ms", 1, NULL, 'e' }, { "no-accept", 0, NULL, 'N' },
 		{ "defer-accept", 1, NULL, 'D' }, { "read-delay-ms", 1, NULL, 'r' },
 		{ "start-delay-ms", 1, NULL, 's' }, { "block-read", 0, NULL, 'B' },
-		{ "read-file-and-pipe", 0, NULL, 'F' }, { "close-unread", 0, NULL, 'U' }, { 0 },
+		{ "read-file-and-pipe", 0, NULL, 'F' }, { "close-unread", 0, NULL, 'U' },
+		{ "reuseport", 1, NULL, 'R' }, { 0 },
 	};
 	int c, err = 0;
 
@@ -130,13 +134,14 @@ static int parse(int argc, char **argv, struct server_opts *o)
 		case 'B': o->block_read = 1; break;
 		case 'F': o->read_file_and_pipe = 1; break;
 		case 'U': o->close_unread = 1; break;
+		case 'R': err = opts__int("--reuseport", optarg, 1, 64, &o->reuseport); break;
 		default: err = -EINVAL;
 		}
 	}
-	if (err || !o->port) {
+	if (err || !o->port || (o->reuseport && !o->no_accept)) {
 		warn("usage: tcpserver --port P [--backlog N] [--accept-every-ms MS | --no-accept] "
 		     "[--defer-accept SEC] [--read-delay-ms MS] [--block-read] [--read-file-and-pipe] "
-		     "[--start-delay-ms MS] [--close-unread]");
+		     "[--start-delay-ms MS] [--close-unread] [--reuseport N --no-accept]");
 		return -EINVAL;
 	}
 	return 0;
@@ -155,6 +160,15 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	lfd = listen_on(&o);
+	/* The other SO_REUSEPORT listeners: held open, never accepted from. */
+	for (int i = 1; lfd >= 0 && i < o.reuseport; i++) {
+		int extra = listen_on(&o);
+
+		if (extra < 0) {
+			close(lfd);
+			lfd = extra;
+		}
+	}
 	if (lfd < 0) {
 		warn("port %u: %s", o.port, strerror(-lfd));
 		return EXIT_RUNTIME;
