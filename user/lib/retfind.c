@@ -95,14 +95,16 @@ static int walk(int machine, bool detail, const void *code, size_t len, __u64 ad
 	csh cs = 0;
 	int ret;
 
+	/* EOPNOTSUPP is this binary's architecture only: Linux's ENOTSUP is the
+	 * same number, so a missing or broken disassembler says ELIBACC. */
 	if (machine != EM_X86_64)
 		return -EOPNOTSUPP;
 	pthread_once(&capstone_once, capstone_load);
 	if (!capstone.loaded)
-		return -ENOTSUP;
+		return -ELIBACC;
 	if (capstone.open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
 		warn("capstone: cannot open an x86-64 disassembler");
-		return -ENOTSUP;
+		return -ELIBACC;
 	}
 	/* Operand details cost several times the decoding: only when needed. */
 	capstone.option(cs, CS_OPT_DETAIL, detail ? CS_OPT_ON : CS_OPT_OFF);

@@ -25,7 +25,8 @@ struct retfind_result {
  * linearly as x86-64 at address addr and records every RET (any near
  * return: ret, ret imm16, and with rep/bnd prefixes, at the prefix).
  * machine is the ELF e_machine; only EM_X86_64 is supported
- * (-EOPNOTSUPP otherwise). On success res owns offs: free it with
+ * (-EOPNOTSUPP otherwise; -ELIBACC when libcapstone cannot be loaded or
+ * opened, said on stderr). On success res owns offs: free it with
  * retfind__result_free(). */
 int retfind__scan(int machine, const void *code, size_t len, __u64 addr,
 		  struct retfind_result *res);
