@@ -78,7 +78,7 @@ static int account(const void *key, const void *val, void *ctx)
 	snprintf(label, sizeof(label), "%s", v->comm);
 	breakdown__add(p->by_pid, k->tgid, label, &v->lat, fails);
 	snprintf(label, sizeof(label), "netns %u", k->netns);
-	return breakdown__add(p->by_port, k->dport, label, &v->lat, fails);
+	return breakdown__add_in(p->by_port, k->netns, k->dport, label, &v->lat, fails);
 }
 
 static int connect_collect(struct probe *p, bool total)

@@ -117,7 +117,7 @@ static int view_add(struct family_view *v, const struct read_key *k, const char 
 		snprintf(label, sizeof(label), "netns %u", k->netns);
 	else
 		snprintf(label, sizeof(label), "ephemeral ports");
-	return err ? err : breakdown__add(v->by_port, k->lport, label, h, counters);
+	return err ? err : breakdown__add_in(v->by_port, k->netns, k->lport, label, h, counters);
 }
 
 static int account_wait(const void *key, const void *val, void *ctx)
@@ -294,8 +294,8 @@ static int read_attach(struct probe **out, const struct trace_opts *o)
 	}
 	p->wait.by_pid = breakdown__new("pid", NULL);
 	p->wait.by_port = breakdown__new("port", NULL);
-	p->syscall.by_pid = breakdown__new("pid", bytes_name);
-	p->syscall.by_port = breakdown__new("port", bytes_name);
+	p->syscall.by_pid = breakdown__new_amounts("pid", bytes_name);
+	p->syscall.by_port = breakdown__new_amounts("port", bytes_name);
 	p->wait.snap = snapshot__new(&wait_ops);
 	p->syscall.snap = snapshot__new(&syscall_ops);
 	if (!p->wait.by_pid || !p->wait.by_port || !p->syscall.by_pid || !p->syscall.by_port ||

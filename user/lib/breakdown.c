@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "breakdown.h"
@@ -9,6 +10,7 @@ struct breakdown {
 	const char *id_name;
 	const char *const *counter_names;	/* NULL-terminated, may be NULL */
 	int ncounters;
+	bool amounts;		/* counters are amounts: not ranked */
 	struct breakdown_row *rows;
 	size_t len, cap;
 	int sorted;
@@ -25,6 +27,15 @@ struct breakdown *breakdown__new(const char *id_name, const char *const *counter
 	while (counter_names && counter_names[b->ncounters] &&
 	       b->ncounters < BREAKDOWN_COUNTERS)
 		b->ncounters++;
+	return b;
+}
+
+struct breakdown *breakdown__new_amounts(const char *id_name, const char *const *counter_names)
+{
+	struct breakdown *b = breakdown__new(id_name, counter_names);
+
+	if (b)
+		b->amounts = true;
 	return b;
 }
 
@@ -49,10 +60,10 @@ void breakdown__reset(struct breakdown *b)
 	b->len = 0;
 }
 
-static struct breakdown_row *find_or_add(struct breakdown *b, __u64 id)
+static struct breakdown_row *find_or_add(struct breakdown *b, __u64 group, __u64 id)
 {
 	for (size_t i = 0; i < b->len; i++)
-		if (b->rows[i].id == id)
+		if (b->rows[i].id == id && b->rows[i].group == group)
 			return &b->rows[i];
 	if (b->len == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 16;
@@ -65,13 +76,20 @@ static struct breakdown_row *find_or_add(struct breakdown *b, __u64 id)
 	}
 	memset(&b->rows[b->len], 0, sizeof(b->rows[0]));
 	b->rows[b->len].id = id;
+	b->rows[b->len].group = group;
 	return &b->rows[b->len++];
 }
 
 int breakdown__add(struct breakdown *b, __u64 id, const char *label,
 		   const struct hist *h, const __u64 *counters)
 {
-	struct breakdown_row *r = find_or_add(b, id);
+	return breakdown__add_in(b, 0, id, label, h, counters);
+}
+
+int breakdown__add_in(struct breakdown *b, __u64 group, __u64 id, const char *label,
+		      const struct hist *h, const __u64 *counters)
+{
+	struct breakdown_row *r = find_or_add(b, group, id);
 
 	if (!r)
 		return -ENOMEM;
@@ -85,28 +103,27 @@ int breakdown__add(struct breakdown *b, __u64 id, const char *label,
 	return 0;
 }
 
-static __u64 row_weight(const struct breakdown_row *r)
-{
-	__u64 w = r->h.count;
-
-	for (int i = 0; i < BREAKDOWN_COUNTERS; i++)
-		w += r->counters[i];
-	return w;
-}
-
 static int cmp_rows(const void *a, const void *b)
 {
-	__u64 wa = row_weight(a), wb = row_weight(b);
 	const struct breakdown_row *ra = a, *rb = b;
 
-	if (wa != wb)
-		return wa > wb ? -1 : 1;
-	return ra->id < rb->id ? -1 : ra->id > rb->id;
+	if (ra->rank != rb->rank)
+		return ra->rank > rb->rank ? -1 : 1;
+	if (ra->id != rb->id)
+		return ra->id < rb->id ? -1 : 1;
+	return ra->group < rb->group ? -1 : ra->group > rb->group;
 }
 
 const struct breakdown_row *breakdown__row(struct breakdown *b, size_t i)
 {
 	if (!b->sorted) {
+		for (size_t k = 0; k < b->len; k++) {
+			struct breakdown_row *r = &b->rows[k];
+
+			r->rank = r->h.count;
+			for (int c = 0; !b->amounts && c < BREAKDOWN_COUNTERS; c++)
+				r->rank += r->counters[c];
+		}
 		qsort(b->rows, b->len, sizeof(b->rows[0]), cmp_rows);
 		b->sorted = 1;
 	}

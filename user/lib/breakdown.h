@@ -15,6 +15,8 @@
 
 struct breakdown_row {
 	__u64 id;
+	__u64 group;	/* rows with one id apart (a port in two namespaces) */
+	__u64 rank;	/* what rows are sorted by: count, plus counters of events */
 	char label[48];
 	__u64 counters[BREAKDOWN_COUNTERS];
 	/* Sparse: a breakdown by port can have thousands of rows, most with
@@ -24,13 +26,21 @@ struct breakdown_row {
 
 struct breakdown;
 
+/* counter_names count events (failed connects): they rank rows with the
+ * histogram's count. */
 struct breakdown *breakdown__new(const char *id_name, const char *const *counter_names);
+/* The same for counters that are amounts (bytes): shown, not ranked. */
+struct breakdown *breakdown__new_amounts(const char *id_name, const char *const *counter_names);
 void breakdown__free(struct breakdown *b);
 void breakdown__reset(struct breakdown *b);
 /* Adds h and counters (may be NULL) to the row of id, creating it. */
 int breakdown__add(struct breakdown *b, __u64 id, const char *label,
 		   const struct hist *h, const __u64 *counters);
-/* Rows sorted by count, largest first. */
+/* The same, rows with one id kept apart by group (a port by namespace):
+ * each keeps its own label. */
+int breakdown__add_in(struct breakdown *b, __u64 group, __u64 id, const char *label,
+		      const struct hist *h, const __u64 *counters);
+/* Rows sorted by count (and counters of events), largest first. */
 const struct breakdown_row *breakdown__row(struct breakdown *b, size_t i);
 /* A table: id, label, count, counters, p50, p99, max; at most max_rows. */
 void breakdown__print(struct breakdown *b, FILE *out, const char *title, size_t max_rows);
