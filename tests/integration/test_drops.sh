@@ -49,18 +49,26 @@ cut_links() { # NS: freeze a namespace's traffic (orphans keep retransmitting)
 listener() { jq -c ".listeners[] | select(.port == $1)" <<<"$OUT"; }
 
 # --- 1. SYN time ---------------------------------------------------------
-nt_netns a
-nt_bg a "$H/tcpserver" --port 9300 --backlog 4 --no-accept
-nt_wait_port a 9300
-trace_ns a
-lo0=$(nt_netstat a ListenOverflows)
-# One connect at a time, each given up before the first SYN retransmit: a
-# full queue meets exactly one SYN per refused connect.
-nt_exec a "$H/tcpclient" --addr 127.0.0.1 --port 9300 --count 50 --timeout-ms 200 \
-	>"$NT_TMP/a-client.json"
-sleep 0.2
-lo=$(( $(nt_netstat a ListenOverflows) - lo0 ))
-stop_trace a
+# syn_time NS PORT COUNT SERVER-ARGS...: a listener that never accepts, traced
+# while COUNT connects come one at a time, each given up before the first SYN
+# retransmit (a full queue meets exactly one SYN per refused connect). Then
+# $lo is the namespace's ListenOverflows growth and $OUT the final report.
+syn_time() {
+	local ns=$1 port=$2 count=$3 lo0
+	shift 3
+	nt_netns "$ns"
+	nt_bg "$ns" "$H/tcpserver" --port "$port" --no-accept "$@"
+	nt_wait_port "$ns" "$port"
+	trace_ns "$ns"
+	lo0=$(nt_netstat "$ns" ListenOverflows)
+	nt_exec "$ns" "$H/tcpclient" --addr 127.0.0.1 --port "$port" --count "$count" \
+		--timeout-ms 200 >"$NT_TMP/$ns-client.json"
+	sleep 0.2
+	lo=$(( $(nt_netstat "$ns" ListenOverflows) - lo0 ))
+	stop_trace "$ns"
+}
+
+syn_time a 9300 50 --backlog 4
 row=$(listener 9300)
 nt_log "SYN time: client $(cat "$NT_TMP/a-client.json"), ListenOverflows +$lo"
 nt_assert_ge "SYN-time overflows happened" "$lo" 40
@@ -72,16 +80,7 @@ nt_assert_eq "SYN time: backlog limit" "$(jq .backlog_limit <<<"$row")" 4
 
 # SO_REUSEPORT: the kernel spreads the connections over two sockets, which
 # share an address and port, so events cannot tell them apart: one row.
-nt_netns rp
-nt_bg rp "$H/tcpserver" --port 9301 --backlog 4 --no-accept --reuseport 2
-nt_wait_port rp 9301
-trace_ns rp
-lo0=$(nt_netstat rp ListenOverflows)
-nt_exec rp "$H/tcpclient" --addr 127.0.0.1 --port 9301 --count 60 --timeout-ms 200 \
-	>"$NT_TMP/rp-client.json"
-sleep 0.2
-lo=$(( $(nt_netstat rp ListenOverflows) - lo0 ))
-stop_trace rp
+syn_time rp 9301 60 --backlog 4 --reuseport 2
 nt_assert_ge "SO_REUSEPORT: SYN-time overflows happened" "$lo" 40
 nt_assert_eq "SO_REUSEPORT: one listener row" "$(jq '[.listeners[] | select(.port == 9301)] | length' \
 	<<<"$OUT")" 1
