@@ -13,6 +13,7 @@
 #include "funcprobe.h"
 #include "report.h"
 #include "log.h"
+#include "procfd.h"
 
 #define HTTP_SYMBOL	"net/http.serverHandler.ServeHTTP"
 #define HTTP_FUNC	0	/* one function: rows are told apart by tgid */
@@ -30,7 +31,7 @@ static const char *const state_names[] = { "traced", "exited", "exec-untraced" }
 struct proc_id {
 	dev_t dev;
 	ino_t ino;
-	unsigned long long start;
+	__u64 start;	/* procfd__start_time() */
 };
 
 struct target {
@@ -59,28 +60,6 @@ struct candidate {
 	struct gofunc_result res;
 };
 
-static int proc_start_time(__u32 pid, unsigned long long *start)
-{
-	char name[64], buf[1024], *p;
-	size_t n;
-	FILE *f;
-
-	snprintf(name, sizeof(name), "/proc/%u/stat", pid);
-	f = fopen(name, "re");
-	if (!f)
-		return -ESRCH;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* comm may hold spaces and parentheses: fields restart after the last
-	 * ')'. starttime is field 22; the one after ')' is field 3. */
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
-			 "%*d %*d %*d %*d %*d %*d %llu", start) != 1)
-		return -ESRCH;
-	return 0;
-}
-
 static int proc_identify(__u32 pid, struct proc_id *id)
 {
 	char name[64];
@@ -91,7 +70,7 @@ static int proc_identify(__u32 pid, struct proc_id *id)
 		return -ESRCH;
 	id->dev = st.st_dev;
 	id->ino = st.st_ino;
-	return proc_start_time(pid, &id->start);
+	return procfd__start_time((int)pid, &id->start);
 }
 
 static void proc_comm(__u32 pid, char *comm, size_t len)

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "opts.h"
 #include "netns.h"
+#include "procfd.h"
 
 /* what names the input in messages ("--netns /run/netns/x", "-p 42"). */
 static int ino_of(const char *path, __u32 *ino, const char *what)
@@ -41,21 +42,19 @@ static int ino_of(const char *path, __u32 *ino, const char *what)
 int netns__of_pid(const char *flag, int pid, __u32 *ino)
 {
 	char path[64], what[48];
-	struct stat st;
 
 	snprintf(path, sizeof(path), "/proc/%d", pid);
 	if (access(path, F_OK)) {
 		warn("%s %d: no such process", flag, pid);
 		return -ESRCH;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	/* A process that has exited but is not yet reaped (a zombie) is still
-	 * in /proc, without namespaces. */
-	if (stat(path, &st) && errno == ENOENT) {
+	/* A zombie is still in /proc, without namespaces. */
+	if (procfd__exited(pid)) {
 		warn("%s %d: the process has exited (it has no network namespace left)", flag,
 		     pid);
 		return -ESRCH;
 	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
 	snprintf(what, sizeof(what), "%s %d", flag, pid);
 	return ino_of(path, ino, what);
 }

@@ -13,6 +13,7 @@
 #include <linux/magic.h>
 #include "netns.h"
 #include "nsref.h"
+#include "procfd.h"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
@@ -37,37 +38,6 @@ int nsref__cookie(int nsfd, __u64 *cookie)
 {
 	*cookie = 0;
 	return netns__run_in(nsfd, cookie_here, cookie);
-}
-
-int nsref__pid_start(int pid, __u64 *start)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long v;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -ESRCH;
-	buf[n] = '\0';
-	/* comm may hold spaces and parentheses: fields restart after the last
-	 * ')', at " S" (field 3); each step moves to the space before the next
-	 * field, so 19 steps reach starttime (field 22). */
-	p = strrchr(buf, ')');
-	if (!p)
-		return -EINVAL;
-	p++;
-	for (int i = 0; i < 19 && p; i++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p, " %llu", &v) != 1)
-		return -EINVAL;
-	*start = v;
-	return 0;
 }
 
 static int fd_ino(int fd, __u32 *ino)
@@ -142,7 +112,7 @@ int nsref__capture(int nsfd, int pid, struct nsref *ref)
 		ref->cookie = 0;
 	find_name(ref->ino, ref->path, sizeof(ref->path));
 	ref->pid = pid > 0 && pid_in_ns(pid, ref->ino) ? pid : find_pid(ref->ino);
-	if (ref->pid && nsref__pid_start(ref->pid, &ref->pid_start))
+	if (ref->pid && procfd__start_time(ref->pid, &ref->pid_start))
 		ref->pid = 0;
 	return 0;
 }
@@ -192,7 +162,7 @@ int nsref__open(const struct nsref *ref)
 		fd = verify(open_ns(ref->path), ref);
 		why = why_not(why, fd);
 	}
-	if (fd < 0 && ref->pid > 0 && !nsref__pid_start(ref->pid, &start) &&
+	if (fd < 0 && ref->pid > 0 && !procfd__start_time(ref->pid, &start) &&
 	    start == ref->pid_start) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", ref->pid);
 		fd = verify(open_ns(path), ref);

@@ -31,8 +31,6 @@ int nsref__capture(int nsfd, int pid, struct nsref *ref);
 int nsref__open(const struct nsref *ref);
 /* The cookie of namespace NSFD (-1: the caller's). 0 or -errno. */
 int nsref__cookie(int nsfd, __u64 *cookie);
-/* Start time of PID in clock ticks since boot; 0 or -errno (-ESRCH). */
-int nsref__pid_start(int pid, __u64 *start);
 /* "netns 4026532301 (/run/netns/blue)" or "netns 4026532301 (pid 42)". */
 void nsref__describe(const struct nsref *ref, char *buf, unsigned long len);
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include "log.h"
 #include "opts.h"
+#include "procfd.h"
 
 int opts__u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -92,25 +93,6 @@ int opts__port(const char *opt, const char *s, uint16_t *out)
 	return err;
 }
 
-/* A process that has exited and waits to be reaped (a zombie, state Z or
- * X in /proc/PID/stat) is still in /proc but has nothing left to trace. */
-static bool exited(int pid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');	/* comm may hold spaces and parentheses */
-	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
-}
-
 int opts__pid(const char *opt, const char *s, int *out)
 {
 	char path[64];
@@ -125,7 +107,7 @@ int opts__pid(const char *opt, const char *s, int *out)
 		warn("pid %d: no such process", pid);
 		return -ESRCH;
 	}
-	if (exited(pid)) {
+	if (procfd__exited(pid)) {
 		warn("pid %d: the process has exited", pid);
 		return -ESRCH;
 	}

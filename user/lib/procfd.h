@@ -4,6 +4,7 @@
 #ifndef NETTUNE_LIB_PROCFD_H
 #define NETTUNE_LIB_PROCFD_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 
 /* Calls fn(fd, socket inode, ctx) for each socket descriptor of process pid
@@ -13,5 +14,11 @@
 int procfd__for_each_socket(int pid, int (*fn)(int fd, __u32 inode, void *ctx), void *ctx);
 /* The process's comm, or "?" when it cannot be read. */
 void procfd__comm(int pid, char comm[16]);
+/* Whether the process has exited and waits to be reaped (a zombie: state Z
+ * or X); it is still in /proc, with nothing left to trace. */
+bool procfd__exited(int pid);
+/* Its start time in clock ticks since boot (with the pid, names one
+ * process for good); 0, or -ESRCH when it cannot be read. */
+int procfd__start_time(int pid, __u64 *start);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
+#include "procfd.h"
 #include "relisten.h"
 #include "sockdiag.h"
 #include "sysctl.h"
@@ -153,7 +154,7 @@ static void relisten_entry(const struct tune_apply_opts *o, const struct tune_re
 	e->pid = pid;
 	e->fd = fd;
 	e->sock_ino = r->sock_ino;
-	nsref__pid_start(pid, &e->pid_start);
+	procfd__start_time(pid, &e->pid_start);
 	snprintf(e->key, sizeof(e->key), "listen-backlog");
 	snprintf(e->address, sizeof(e->address), "%s", r->address);
 	snprintf(e->old_value, sizeof(e->old_value), "%u", limit);

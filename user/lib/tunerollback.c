@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include "log.h"
+#include "procfd.h"
 #include "relisten.h"
 #include "sockdiag.h"
 #include "sysctl.h"
@@ -51,7 +52,7 @@ static int holder(const struct journal_entry *e, int *pid, int *fd)
 	__u64 start = 0;
 	char comm[16];
 
-	if (!nsref__pid_start(e->pid, &start) && start == e->pid_start &&
+	if (!procfd__start_time(e->pid, &start) && start == e->pid_start &&
 	    !relisten__find_fd(e->pid, e->sock_ino, fd)) {
 		*pid = e->pid;
 		return 0;
