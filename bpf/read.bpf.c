@@ -247,6 +247,15 @@ static __always_inline int on_enter(struct trace_event_raw_sys_enter *ctx)
 
 /* --- fallback method ------------------------------------------------------ */
 
+/* Unread bytes of a socket the fallback holds as a plain pointer. */
+static __always_inline __s32 unread_probed(const struct sock *sk)
+{
+	const struct tcp_sock *tp = (const void *)sk;
+
+	return unread_of(BPF_CORE_READ(tp, rcv_nxt), BPF_CORE_READ(tp, copied_seq),
+			 BPF_CORE_READ(sk, sk_shutdown));
+}
+
 /* The fallback's clocks are keyed by socket address, which the kernel
  * reuses: a socket closed with data unread leaves its clock behind, and a
  * later socket at the same address must not inherit it (its first read
@@ -255,13 +264,10 @@ static __always_inline int on_enter(struct trace_event_raw_sys_enter *ctx)
  * unread data keeps the clock that runs. */
 static __always_inline void fallback_arrival(const struct sock *sk)
 {
-	const struct tcp_sock *tp = (const void *)sk;
+	bool nothing_unread = unread_probed(sk) <= 0;
 	__u64 key = (__u64)sk, now;
-	bool nothing_unread;
 	long err;
 
-	nothing_unread = unread_of(BPF_CORE_READ(tp, rcv_nxt), BPF_CORE_READ(tp, copied_seq),
-				   BPF_CORE_READ(sk, sk_shutdown)) <= 0;
 	if (!nothing_unread && bpf_map_lookup_elem(&read_unread, &key))
 		return;	/* the clock already runs from an earlier byte */
 	now = bpf_ktime_get_ns();
@@ -302,7 +308,6 @@ static __always_inline const struct sock *tcp_sock_of_fd(int fd)
 
 static __always_inline int on_exit(long ret)
 {
-	const struct tcp_sock *tp;
 	struct read_call *call;
 	const struct sock *sk;
 	__u64 key, *since, ts, now;
@@ -321,11 +326,9 @@ static __always_inline int on_exit(long ret)
 	now = bpf_ktime_get_ns();
 	netns = sk_netns(sk);
 	lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	tp = (const void *)sk;
 	key = (__u64)sk;
 	since = bpf_map_lookup_elem(&read_unread, &key);
-	if (since && unread_of(BPF_CORE_READ(tp, rcv_nxt), BPF_CORE_READ(tp, copied_seq),
-			       BPF_CORE_READ(sk, sk_shutdown)) <= 0) {
+	if (since && unread_probed(sk) <= 0) {
 		record_wait(netns, lport, now - *since, (int)ret);
 		bpf_map_delete_elem(&read_unread, &key);
 	}
