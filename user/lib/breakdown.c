@@ -103,12 +103,23 @@ int breakdown__add_in(struct breakdown *b, __u64 group, __u64 id, const char *la
 	return 0;
 }
 
-static int cmp_rows(const void *a, const void *b)
+/* What rows are sorted by: the count, plus counters of events. */
+static __u64 rank(const struct breakdown *b, const struct breakdown_row *r)
+{
+	__u64 w = r->h.count;
+
+	for (int c = 0; !b->amounts && c < BREAKDOWN_COUNTERS; c++)
+		w += r->counters[c];
+	return w;
+}
+
+static int cmp_rows(const void *a, const void *b, void *breakdown)
 {
 	const struct breakdown_row *ra = a, *rb = b;
+	__u64 wa = rank(breakdown, ra), wb = rank(breakdown, rb);
 
-	if (ra->rank != rb->rank)
-		return ra->rank > rb->rank ? -1 : 1;
+	if (wa != wb)
+		return wa > wb ? -1 : 1;
 	if (ra->id != rb->id)
 		return ra->id < rb->id ? -1 : 1;
 	return ra->group < rb->group ? -1 : ra->group > rb->group;
@@ -117,14 +128,7 @@ static int cmp_rows(const void *a, const void *b)
 const struct breakdown_row *breakdown__row(struct breakdown *b, size_t i)
 {
 	if (!b->sorted) {
-		for (size_t k = 0; k < b->len; k++) {
-			struct breakdown_row *r = &b->rows[k];
-
-			r->rank = r->h.count;
-			for (int c = 0; !b->amounts && c < BREAKDOWN_COUNTERS; c++)
-				r->rank += r->counters[c];
-		}
-		qsort(b->rows, b->len, sizeof(b->rows[0]), cmp_rows);
+		qsort_r(b->rows, b->len, sizeof(b->rows[0]), cmp_rows, b);
 		b->sorted = 1;
 	}
 	return i < b->len ? &b->rows[i] : NULL;

@@ -16,7 +16,6 @@
 struct breakdown_row {
 	__u64 id;
 	__u64 group;	/* rows with one id apart (a port in two namespaces) */
-	__u64 rank;	/* what rows are sorted by: count, plus counters of events */
 	char label[48];
 	__u64 counters[BREAKDOWN_COUNTERS];
 	/* Sparse: a breakdown by port can have thousands of rows, most with
