@@ -161,7 +161,7 @@ static __always_inline void hist_record(struct hist *h, __u64 v)
 #define SK_HEAD_SIZE	96
 
 /* The listener identity of a socket (for a child: its listener's port and
- * its own local address). One probe read of the sock_common head instead of
+ * its own local address), the whole key written. One probe read of the sock_common head instead of
  * one per field: the field offsets are CO-RE relocated constants, so the
  * verifier keeps only the path this kernel's layout takes; the per-field
  * reads remain for a layout where a field lies further out. */
@@ -175,6 +175,9 @@ static __always_inline void listener_key_of(const struct sock *sk, struct listen
 	__u8 head[SK_HEAD_SIZE];
 	struct net *net;
 
+	/* The whole key, padding and unused address bytes too: it is hashed
+	 * and compared as bytes, so callers never have to clear it. */
+	__builtin_memset(k, 0, sizeof(*k));
 	if (o_net + 8 > SK_HEAD_SIZE || o_num + 2 > SK_HEAD_SIZE || o_family + 2 > SK_HEAD_SIZE ||
 	    o_saddr + 4 > SK_HEAD_SIZE || o_saddr6 + 16 > SK_HEAD_SIZE) {
 		k->netns = sk_netns(sk);
@@ -257,6 +260,7 @@ static __always_inline const struct sock *sock_of_fd_cast(int fd)
 /* listener_key_of() for a BTF socket pointer: plain loads. */
 static __always_inline void listener_key_of_btf(const struct sock *sk, struct listener_key *k)
 {
+	__builtin_memset(k, 0, sizeof(*k));	/* as in listener_key_of() */
 	k->netns = sk_netns_btf(sk);
 	k->port = sk->__sk_common.skc_num;
 	k->family = sk->__sk_common.skc_family;
