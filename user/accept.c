@@ -21,7 +21,7 @@ struct probe {
 	struct snapshot *snap;
 	struct hist total;
 	struct breakdown *by_pid;
-	struct listener_table *rows;	/* per listener, this report */
+	bool since_attach;	/* what the last collect read: since attach, or an interval */
 };
 
 static void merge_val(void *dst, const void *cpu)
@@ -33,8 +33,12 @@ static void merge_val(void *dst, const void *cpu)
 		memcpy(d->comm, v->comm, sizeof(d->comm));
 	if (v->peak_depth > d->peak_depth)
 		d->peak_depth = v->peak_depth;
-	if (v->limit > d->limit)
+	/* Each CPU saw the limit at its own last accept: the newest is the
+	 * limit now (a larger, older one may predate a relisten down). */
+	if (v->limit_ns >= d->limit_ns) {
 		d->limit = v->limit;
+		d->limit_ns = v->limit_ns;
+	}
 	hist__add(&d->wait, &v->wait);
 }
 
@@ -59,19 +63,10 @@ static int account(const void *key, const void *val, void *ctx)
 	const struct accept_key *k = key;
 	const struct accept_val *v = val;
 	struct probe *p = ctx;
-	struct listener_row *row;
 
 	if (!v->wait.count)
 		return 0;
 	hist__add(&p->total, &v->wait);
-	row = listener_table__row(p->rows, &k->listener);
-	if (!row || sparse_hist__add_hist(&row->wait, &v->wait))
-		return -ENOMEM;
-	if (v->peak_depth > row->peak_depth)
-		row->peak_depth = v->peak_depth;
-	row->limit = v->limit;
-	row->pid = (int)k->tgid;
-	memcpy(row->comm, v->comm, sizeof(row->comm));
 	return breakdown__add(p->by_pid, k->tgid, v->comm, &v->wait, NULL);
 }
 
@@ -84,7 +79,7 @@ static int accept_collect(struct probe *p, bool total)
 		return err;
 	memset(&p->total, 0, sizeof(p->total));
 	breakdown__reset(p->by_pid);
-	listener_table__reset(p->rows);
+	p->since_attach = total;
 	return snapshot__for_each(p->snap, total, account, p);
 }
 
@@ -103,23 +98,21 @@ static void accept_json(struct probe *p, struct json_object *root)
 	json_object_object_add(root, "accept_wait", o);
 }
 
-static void accept_listeners(struct probe *p, struct listener_table *t)
+static int add_listener(const void *key, const void *val, void *ctx)
 {
-	for (size_t i = 0; i < listener_table__len(p->rows); i++) {
-		struct listener_row *src = listener_table__at(p->rows, i);
-		struct listener_row *dst = listener_table__row(t, &src->key);
+	const struct accept_key *k = key;
+	const struct accept_val *v = val;
 
-		if (!dst || sparse_hist__add(&dst->wait, &src->wait))
-			return;
-		if (src->peak_depth > dst->peak_depth)
-			dst->peak_depth = src->peak_depth;
-		if (!dst->limit)
-			dst->limit = src->limit;
-		if (!dst->pid) {
-			dst->pid = src->pid;
-			memcpy(dst->comm, src->comm, sizeof(dst->comm));
-		}
-	}
+	if (!v->wait.count)
+		return 0;
+	return listener_table__add_accepts(ctx, &k->listener, (int)k->tgid, v->comm, &v->wait,
+					   v->peak_depth, v->limit, v->limit_ns);
+}
+
+/* The rows of the last collect, into the listener table in place. */
+static int accept_listeners(struct probe *p, struct listener_table *t)
+{
+	return snapshot__for_each(p->snap, p->since_attach, add_listener, t);
 }
 
 static __u64 accept_lost(struct probe *p)
@@ -142,7 +135,6 @@ static void accept_detach(struct probe *p)
 	accept_bpf__destroy(p->skel);
 	snapshot__free(p->snap);
 	breakdown__free(p->by_pid);
-	listener_table__free(p->rows);
 	free(p);
 }
 
@@ -183,9 +175,8 @@ static int accept_attach(struct probe **out, const struct trace_opts *o)
 	if (!p)
 		return err;
 	p->by_pid = breakdown__new("pid", NULL);
-	p->rows = listener_table__new();
 	p->snap = snapshot__new(&snap_ops);
-	if (!p->by_pid || !p->rows || !p->snap)
+	if (!p->by_pid || !p->snap)
 		goto fail;
 	/* A kernel without bpf_rdonly_cast rejects the faster programs. */
 	err = PROBE_OPEN_LOAD_ATTACH(accept, &p->skel, o, choose_programs);

@@ -22,6 +22,8 @@ struct probe_ops {
 	const char *const *tracepoints;	/* "category/name", NULL-terminated */
 	bool needs_uprobes;		/* measures only where uprobes attach */
 	bool needs_tp_btf;		/* attaches tp_btf programs (BTF raw tracepoints) */
+	bool explains_sk_drops;		/* its listener events account for sk_drops growth:
+					 * the rest is SYN-time overflows */
 	/* optional: how this family measures on this kernel, for doctor and
 	 * the reports when it has a preferred and a fallback method */
 	const char *(*method)(const struct trace_opts *o);
@@ -42,8 +44,11 @@ struct probe_ops {
 	void (*to_json)(struct probe *p, struct json_object *root);
 	/* optional: the slow-event ring buffer and its per-CPU lost counter */
 	int (*event_maps)(struct probe *p, int *ringbuf_fd, int *lost_fd);
-	/* optional: add what the last collect saw about each listener */
-	void (*listeners)(struct probe *p, struct listener_table *t);
+	/* optional: add what the last collect saw about each listener to the
+	 * tracer's listener table, in place (listener_table__add_*); the table
+	 * is then joined with the census, and stays valid until detach, so a
+	 * family may report from it. 0 or -errno. */
+	int (*listeners)(struct probe *p, struct listener_table *t);
 	/* events this probe could not record (full maps, ring buffer, BPF
 	 * recursion guard), cumulative */
 	__u64 (*lost)(struct probe *p);

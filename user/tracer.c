@@ -178,6 +178,28 @@ void tracer__iso_time(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", localtime_r(&now, &tm));
 }
 
+/* The listener table of this collect: the census, then what each family
+ * saw, joined (user/lib/listeners.h). */
+static int build_listeners(struct tracer *t, bool total)
+{
+	struct listener_filter f = {
+		.ports = t->opts.ports, .nports = t->opts.nports,
+		.pids = t->opts.pids, .npids = t->opts.npids,
+	};
+	int err = listener_table__begin(t->listeners, total);
+
+	for (int i = 0; i < t->n && !err; i++) {
+		f.syn_time |= t->ops[i]->explains_sk_drops;
+		if (t->ops[i]->listeners)
+			err = t->ops[i]->listeners(t->probes[i], t->listeners);
+	}
+	if (!err)
+		err = listener_table__join(t->listeners, &f);
+	if (err)
+		warn("cannot build the listener table: %s", strerror(-err));
+	return err;
+}
+
 /* Reads every family's maps and builds the per-listener table. */
 int tracer__collect(struct tracer *t, bool total, double *secs)
 {
@@ -194,12 +216,7 @@ int tracer__collect(struct tracer *t, bool total, double *secs)
 			return err;
 		}
 	}
-	listener_table__reset(t->listeners);
-	for (int i = 0; i < t->n; i++)
-		if (t->ops[i]->listeners)
-			t->ops[i]->listeners(t->probes[i], t->listeners);
-	listener_table__keep_pids(t->listeners, t->opts.pids, t->opts.npids);
-	return 0;
+	return build_listeners(t, total);
 }
 
 /* The report as JSON (docs/json.md): the one contract for --json and tune.
@@ -266,6 +283,17 @@ void tracer__add_ms(struct timespec *ts, __u64 ms)
 	}
 }
 
+/* The census of listeners and namespace counters, from now on, when a
+ * family reports listeners: every listener row then has its owner, limit
+ * and queue, whichever of those families run. */
+static int watch_listeners(struct tracer *t)
+{
+	for (int i = 0; i < t->n; i++)
+		if (t->ops[i]->listeners)
+			return listener_table__watch(t->listeners, t->opts.netns);
+	return 0;
+}
+
 /* Signal handlers, attach, slow log; on failure nothing stays attached and
  * the return value is the exit code. */
 int tracer__start(struct tracer *t)
@@ -284,6 +312,13 @@ int tracer__start(struct tracer *t)
 		err = start_slowlog(t);
 		if (err) {
 			warn("--min-us: cannot read the event ring buffers: %s", strerror(-err));
+			detach_all(t);
+		}
+	}
+	if (!err) {
+		err = watch_listeners(t);
+		if (err) {
+			warn("cannot read the listeners' census: %s", strerror(-err));
 			detach_all(t);
 		}
 	}

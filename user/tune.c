@@ -188,7 +188,7 @@ static int evaluate(const struct tune_opts *o, const struct tune_target *t,
 	r->ev.pid_scoped = o->t.pid > 0;
 	err = tuneevidence__from_report(rep, &r->ev, r->ls, MAX_LISTENERS);
 	if (!err)
-		err = tunecollect__namespace(t->nsfd, t->init_nsfd, &r->ev, r->ls);
+		err = tunecollect__namespace(t->nsfd, t->init_nsfd, &r->ev);
 	if (err) {
 		warn("tune: cannot read %s: %s", t->where, strerror(-err));
 		return err;

@@ -1,151 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The listener table as text and as JSON (docs/json.md "listeners"). */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/printbuf.h>
 #include "listeners.h"
 #include "report.h"
-#include "rowindex.h"
-
-struct listener_table {
-	struct listener_row *rows;
-	size_t len, cap;
-	/* key -> row: every probe looks its listeners up at every report, and
-	 * a linear search made that quadratic (0.24 s of CPU per report with
-	 * 10,000 listeners). Stale after a sort or filter reorders rows. */
-	struct rowindex index;
-	bool index_stale;
-};
-
-struct listener_table *listener_table__new(void)
-{
-	return calloc(1, sizeof(struct listener_table));
-}
-
-static void free_hists(struct listener_table *t)
-{
-	for (size_t i = 0; i < t->len; i++)
-		sparse_hist__free(&t->rows[i].wait);
-}
-
-void listener_table__free(struct listener_table *t)
-{
-	if (!t)
-		return;
-	free_hists(t);
-	free(t->rows);
-	rowindex__free(&t->index);
-	free(t);
-}
-
-void listener_table__reset(struct listener_table *t)
-{
-	free_hists(t);
-	t->len = 0;
-	t->index_stale = true;
-}
-
-static bool same_listener(const struct listener_key *a, const struct listener_key *b)
-{
-	return a->netns == b->netns && a->port == b->port && a->family == b->family &&
-	       !memcmp(a->addr, b->addr, sizeof(a->addr));
-}
-
-static size_t key_hash(const struct listener_key *k)
-{
-	unsigned long long a, b;
-
-	memcpy(&a, k->addr, sizeof(a));
-	memcpy(&b, k->addr + 8, sizeof(b));
-	return rowindex__mix(((unsigned long long)k->netns << 32 | (unsigned)k->port << 16 |
-			      k->family) ^ rowindex__mix(a ^ rowindex__mix(b)));
-}
-
-static size_t hash_row(const void *rows, size_t i)
-{
-	return key_hash(&((const struct listener_row *)rows)[i].key);
-}
-
-static bool row_is(const void *rows, size_t i, const void *key)
-{
-	return same_listener(&((const struct listener_row *)rows)[i].key, key);
-}
-
-static const struct rowindex_ops index_ops = { .hash_row = hash_row, .row_is = row_is };
-
-/* The index slot of k, with room for one more row; NULL without memory. */
-static size_t *index_slot(struct listener_table *t, const struct listener_key *k)
-{
-	if (t->index_stale) {
-		if (rowindex__rebuild(&t->index, &index_ops, t->rows, t->len))
-			return NULL;
-		t->index_stale = false;
-	}
-	if (rowindex__reserve(&t->index, &index_ops, t->rows, t->len))
-		return NULL;
-	return rowindex__slot(&t->index, &index_ops, t->rows, key_hash(k), k);
-}
-
-bool listener_table__row_exists(struct listener_table *t, const struct listener_key *k)
-{
-	size_t *slot = index_slot(t, k);
-
-	/* Without memory for the index, listener_table__row() fails too. */
-	return slot && *slot;
-}
-
-struct listener_row *listener_table__row(struct listener_table *t, const struct listener_key *k)
-{
-	size_t *slot = index_slot(t, k);
-
-	if (!slot)
-		return NULL;
-	if (*slot)
-		return &t->rows[*slot - 1];
-	if (t->len == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 8;
-		struct listener_row *r = realloc(t->rows, cap * sizeof(*r));
-
-		if (!r)
-			return NULL;
-		t->rows = r;
-		t->cap = cap;
-	}
-	memset(&t->rows[t->len], 0, sizeof(t->rows[0]));
-	t->rows[t->len].key = *k;
-	*slot = ++t->len;
-	return &t->rows[t->len - 1];
-}
-
-size_t listener_table__len(const struct listener_table *t)
-{
-	return t->len;
-}
-
-struct listener_row *listener_table__at(struct listener_table *t, size_t i)
-{
-	return i < t->len ? &t->rows[i] : NULL;
-}
-
-void listener_table__keep_pids(struct listener_table *t, const __u32 *pids, int n)
-{
-	size_t out = 0;
-
-	if (!n)
-		return;
-	for (size_t i = 0; i < t->len; i++) {
-		int j = 0;
-
-		while (j < n && t->rows[i].pid != (int)pids[j])
-			j++;
-		if (j < n)
-			t->rows[out++] = t->rows[i];
-		else
-			sparse_hist__free(&t->rows[i].wait);
-	}
-	t->len = out;
-	t->index_stale = true;
-}
 
 void listener__format(const struct listener_key *k, char *buf, size_t len)
 {
@@ -160,36 +20,38 @@ void listener__format(const struct listener_key *k, char *buf, size_t len)
 	}
 }
 
-static int cmp_rows(const void *a, const void *b)
+/* A group's sockets, or processes other than the owner that accepted:
+ * one more line under the row, only when there is something to add. */
+static void print_details(const struct listener_row *r, FILE *out)
 {
-	const struct listener_row *x = a, *y = b;
-	__u64 wx = x->wait.count + x->overflow_syn + x->overflow_ack;
-	__u64 wy = y->wait.count + y->overflow_syn + y->overflow_ack;
+	bool others = false;
 
-	if (wx != wy)
-		return wx > wy ? -1 : 1;
-	return x->key.port < y->key.port ? -1 : x->key.port > y->key.port;
-}
-
-/* Reports show the busiest listeners first. */
-static void sort_rows(struct listener_table *t)
-{
-	qsort(t->rows, t->len, sizeof(t->rows[0]), cmp_rows);
-	t->index_stale = true;
+	for (size_t i = 0; i < r->nacceptors; i++)
+		others |= r->acceptors[i].pid != r->pid;
+	if (r->nsockets > 1)
+		fprintf(out, "    SO_REUSEPORT group of %zu sockets\n", r->nsockets);
+	if (!others)
+		return;
+	fprintf(out, "    accepted by:");
+	for (size_t i = 0; i < r->nacceptors; i++)
+		fprintf(out, "%s %d/%s %llu", i ? "," : "", r->acceptors[i].pid,
+			r->acceptors[i].comm[0] ? r->acceptors[i].comm : "?",
+			(unsigned long long)r->acceptors[i].accepted);
+	fputc('\n', out);
 }
 
 void listener_table__print(struct listener_table *t, FILE *out)
 {
 	char addr[64], p50[24], p99[24];
 
-	if (!t->len)
+	if (!listener_table__len(t))
 		return;
-	sort_rows(t);
+	listener_table__sort(t);
 	fprintf(out, "listeners:\n  %-21s %-10s %-14s %6s %5s %5s %8s %8s %8s %6s %9s %9s\n",
 		"address", "netns", "owner", "limit", "queue", "peak", "accepted",
 		"ovfl-syn", "ovfl-ack", "synack", "wait p50", "wait p99");
-	for (size_t i = 0; i < t->len; i++) {
-		struct listener_row *r = &t->rows[i];
+	for (size_t i = 0; i < listener_table__len(t); i++) {
+		struct listener_row *r = listener_table__at(t, i);
 		char owner[32];
 
 		listener__format(&r->key, addr, sizeof(addr));
@@ -204,12 +66,47 @@ void listener_table__print(struct listener_table *t, FILE *out)
 		fputc(' ', out);
 		report__pad(out, r->wait.count ? p99 : "-", 9, 1);
 		fputc('\n', out);
+		print_details(r, out);
 	}
 }
 
 static void add_u64(struct json_object *o, const char *k, __u64 v)
 {
 	json_object_object_add(o, k, json_object_new_uint64(v));
+}
+
+static struct json_object *sockets_json(const struct listener_row *r)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < r->nsockets; i++) {
+		const struct listener_socket *s = &r->sockets[i];
+		struct json_object *o = json_object_new_object();
+
+		add_u64(o, "inode", s->inode);
+		add_u64(o, "pid", (__u64)(s->pid > 0 ? s->pid : 0));
+		json_object_object_add(o, "comm", json_object_new_string(s->comm));
+		add_u64(o, "backlog_limit", s->limit);
+		add_u64(o, "queue", s->queue);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static struct json_object *acceptors_json(const struct listener_row *r)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < r->nacceptors; i++) {
+		const struct listener_acceptor *a = &r->acceptors[i];
+		struct json_object *o = json_object_new_object();
+
+		add_u64(o, "pid", (__u64)(a->pid > 0 ? a->pid : 0));
+		json_object_object_add(o, "comm", json_object_new_string(a->comm));
+		add_u64(o, "accepted", a->accepted);
+		json_object_array_add(arr, o);
+	}
+	return arr;
 }
 
 static struct json_object *row_json(const struct listener_row *r)
@@ -243,6 +140,8 @@ static struct json_object *row_json(const struct listener_row *r)
 	add_u64(o, "other_drops", r->drops_other);
 	sparse_hist__summarize(&r->wait, &wait);
 	json_object_object_add(o, "accept_wait", report__summary_json(&wait));
+	json_object_object_add(o, "sockets", sockets_json(r));
+	json_object_object_add(o, "accepting", acceptors_json(r));
 	return o;
 }
 
@@ -250,9 +149,9 @@ struct json_object *listener_table__json(struct listener_table *t)
 {
 	struct json_object *arr = json_object_new_array();
 
-	sort_rows(t);
-	for (size_t i = 0; i < t->len; i++)
-		json_object_array_add(arr, row_json(&t->rows[i]));
+	listener_table__sort(t);
+	for (size_t i = 0; i < listener_table__len(t); i++)
+		json_object_array_add(arr, row_json(listener_table__at(t, i)));
 	return arr;
 }
 
@@ -261,12 +160,12 @@ struct json_object *listener_table__json(struct listener_table *t)
  * of listener_table__json() with JSON_C_TO_STRING_PLAIN. */
 static int print_rows(struct json_object *arr, struct printbuf *pb, int level, int flags)
 {
-	const struct listener_table *t = json_object_get_userdata(arr);
+	struct listener_table *t = json_object_get_userdata(arr);
 
 	(void)level;
 	printbuf_strappend(pb, "[");
-	for (size_t i = 0; i < t->len; i++) {
-		struct json_object *o = row_json(&t->rows[i]);
+	for (size_t i = 0; i < listener_table__len(t); i++) {
+		struct json_object *o = row_json(listener_table__at(t, i));
 		const char *text = json_object_to_json_string_ext(o, flags);
 
 		if (i)
@@ -282,7 +181,7 @@ struct json_object *listener_table__json_printer(struct listener_table *t)
 {
 	struct json_object *arr = json_object_new_array();
 
-	sort_rows(t);
+	listener_table__sort(t);
 	json_object_set_serializer(arr, print_rows, t, NULL);
 	return arr;
 }

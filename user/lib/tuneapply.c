@@ -113,47 +113,40 @@ static int apply_sysctl(const struct tune_apply_opts *o, const struct tune_rec *
 	return 0;
 }
 
-/* The process and descriptor that hold the listener: the recorded pid
- * first, any other holder of the socket (forked workers) otherwise. */
-static int find_holder(const struct tune_rec *r, int *pid, int *fd)
+/* The process and descriptor that hold socket S: its recorded owner first,
+ * any other holder (forked workers, another process of a group) otherwise. */
+static int find_holder(const struct tune_socket *s, int *pid, int *fd)
 {
 	char comm[16];
 
-	*pid = r->pid;
-	if (*pid > 0 && !relisten__find_fd(*pid, r->sock_ino, fd))
+	*pid = s->pid;
+	if (*pid > 0 && !relisten__find_fd(*pid, s->ino, fd))
 		return 0;
-	if (sockdiag__owner(r->sock_ino, pid, comm))
+	if (sockdiag__owner(s->ino, pid, comm))
 		return -ENOENT;
-	return relisten__find_fd(*pid, r->sock_ino, fd);
+	return relisten__find_fd(*pid, s->ino, fd);
 }
 
-/* The backlog listen() will really give: the kernel clamps to somaxconn,
- * and a clamp below the current limit would shrink the queue. */
+/* The backlog listen() will really give: the kernel clamps to somaxconn. */
 static long long effective_backlog(const struct tune_apply_opts *o, const struct tune_rec *r,
-				   __u32 limit, struct tune_outcome *out)
+				   long long *somaxconn)
 {
-	long long somaxconn = 0;
-	long long eff = r->prop_num;
-
-	if (!sysctl__read_ll(o->nsfd, "net.core.somaxconn", 0, &somaxconn) && somaxconn < eff)
-		eff = somaxconn;
-	if (eff <= (long long)limit) {
-		say(out, TUNE_SKIPPED, "somaxconn %lld would clamp listen(%lld) to at most the "
-		    "current limit %u: raise somaxconn first", somaxconn, r->prop_num, limit);
-		return -1;
-	}
-	return eff;
+	*somaxconn = 0;
+	if (!sysctl__read_ll(o->nsfd, "net.core.somaxconn", 0, somaxconn) &&
+	    *somaxconn < r->prop_num)
+		return *somaxconn;
+	return r->prop_num;
 }
 
 /* What rollback needs: the process (with its start time: pids are reused),
  * the descriptor, the socket it must still be, and the old limit. */
 static void relisten_entry(const struct tune_apply_opts *o, const struct tune_rec *r, int pid,
-			   int fd, __u32 limit, long long eff, struct journal_entry *e)
+			   int fd, __u32 ino, __u32 limit, long long eff, struct journal_entry *e)
 {
 	e->ns = *o->ns;
 	e->pid = pid;
 	e->fd = fd;
-	e->sock_ino = r->sock_ino;
+	e->sock_ino = ino;
 	procfd__start_time(pid, &e->pid_start);
 	snprintf(e->key, sizeof(e->key), "listen-backlog");
 	snprintf(e->address, sizeof(e->address), "%s", r->address);
@@ -161,58 +154,97 @@ static void relisten_entry(const struct tune_apply_opts *o, const struct tune_re
 	snprintf(e->new_value, sizeof(e->new_value), "%lld", eff);
 }
 
-static int apply_relisten(const struct tune_apply_opts *o, const struct tune_rec *r,
-			  struct tune_outcome *out, int *nwritten)
+enum sock_result { SOCK_RAISED, SOCK_SKIPPED, SOCK_FAILED };
+
+/* listen() again on one socket of the listener: journaled first, read
+ * back after. WHY says what happened when it was not raised. */
+static enum sock_result relisten_socket(const struct tune_apply_opts *o, const struct tune_rec *r,
+					const struct tune_socket *s, long long eff, char *why,
+					size_t len, int *nwritten)
 {
 	struct journal_entry e = { .kind = JOURNAL_RELISTEN, .state = JOURNAL_PENDING };
 	__u32 limit = 0;
-	long long eff;
 	int pid, fd, err;
 	size_t idx;
+
+	if (find_holder(s, &pid, &fd) || tuneapply__listener_limit(o->nsfd, s->ino, &limit)) {
+		snprintf(why, len, "socket %u is gone, or no process we may inspect holds it",
+			 s->ino);
+		return SOCK_SKIPPED;
+	}
+	if (limit != s->limit) {
+		snprintf(why, len, "socket %u: its limit changed since it was observed (now %u)",
+			 s->ino, limit);
+		return SOCK_SKIPPED;
+	}
+	relisten_entry(o, r, pid, fd, s->ino, limit, eff, &e);
+	err = journal__append(o->journal, &e, &idx);
+	if (err) {
+		snprintf(why, len, "socket %u not raised: cannot journal it first: %s", s->ino,
+			 strerror(-err));
+		return SOCK_FAILED;
+	}
+	err = relisten__apply(pid, fd, s->ino, (int)eff);
+	if (err) {
+		forget(o->journal, idx);
+		snprintf(why, len, "listen() on pid %d fd %d refused: %s", pid, fd, strerror(-err));
+		return SOCK_FAILED;
+	}
+	if (o->after_write)
+		o->after_write(o->ctx, ++*nwritten);
+	err = tuneapply__listener_limit(o->nsfd, s->ino, &limit);
+	if (err || limit != (__u32)eff) {
+		snprintf(why, len, "socket %u: limit read back %u instead of %lld", s->ino,
+			 err ? 0 : limit, eff);
+		return SOCK_FAILED;
+	}
+	journal__mark(o->journal, idx, JOURNAL_APPLIED);
+	return SOCK_RAISED;
+}
+
+/* Every socket of the listener (an SO_REUSEPORT group: each of them, in
+ * whichever process holds it), each journaled, so rollback restores each. */
+static int apply_relisten(const struct tune_apply_opts *o, const struct tune_rec *r,
+			  struct tune_outcome *out, int *nwritten)
+{
+	int raised = 0, failed = 0;
+	long long eff, somaxconn;
+	char why[200] = "";
 
 	if (!o->relisten) {
 		say(out, TUNE_NOT_APPLIED, "a live listener: add --relisten to raise it in place");
 		return 0;
 	}
-	if (!r->sock_ino || find_holder(r, &pid, &fd) ||
-	    tuneapply__listener_limit(o->nsfd, r->sock_ino, &limit)) {
-		say(out, TUNE_SKIPPED, "listener %s is gone, or no process we may inspect holds "
-		    "it", r->address);
+	if (!r->nsocks) {
+		say(out, TUNE_SKIPPED, "listener %s is gone, or sock_diag did not show its "
+		    "sockets", r->address);
 		return 0;
 	}
-	if (limit != r->cur_num) {
-		say(out, TUNE_SKIPPED, "its limit changed since it was observed (now %u)", limit);
+	eff = effective_backlog(o, r, &somaxconn);
+	if (eff <= r->cur_num) {
+		say(out, TUNE_SKIPPED, "somaxconn %lld would clamp listen(%lld) to at most the "
+		    "current limit %lld: raise somaxconn first", somaxconn, r->prop_num, r->cur_num);
 		return 0;
 	}
-	eff = effective_backlog(o, r, limit, out);
-	if (eff < 0)
-		return 0;
-	relisten_entry(o, r, pid, fd, limit, eff, &e);
-	err = journal__append(o->journal, &e, &idx);
-	if (err) {
-		say(out, TUNE_FAILED, "not done: cannot journal it first: %s", strerror(-err));
-		return -1;
+	for (__u32 i = 0; i < r->nsocks; i++) {
+		char one[200];
+		enum sock_result res = relisten_socket(o, r, &r->socks[i], eff, one, sizeof(one),
+						       nwritten);
+
+		raised += res == SOCK_RAISED;
+		failed += res == SOCK_FAILED;
+		if (res != SOCK_RAISED && !why[0])
+			snprintf(why, sizeof(why), "%s", one);
 	}
-	err = relisten__apply(pid, fd, r->sock_ino, (int)eff);
-	if (err) {
-		forget(o->journal, idx);
-		say(out, TUNE_FAILED, "listen() on pid %d fd %d refused: %s", pid, fd,
-		    strerror(-err));
-		return -1;
-	}
-	if (o->after_write)
-		o->after_write(o->ctx, ++*nwritten);
-	err = tuneapply__listener_limit(o->nsfd, r->sock_ino, &limit);
-	snprintf(out->value, sizeof(out->value), "%u", limit);
-	if (err || limit != (__u32)eff) {
-		say(out, TUNE_FAILED, "limit read back %s instead of %lld", err ? "nothing" :
-		    out->value, eff);
-		return -1;
-	}
-	journal__mark(o->journal, idx, JOURNAL_APPLIED);
-	say(out, TUNE_APPLIED, "listen(fd %d of pid %d, %lld): limit %s -> %u, same process",
-	    fd, pid, eff, r->current, limit);
-	return 0;
+	snprintf(out->value, sizeof(out->value), "%lld", eff);
+	if (raised == (int)r->nsocks)
+		say(out, TUNE_APPLIED, "listen(%lld) on %d of %u socket%s: limit %s -> %lld, same "
+		    "process%s", eff, raised, r->nsocks, r->nsocks == 1 ? "" : "s", r->current, eff,
+		    r->nsocks == 1 ? "" : "es");
+	else
+		say(out, failed ? TUNE_FAILED : TUNE_SKIPPED, "raised %d of %u sockets to %lld; %s",
+		    raised, r->nsocks, eff, why);
+	return failed ? -1 : 0;
 }
 
 int tuneapply__apply(const struct tune_apply_opts *o, const struct tune_rec *recs, size_t n,

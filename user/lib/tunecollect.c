@@ -7,7 +7,6 @@
 #include <unistd.h>
 #include "netns.h"
 #include "netstat.h"
-#include "sockdiag.h"
 #include "sysctl.h"
 #include "tunecollect.h"
 
@@ -108,38 +107,9 @@ static void read_counts(int nsfd, struct tune_evidence *ev)
 	ev->ncpus = cpus > 0 ? (int)cpus : 1;
 }
 
-static void join_listeners(const struct sockdiag_listener *d, size_t nd, struct tune_listener *ls,
-			   size_t n)
+int tunecollect__namespace(int nsfd, int init_nsfd, struct tune_evidence *ev)
 {
-	char addr[64];
-
-	for (size_t i = 0; i < n; i++) {
-		ls[i].same_port = 0;
-		for (size_t k = 0; k < nd; k++) {
-			/* An SO_REUSEPORT group shares address and port; a
-			 * dual-stack server's v4 and v6 sockets are not a group. */
-			sockdiag__format_addr(&d[k], addr, sizeof(addr));
-			if (d[k].port != ls[i].port || strcmp(addr, ls[i].address))
-				continue;
-			ls[i].same_port++;
-			if (!ls[i].sock_ino)
-				ls[i].sock_ino = d[k].inode;
-		}
-	}
-}
-
-int tunecollect__namespace(int nsfd, int init_nsfd, struct tune_evidence *ev,
-			   struct tune_listener *ls)
-{
-	struct sockdiag_listener *d = NULL;
-	size_t nd = 0;
-	int err;
-
 	read_sysctls(nsfd, init_nsfd, ev);
 	read_counts(nsfd, ev);
-	err = sockdiag__listeners(nsfd, &d, &nd);
-	if (!err)
-		join_listeners(d, nd, ls, ev->nlisteners);
-	free(d);
-	return err;
+	return 0;
 }

@@ -11,13 +11,11 @@
 #include "tunerules.h"
 
 /* Fills EV's sysctls, socket counts, CPUs and memory (setting EV->known
- * for each field read), and for each of EV's listeners its socket inode and
- * how many sockets share its address and port, from namespace NSFD (global
- * keys from INIT_NSFD; < 0: they stay unknown). LS is EV->listeners,
- * writable. A value that cannot be read stays unknown; returns 0, or -errno
- * when the namespace's listeners cannot be read. */
-int tunecollect__namespace(int nsfd, int init_nsfd, struct tune_evidence *ev,
-			   struct tune_listener *ls);
+ * for each field read) from namespace NSFD (global keys from INIT_NSFD;
+ * < 0: they stay unknown). A value that cannot be read stays unknown.
+ * Listeners are not read here: they come whole, sockets and all, from the
+ * report's listener table (user/lib/listeners.h). Returns 0. */
+int tunecollect__namespace(int nsfd, int init_nsfd, struct tune_evidence *ev);
 /* "TCP: inuse 5 orphan 0 tw 3 ..." -> inuse + tw. 0 or -EINVAL. Pure. */
 int tunecollect__parse_sockstat(const char *text, __u64 *tcp_sockets);
 

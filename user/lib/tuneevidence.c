@@ -64,6 +64,27 @@ static void str(struct json_object *o, const char *path, char *buf, size_t len)
 				   json_object_get_string(v) : "");
 }
 
+/* The listener's sockets, from the census in the report: an SO_REUSEPORT
+ * group is raised socket by socket. */
+static void sockets(struct json_object *o, struct tune_listener *l)
+{
+	struct json_object *arr = at(o, "sockets");
+	size_t n = arr && json_object_is_type(arr, json_type_array) ?
+		   json_object_array_length(arr) : 0;
+
+	l->nsocks = n > 0xffffffffu ? 0xffffffffu : (__u32)n;
+	for (size_t i = 0; i < n && l->nsocks_listed < TUNE_MAX_SOCKETS; i++) {
+		struct json_object *so = json_object_array_get_idx(arr, i);
+		struct tune_socket *s = &l->socks[l->nsocks_listed];
+
+		s->ino = u32_of(so, "inode");
+		s->limit = u32_of(so, "backlog_limit");
+		s->pid = (int)(cnt(so, "pid") > 0x7fffffff ? 0 : cnt(so, "pid"));
+		if (s->ino)
+			l->nsocks_listed++;
+	}
+}
+
 static void listener(struct json_object *o, struct tune_listener *l)
 {
 	memset(l, 0, sizeof(*l));
@@ -82,6 +103,40 @@ static void listener(struct json_object *o, struct tune_listener *l)
 		l->overflows = l->overflows_syn + l->overflows_ack;
 	l->wait_p99_us = num(o, "accept_wait.p99_us");
 	l->wait_p50_us = num(o, "accept_wait.p50_us");
+	sockets(o, l);
+}
+
+/* A listener the report shows twice (a report of an older nettune, or one
+ * edited by hand) is one listener: its counts add up, so that one
+ * recommendation covers it and no change is made twice. */
+static void merge(struct tune_listener *d, const struct tune_listener *s)
+{
+	d->accepted += s->accepted;
+	d->overflows += s->overflows;
+	d->overflows_syn += s->overflows_syn;
+	d->overflows_ack += s->overflows_ack;
+	d->peak_queue = s->peak_queue > d->peak_queue ? s->peak_queue : d->peak_queue;
+	d->wait_p99_us = s->wait_p99_us > d->wait_p99_us ? s->wait_p99_us : d->wait_p99_us;
+	d->wait_p50_us = s->wait_p50_us > d->wait_p50_us ? s->wait_p50_us : d->wait_p50_us;
+	if (!d->nsocks_listed && s->nsocks_listed) {
+		memcpy(d->socks, s->socks, sizeof(d->socks));
+		d->nsocks = s->nsocks;
+		d->nsocks_listed = s->nsocks_listed;
+		d->limit = s->limit;
+	}
+	if (!d->pid && s->pid) {
+		d->pid = s->pid;
+		memcpy(d->comm, s->comm, sizeof(d->comm));
+	}
+}
+
+static struct tune_listener *find(struct tune_listener *ls, size_t n,
+				  const struct tune_listener *l)
+{
+	for (size_t i = 0; l->address[0] && i < n; i++)
+		if (ls[i].netns == l->netns && !strcmp(ls[i].address, l->address))
+			return &ls[i];
+	return NULL;
 }
 
 /* The namespace counter is exact. Per-listener attribution is exact on
@@ -131,12 +186,18 @@ int tuneevidence__from_report(struct json_object *report, struct tune_evidence *
 			   i < json_object_array_length(arr) && n < max; i++) {
 		struct json_object *o = json_object_array_get_idx(arr, i);
 
+		struct tune_listener *same;
+
 		if (!json_object_is_type(o, json_type_object))
 			continue;
 		listener(o, &ls[n]);
 		if (ev->netns && ls[n].netns != ev->netns)
 			continue;
-		n++;
+		same = find(ls, n, &ls[n]);
+		if (same)
+			merge(same, &ls[n]);
+		else
+			n++;
 	}
 	ev->listeners = ls;
 	ev->nlisteners = n;

@@ -38,7 +38,10 @@ static void field(FILE *out, const char *name, const char *text)
 
 static void where(const struct tune_rec *rec, char *buf, size_t len)
 {
-	if (rec->kind == TUNE_RELISTEN)
+	if (rec->kind == TUNE_RELISTEN && rec->nsocks > 1)
+		snprintf(buf, len, "%s (pid %d, %u SO_REUSEPORT sockets), netns %u", rec->setting,
+			 rec->pid, rec->nsocks, rec->netns);
+	else if (rec->kind == TUNE_RELISTEN)
 		snprintf(buf, len, "%s (pid %d), netns %u", rec->setting, rec->pid, rec->netns);
 	else if (rec->kind == TUNE_ADVICE)
 		snprintf(buf, len, "%s, netns %u", rec->setting, rec->netns);
@@ -101,6 +104,23 @@ static void add_str(struct json_object *o, const char *k, const char *v)
 	json_object_object_add(o, k, json_object_new_string(v));
 }
 
+/* The sockets a relisten raises: one, or each of an SO_REUSEPORT group. */
+static struct json_object *sockets_json(const struct tune_rec *rec)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (__u32 i = 0; i < rec->nsocks; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "inode", json_object_new_uint64(rec->socks[i].ino));
+		json_object_object_add(o, "pid", json_object_new_int(rec->socks[i].pid));
+		json_object_object_add(o, "backlog_limit",
+				       json_object_new_uint64(rec->socks[i].limit));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 static struct json_object *rec_json(const struct tune_report *r, size_t i)
 {
 	const struct tune_rec *rec = &r->recs[i];
@@ -123,7 +143,10 @@ static struct json_object *rec_json(const struct tune_report *r, size_t i)
 	if (rec->kind == TUNE_RELISTEN) {
 		json_object_object_add(o, "pid", json_object_new_int(rec->pid));
 		add_str(o, "address", rec->address);
-		json_object_object_add(o, "socket_inode", json_object_new_uint64(rec->sock_ino));
+		/* kept for one release (docs/json.md): the first socket */
+		json_object_object_add(o, "socket_inode",
+				       json_object_new_uint64(rec->nsocks ? rec->socks[0].ino : 0));
+		json_object_object_add(o, "sockets", sockets_json(rec));
 	}
 	if (r->outcomes) {
 		oc = json_object_new_object();

@@ -18,8 +18,19 @@
 #define TUNE_STEP_MIN		2	/* ... and at least 2x, so reruns converge fast */
 #define TUNE_MAX_RECS		64
 
-/* One listener, as the trace report and sock_diag saw it in the window. */
+#define TUNE_MAX_SOCKETS	64	/* sockets of one SO_REUSEPORT group raised together */
+
+/* One socket of a listener (an SO_REUSEPORT group has several), from the
+ * report's listener table. */
+struct tune_socket {
+	__u32 ino;		/* socket inode */
+	__u32 limit;		/* its accept-queue limit when observed */
+	int pid;		/* owner; 0 unknown */
+};
+
+/* One listener, as the trace report's listener table saw it in the window. */
 struct tune_listener {
+	struct tune_socket socks[TUNE_MAX_SOCKETS];	/* the first nsocks_listed */
 	__u64 accepted;		/* accept()s in the window */
 	__u64 overflows;	/* accept queue full: syn_time + ack_time */
 	__u64 overflows_syn;
@@ -31,9 +42,9 @@ struct tune_listener {
 	__u32 netns;
 	__u32 limit;		/* accept-queue limit (backlog after the somaxconn clamp) */
 	__u32 peak_queue;
-	__u32 sock_ino;		/* socket inode from sock_diag; 0 when not found */
-	__u32 same_port;	/* sockets on this address and port (SO_REUSEPORT); 0 unknown */
-	int pid;		/* owner or accepting process; 0 unknown */
+	__u32 nsocks;		/* sockets on this address and port (SO_REUSEPORT); 0 unknown */
+	__u32 nsocks_listed;	/* of which in socks: at most TUNE_MAX_SOCKETS */
+	int pid;		/* owner; 0 unknown */
 	__u16 port;
 	char comm[16];
 	char address[64];	/* "0.0.0.0:8080" */
@@ -103,9 +114,10 @@ struct tune_rec {
 	char evidence[640];	/* what was measured, in numbers */
 	char why[320];		/* the rule, in words */
 	char effect[320];	/* what should change */
-	/* relisten: the listener */
+	/* relisten: the listener and every socket of it, each raised */
 	int pid;
-	__u32 sock_ino;
+	__u32 nsocks;
+	struct tune_socket socks[TUNE_MAX_SOCKETS];
 	char address[64];
 };
 

@@ -85,16 +85,22 @@ static void listener_evidence(const struct tr_ctx *c, const struct tune_listener
 static void add_relisten(struct tr_ctx *c, const struct tune_listener *l, long long prop,
 			 const char *evidence, bool after_somaxconn)
 {
-	struct tune_rec *r = tr_add(c, TUNE_RELISTEN, "listen-backlog");
+	struct tune_rec *r;
+	char id[sizeof(r->id)];
 
+	snprintf(id, sizeof(id), "listen-backlog/%u/%s", l->netns, l->address);
+	if (tr_find(c, id))
+		return;	/* one change per listener, however the evidence came */
+	r = tr_add(c, TUNE_RELISTEN, "listen-backlog");
 	if (!r)
 		return;
 	r->scope = SYSCTL_NETNS;
 	r->netns = l->netns;
 	r->pid = l->pid;
-	r->sock_ino = l->sock_ino;
+	r->nsocks = l->nsocks_listed;
+	memcpy(r->socks, l->socks, sizeof(r->socks));
 	snprintf(r->address, sizeof(r->address), "%s", l->address);
-	snprintf(r->id, sizeof(r->id), "listen-backlog/%u/%s", l->netns, l->address);
+	snprintf(r->id, sizeof(r->id), "%s", id);
 	snprintf(r->setting, sizeof(r->setting), "listen backlog of %s", l->address);
 	r->cur_num = l->limit;
 	r->prop_num = prop;
@@ -111,6 +117,9 @@ static void add_relisten(struct tr_ctx *c, const struct tune_listener *l, long l
 	snprintf(r->effect, sizeof(r->effect), "the accept queue holds %lld connections instead "
 		 "of %u, right away, without a restart; a burst that size no longer overflows",
 		 prop + 1, l->limit + 1);
+	if (l->nsocks > 1)
+		tr_cat(r->effect, sizeof(r->effect), "; on each of the %u SO_REUSEPORT sockets",
+		       l->nsocks);
 }
 
 static void add_somaxconn(struct tr_ctx *c, const struct tune_listener *l, long long prop,
@@ -143,11 +152,13 @@ static void add_somaxconn(struct tr_ctx *c, const struct tune_listener *l, long 
 
 static void add_ceiling(struct tr_ctx *c, const struct tune_listener *l, const char *evidence)
 {
-	struct tune_rec *r = tr_add(c, TUNE_ADVICE, "listen-ceiling");
+	struct tune_rec *r;
+	char id[sizeof(r->id)];
 
-	if (!r)
+	snprintf(id, sizeof(id), "listen-ceiling/%u/%s", l->netns, l->address);
+	if (tr_find(c, id) || !(r = tr_add(c, TUNE_ADVICE, "listen-ceiling")))
 		return;
-	snprintf(r->id, sizeof(r->id), "listen-ceiling/%u/%s", l->netns, l->address);
+	snprintf(r->id, sizeof(r->id), "%s", id);
 	snprintf(r->setting, sizeof(r->setting), "accept capacity of %s", l->address);
 	r->netns = l->netns;
 	snprintf(r->evidence, sizeof(r->evidence), "%s", evidence);
@@ -240,9 +251,10 @@ void tr_rule_reuseport(struct tr_ctx *c, const struct tune_listener *l)
 	const struct tune_evidence *ev = c->ev;
 	double demand, served, need;
 	struct tune_rec *r;
+	char id[sizeof(r->id)];
 	long long n, cpus = ev->ncpus > 2 ? ev->ncpus : 2;
 
-	if (l->same_port != 1 || l->accepted < REUSEPORT_MIN_ACCEPTS ||
+	if (l->nsocks != 1 || l->accepted < REUSEPORT_MIN_ACCEPTS ||
 	    !(l->wait_p99_us >= REUSEPORT_WAIT_P99_US) || !(ev->seconds > 0))
 		return;
 	demand = ((double)l->accepted + (double)l->overflows) / ev->seconds;
@@ -251,10 +263,10 @@ void tr_rule_reuseport(struct tr_ctx *c, const struct tune_listener *l)
 	need = ceil(2 * demand / served);
 	n = !(need < REUSEPORT_MAX) ? REUSEPORT_MAX : need < 2 ? 2 : (long long)need;
 	n = n > cpus ? cpus : n;
-	r = tr_add(c, TUNE_ADVICE, "reuseport");
-	if (!r)
+	snprintf(id, sizeof(id), "reuseport/%u/%s", l->netns, l->address);
+	if (tr_find(c, id) || !(r = tr_add(c, TUNE_ADVICE, "reuseport")))
 		return;
-	snprintf(r->id, sizeof(r->id), "reuseport/%u/%s", l->netns, l->address);
+	snprintf(r->id, sizeof(r->id), "%s", id);
 	snprintf(r->setting, sizeof(r->setting), "SO_REUSEPORT listeners on %s", l->address);
 	r->netns = l->netns;
 	r->cur_num = 1;
