@@ -144,7 +144,10 @@ static __u64 sum_rows(struct probe *p, size_t field_off)
 
 #define SUM_ROWS(p, field) sum_rows(p, offsetof(struct listener_row, field))
 
-static void print_reasons(struct probe *p, FILE *out, int kind, const char *title)
+/* The reasons of one table that are drops (want_drops) or frees that are
+ * not (dropreason__is_drop), on one line after title. */
+static void print_reasons(struct probe *p, FILE *out, int kind, bool want_drops,
+			  const char *title)
 {
 	int shown = 0;
 
@@ -152,7 +155,7 @@ static void print_reasons(struct probe *p, FILE *out, int kind, const char *titl
 		__u64 n = p->reasons[kind * DROPS_MAX_REASONS + r];
 		const char *name = dropreason__name(p->names, r);
 
-		if (!n)
+		if (!n || dropreason__is_drop(name) != want_drops)
 			continue;
 		fprintf(out, "%s %s %llu", shown++ ? "," : title, name ? name : "?",
 			(unsigned long long)n);
@@ -175,11 +178,13 @@ static void drops_print(struct probe *p, FILE *out)
 		(unsigned long long)SUM_ROWS(p, synack_retrans),
 		(unsigned long long)p->counters[DROPS_RESETS_SENT],
 		(unsigned long long)p->counters[DROPS_RESETS_RECEIVED]);
-	print_reasons(p, out, DROPS_TCP_SOCKET, "  by reason (TCP sockets):");
-	print_reasons(p, out, DROPS_NO_SOCKET, "  by reason (no socket yet, any IP):");
+	print_reasons(p, out, DROPS_TCP_SOCKET, true, "  by reason (TCP sockets):");
+	print_reasons(p, out, DROPS_NO_SOCKET, true, "  by reason (no socket yet, any IP):");
+	print_reasons(p, out, DROPS_TCP_SOCKET, false,
+		      "  freed, not dropped (queues of closed sockets):");
 }
 
-static struct json_object *reasons_json(struct probe *p, int kind)
+static struct json_object *reasons_json(struct probe *p, int kind, bool want_drops)
 {
 	struct json_object *o = json_object_new_object();
 	char unknown[32];
@@ -188,7 +193,7 @@ static struct json_object *reasons_json(struct probe *p, int kind)
 		__u64 n = p->reasons[kind * DROPS_MAX_REASONS + r];
 		const char *name = dropreason__name(p->names, r);
 
-		if (!n)
+		if (!n || dropreason__is_drop(name) != want_drops)
 			continue;
 		if (!name) {
 			snprintf(unknown, sizeof(unknown), "reason_%u", r);
@@ -240,8 +245,9 @@ static void drops_json(struct probe *p, struct json_object *root)
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		json_object_object_add(o, fields[i].key, json_object_new_uint64(fields[i].v));
-	json_object_object_add(o, "by_reason", reasons_json(p, DROPS_TCP_SOCKET));
-	json_object_object_add(o, "by_reason_no_socket", reasons_json(p, DROPS_NO_SOCKET));
+	json_object_object_add(o, "by_reason", reasons_json(p, DROPS_TCP_SOCKET, true));
+	json_object_object_add(o, "by_reason_no_socket", reasons_json(p, DROPS_NO_SOCKET, true));
+	json_object_object_add(o, "freed_not_dropped", reasons_json(p, DROPS_TCP_SOCKET, false));
 	json_object_object_add(o, "namespaces", namespaces_json(p));
 	json_object_object_add(root, "drops", o);
 }

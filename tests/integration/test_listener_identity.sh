@@ -9,8 +9,9 @@
 # its family's address length, or in padding, that is not zero (stack bytes
 # carried into a key), or a key twice on one CPU, fails the test; each
 # listener's accept rows must lie on every CPU, so the per-CPU merge is
-# exercised. Twice: on this kernel's preferred programs and on the
-# fallback ones (--force-fallback).
+# exercised. The sockets' queues purged as they close (QUEUE_PURGE) are
+# reported apart, not as drops. Twice: on this kernel's preferred programs
+# and on the fallback ones (--force-fallback).
 source "$(dirname "$0")/lib.sh"
 nt_setup listener-identity
 
@@ -126,5 +127,9 @@ for method in preferred fallback; do
 	nt_assert_eq "$method: address of the IPv6 listener" \
 		"$(jq -r '.listeners[] | select(.port == 9303) | .address' <<<"$out")" "[::1]:9303"
 	nt_assert_eq "$method: lost events" "$(jq .lost_events <<<"$out")" 0
+	# Closing sockets frees their queues (QUEUE_PURGE): not a drop.
+	nt_assert_eq "$method: QUEUE_PURGE among drops" "$(jq '.drops.by_reason.QUEUE_PURGE' <<<"$out")" null
+	nt_assert_ge "$method: queues purged on close, apart from drops" \
+		"$(jq '.drops.freed_not_dropped.QUEUE_PURGE // 0' <<<"$out")" 1
 done
 nt_pass

@@ -76,3 +76,13 @@ const char *dropreason__name(const struct dropreason *d, __u32 value)
 {
 	return d && value < d->n ? d->names[value] : NULL;
 }
+
+bool dropreason__is_drop(const char *name)
+{
+	static const char *const freed[] = { "QUEUE_PURGE" };
+
+	for (size_t i = 0; name && i < sizeof(freed) / sizeof(freed[0]); i++)
+		if (!strcmp(name, freed[i]))
+			return false;
+	return true;
+}

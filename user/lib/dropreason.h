@@ -4,6 +4,7 @@
 #ifndef NETTUNE_LIB_DROPREASON_H
 #define NETTUNE_LIB_DROPREASON_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 
 struct dropreason;
@@ -13,5 +14,10 @@ struct dropreason *dropreason__load(void);
 void dropreason__free(struct dropreason *d);
 /* "TCP_LISTEN_OVERFLOW" for its value, or NULL when the kernel has none. */
 const char *dropreason__name(const struct dropreason *d, __u32 value);
+/* Whether a reason is a drop of network data. Some kfree_skb calls free
+ * what nobody will read any more (QUEUE_PURGE: a socket's queues emptied as
+ * it is closed or destroyed), which happens on every busy server and says
+ * nothing about the network: reports keep those apart (docs/probes.md). */
+bool dropreason__is_drop(const char *name);
 
 #endif
