@@ -106,7 +106,7 @@ static __always_inline int on_drop(const struct sk_buff *skb, __u32 reason,
 				   const struct sock *sk, __u16 proto, const bool btf)
 {
 	struct drops_listener_val *row;
-	int state;
+	int state, family;
 
 	if (reason >= DROPS_MAX_REASONS)
 		return 0;
@@ -127,9 +127,15 @@ static __always_inline int on_drop(const struct sk_buff *skb, __u32 reason,
 	 * object that ends about there, and only TCP makes them; any other
 	 * state is a full socket, whose protocol can then be read. */
 	state = btf ? sk->__sk_common.skc_state : BPF_CORE_READ(sk, __sk_common.skc_state);
-	if (state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV &&
-	    (btf ? sk_protocol_btf(sk) : BPF_CORE_READ(sk, sk_protocol)) != IPPROTO_TCP)
+	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV) {
+		/* Other families reuse these numbers for states of their own. */
+		family = btf ? sk->__sk_common.skc_family :
+			       BPF_CORE_READ(sk, __sk_common.skc_family);
+		if (family != AF_INET && family != AF_INET6)
+			return 0;
+	} else if ((btf ? sk_protocol_btf(sk) : BPF_CORE_READ(sk, sk_protocol)) != IPPROTO_TCP) {
 		return 0;
+	}
 	if (!(btf ? sk_allowed_local_btf(sk) : sk_allowed_local(sk)))
 		return 0;
 	counter_inc(&drops_by_reason, DROPS_TCP_SOCKET * DROPS_MAX_REASONS + reason);

@@ -82,6 +82,7 @@ static __always_inline void *row_find(void *table, void *used, const __u64 *key,
 	__u64 h = row_hash(key, words), tag = row_tag(h), t;
 	__u32 n = row_slots(table), idx, zero = 0;
 	struct row_used *u;
+	bool claiming = false;
 	__u64 *row;
 
 	if (!n || n > ROW_MAX_SLOTS)
@@ -104,13 +105,18 @@ static __always_inline void *row_find(void *table, void *used, const __u64 *key,
 		}
 		/* A slot being claimed: this program interrupted a claim on
 		 * this CPU (each CPU has its own copy), maybe of this very
-		 * key. Claiming another slot could give the key two rows on
-		 * one CPU; the event is lost instead (the caller counts it),
-		 * which takes a softirq landing inside a claim's few stores. */
-		if (t == ROW_CLAIMING)
-			return NULL;
-		if (t || __sync_val_compare_and_swap(row, 0, ROW_CLAIMING))
-			continue;	/* another key's, or claimed under us */
+		 * key. The key may still sit further on; but claiming a slot
+		 * after this one could give it two rows on one CPU, so the
+		 * event is lost instead (the caller counts it), which takes a
+		 * softirq landing inside a claim's few stores. */
+		if (t == ROW_CLAIMING) {
+			claiming = true;
+			continue;
+		}
+		if (t)
+			continue;	/* another key's */
+		if (claiming || __sync_val_compare_and_swap(row, 0, ROW_CLAIMING))
+			return NULL;	/* see above; or claimed under us */
 		ROW_UNROLL
 		for (int w = 0; w < words; w++)
 			row[1 + w] = key[w];

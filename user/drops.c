@@ -132,17 +132,15 @@ static __u64 ns_total(struct probe *p, enum nswatch_counter c)
 	return n;
 }
 
-static __u64 sum_rows(struct probe *p, size_t field_off)
+/* A per-listener count summed over the namespaces' listeners (-p aside). */
+static __u64 listeners_total(struct probe *p, size_t field_off)
 {
-	__u64 n = 0;
-
-	for (size_t i = 0; p->listeners && i < listener_table__len(p->listeners); i++)
-		n += *(const __u64 *)((const char *)listener_table__at(p->listeners, i) +
-				      field_off);
-	return n;
+	if (!p->listeners)
+		return 0;
+	return *(const __u64 *)((const char *)listener_table__totals(p->listeners) + field_off);
 }
 
-#define SUM_ROWS(p, field) sum_rows(p, offsetof(struct listener_row, field))
+#define SUM_ROWS(p, field) listeners_total(p, offsetof(struct listener_totals, field))
 
 /* The reasons of one table that are drops (want_drops) or frees that are
  * not (dropreason__is_drop), on one line after title. */

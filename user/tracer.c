@@ -309,16 +309,19 @@ int tracer__start(struct tracer *t)
 		return EXIT_RUNTIME;
 	err = attach_all(t);
 	if (!err) {
-		err = start_slowlog(t);
+		/* The census baseline right after the events start: sk_drops
+		 * growth before it would be taken for SYN-time overflows,
+		 * events before it for more than sk_drops grew. */
+		err = watch_listeners(t);
 		if (err) {
-			warn("--min-us: cannot read the event ring buffers: %s", strerror(-err));
+			warn("cannot read the listeners' census: %s", strerror(-err));
 			detach_all(t);
 		}
 	}
 	if (!err) {
-		err = watch_listeners(t);
+		err = start_slowlog(t);
 		if (err) {
-			warn("cannot read the listeners' census: %s", strerror(-err));
+			warn("--min-us: cannot read the event ring buffers: %s", strerror(-err));
 			detach_all(t);
 		}
 	}

@@ -280,6 +280,35 @@ static void test_join_reuseport_group(void **state)
 	listener_table__free(t);
 }
 
+/* A group of 9 sockets and 9 accepting processes: the arrays grow past
+ * their first sizes and keep every entry. */
+static void test_many_sockets_and_acceptors(void **state)
+{
+	struct listener_table *t = listener_table__new();
+	struct nswatch_listener l[9];
+	const struct nswatch_listener *ls[9];
+	struct listener_filter f = {};
+	struct listener_key k = key_of(8);
+	struct listener_row *r;
+
+	(void)state;
+	for (int i = 0; i < 9; i++) {
+		l[i] = census_of(8, 100 + (__u32)i, 500 + i, 8, 1, 0);
+		ls[i] = &l[i];
+		accepts(t, 8, 600 + i, i + 1, 8, (__u64)i);
+	}
+	assert_int_equal(listeners__join_sockets(t, ls, 9, &f), 0);
+	r = listener_table__row(t, &k);
+	assert_int_equal(r->nsockets, 9);
+	assert_int_equal(r->nacceptors, 9);
+	for (int i = 0; i < 9; i++) {
+		assert_int_equal(r->sockets[i].inode, 100 + i);
+		assert_int_equal(r->acceptors[i].pid, 600 + i);
+		assert_int_equal(r->acceptors[i].accepted, i + 1);
+	}
+	listener_table__free(t);
+}
+
 /* -p keeps a listener its process owns, has a socket of, or accepts from. */
 static void test_join_pid_filter(void **state)
 {
@@ -332,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_limit_without_census),
 		cmocka_unit_test(test_join_reuseport_group),
 		cmocka_unit_test(test_join_pid_filter),
+		cmocka_unit_test(test_many_sockets_and_acceptors),
 		cmocka_unit_test(test_key_of_diag_is_whole),
 	};
 	return cmocka_run_group_tests_name("listeners", tests, NULL, NULL);

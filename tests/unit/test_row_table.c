@@ -161,6 +161,19 @@ static void test_claiming_gives_up(void **state)
 	assert_int_equal(find(99, 0) - rows, slot);
 }
 
+/* A key already past a slot being claimed is still found. */
+static void test_found_past_a_claim(void **state)
+{
+	__u32 slot = first_slot(99, 0);
+	(void)state;
+
+	assert_int_equal(find(99, 0) - rows, slot);	/* claims its first slot */
+	rows[slot].tag = ROW_CLAIMING;			/* taken over by a claim */
+	rows[(slot + 1) % SLOTS] = rows[slot];
+	rows[(slot + 1) % SLOTS].tag = row_tag(row_hash((__u64[WORDS]){ 99, 0 }, WORDS));
+	assert_int_equal(find(99, 0) - rows, (slot + 1) % SLOTS);
+}
+
 /* A table shrunk for a host with many CPUs: slots past its size are never
  * used, whatever the hash. */
 static void test_shrunk_table(void **state)
@@ -183,6 +196,7 @@ int main(void)
 		cmocka_unit_test_setup(test_wraps, reset),
 		cmocka_unit_test_setup(test_false_tag, reset),
 		cmocka_unit_test_setup(test_claiming_gives_up, reset),
+		cmocka_unit_test_setup(test_found_past_a_claim, reset),
 		cmocka_unit_test_setup(test_shrunk_table, reset),
 	};
 	return cmocka_run_group_tests_name("row_table", tests, NULL, NULL);

@@ -19,6 +19,7 @@ struct listener_table {
 	struct rowindex index;
 	bool index_stale;
 	struct nswatch *census;	/* NULL unless watching */
+	struct listener_totals totals;	/* of the last join, before -p */
 };
 
 struct listener_table *listener_table__new(void)
@@ -354,8 +355,19 @@ int listener_table__join(struct listener_table *t, const struct listener_filter 
 	free(ls);
 	if (t->census && f->syn_time)
 		listeners__split_syn_queue_drops(t, t->census);
+	memset(&t->totals, 0, sizeof(t->totals));
+	for (size_t i = 0; i < t->len; i++) {
+		t->totals.overflow_syn += t->rows[i].overflow_syn;
+		t->totals.overflow_ack += t->rows[i].overflow_ack;
+		t->totals.synack_retrans += t->rows[i].synack_retrans;
+	}
 	keep_wanted(t, f);
 	return err;
+}
+
+const struct listener_totals *listener_table__totals(const struct listener_table *t)
+{
+	return &t->totals;
 }
 
 /* How much one event grows the listener's sk_drops (measured on 6.18): an

@@ -12,8 +12,9 @@
  * local address, port), built whole by one helper on each side. An
  * SO_REUSEPORT group shares that key: it is one row, with its sockets listed.
  * What each field means, and who wins where sources disagree:
- *   owner (pid, comm)  the owner of the first socket, from sock_diag; never
- *                      an accepting process; 0 when the census lacks it
+ *   owner (pid, comm)  the owner of the first socket whose owner is known,
+ *                      from sock_diag; never an accepting process; 0 when
+ *                      the census lacks it
  *   acceptors          every process that accepted from it, with its count
  *   limit, queue       the current values from sock_diag (a group: the
  *                      largest); the last accept's when the census lacks it
@@ -107,6 +108,16 @@ int listener_table__add_drops(struct listener_table *t, const struct listener_ke
 			      __u64 drops_other);
 /* Joins the census into the rows and applies the filters. */
 int listener_table__join(struct listener_table *t, const struct listener_filter *f);
+
+/* Sums over every listener of the last join, before -p chose the rows: the
+ * drops family's totals stay those of the namespaces (as its namespace
+ * counters are), whatever -p shows. */
+struct listener_totals {
+	__u64 overflow_syn;
+	__u64 overflow_ack;
+	__u64 synack_retrans;
+};
+const struct listener_totals *listener_table__totals(const struct listener_table *t);
 /* The census read by the last begin, NULL when not watching: its namespace
  * counters are the drops family's totals. */
 const struct nswatch *listener_table__census(const struct listener_table *t);

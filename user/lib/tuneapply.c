@@ -154,41 +154,50 @@ static void relisten_entry(const struct tune_apply_opts *o, const struct tune_re
 	snprintf(e->new_value, sizeof(e->new_value), "%lld", eff);
 }
 
-enum sock_result { SOCK_RAISED, SOCK_SKIPPED, SOCK_FAILED };
+/* The holder, descriptor and limit of socket S now; why not, in WHY. */
+static int check_socket(const struct tune_apply_opts *o, const struct tune_socket *s, int *pid,
+			int *fd, __u32 *limit, char *why, size_t len)
+{
+	if (find_holder(s, pid, fd) || tuneapply__listener_limit(o->nsfd, s->ino, limit)) {
+		snprintf(why, len, "socket %u is gone, or no process we may inspect holds it",
+			 s->ino);
+		return -1;
+	}
+	if (*limit != s->limit) {
+		snprintf(why, len, "socket %u: its limit changed since it was observed (now %u)",
+			 s->ino, *limit);
+		return -1;
+	}
+	return 0;
+}
 
-/* listen() again on one socket of the listener: journaled first, read
- * back after. WHY says what happened when it was not raised. */
-static enum sock_result relisten_socket(const struct tune_apply_opts *o, const struct tune_rec *r,
-					const struct tune_socket *s, long long eff, char *why,
-					size_t len, int *nwritten)
+/* listen() again on one socket, journaled first, read back after: 0, 1 if
+ * it needs no raise (a group's socket already at least EFF: never lowered),
+ * -1 with WHY. */
+static int raise_socket(const struct tune_apply_opts *o, const struct tune_rec *r,
+			const struct tune_socket *s, long long eff, char *why, size_t len,
+			int *nwritten)
 {
 	struct journal_entry e = { .kind = JOURNAL_RELISTEN, .state = JOURNAL_PENDING };
 	__u32 limit = 0;
 	int pid, fd, err;
 	size_t idx;
 
-	if (find_holder(s, &pid, &fd) || tuneapply__listener_limit(o->nsfd, s->ino, &limit)) {
-		snprintf(why, len, "socket %u is gone, or no process we may inspect holds it",
-			 s->ino);
-		return SOCK_SKIPPED;
-	}
-	if (limit != s->limit) {
-		snprintf(why, len, "socket %u: its limit changed since it was observed (now %u)",
-			 s->ino, limit);
-		return SOCK_SKIPPED;
-	}
+	if (check_socket(o, s, &pid, &fd, &limit, why, len))
+		return -1;
+	if ((long long)limit >= eff)
+		return 1;
 	relisten_entry(o, r, pid, fd, s->ino, limit, eff, &e);
 	err = journal__append(o->journal, &e, &idx);
 	if (err) {
-		snprintf(why, len, "socket %u not raised: cannot journal it first: %s", s->ino,
-			 strerror(-err));
-		return SOCK_FAILED;
+		snprintf(why, len, "socket %u: cannot journal it first: %s", s->ino, strerror(-err));
+		return -1;
 	}
 	err = relisten__apply(pid, fd, s->ino, (int)eff);
 	if (err) {
 		forget(o->journal, idx);
 		snprintf(why, len, "listen() on pid %d fd %d refused: %s", pid, fd, strerror(-err));
-		return SOCK_FAILED;
+		return -1;
 	}
 	if (o->after_write)
 		o->after_write(o->ctx, ++*nwritten);
@@ -196,10 +205,44 @@ static enum sock_result relisten_socket(const struct tune_apply_opts *o, const s
 	if (err || limit != (__u32)eff) {
 		snprintf(why, len, "socket %u: limit read back %u instead of %lld", s->ino,
 			 err ? 0 : limit, eff);
-		return SOCK_FAILED;
+		return -1;
 	}
 	journal__mark(o->journal, idx, JOURNAL_APPLIED);
-	return SOCK_RAISED;
+	return 0;
+}
+
+/* Why a relisten cannot start: nothing is raised unless every socket of
+ * the group can be (a group half raised is a listener with two limits). */
+static bool cannot_start(const struct tune_apply_opts *o, const struct tune_rec *r, long long eff,
+			 long long somaxconn, struct tune_outcome *out)
+{
+	char why[200];
+	int pid, fd;
+	__u32 limit, below = 0;
+
+	if (!r->nsocks) {
+		say(out, TUNE_SKIPPED, "listener %s is gone, or sock_diag did not show its "
+		    "sockets", r->address);
+		return true;
+	}
+	if (r->nsocks_total > r->nsocks) {
+		say(out, TUNE_SKIPPED, "an SO_REUSEPORT group of %u sockets: nettune raises at most "
+		    "%d; raise the backlog in the application", r->nsocks_total, TUNE_MAX_SOCKETS);
+		return true;
+	}
+	for (__u32 i = 0; i < r->nsocks; i++) {
+		if (check_socket(o, &r->socks[i], &pid, &fd, &limit, why, sizeof(why))) {
+			say(out, TUNE_SKIPPED, "%s", why);
+			return true;
+		}
+		below += (long long)limit < eff;
+	}
+	if (!below) {
+		say(out, TUNE_SKIPPED, "somaxconn %lld would clamp listen(%lld) to at most the "
+		    "current limit %lld: raise somaxconn first", somaxconn, r->prop_num, r->cur_num);
+		return true;
+	}
+	return false;
 }
 
 /* Every socket of the listener (an SO_REUSEPORT group: each of them, in
@@ -207,44 +250,34 @@ static enum sock_result relisten_socket(const struct tune_apply_opts *o, const s
 static int apply_relisten(const struct tune_apply_opts *o, const struct tune_rec *r,
 			  struct tune_outcome *out, int *nwritten)
 {
-	int raised = 0, failed = 0;
 	long long eff, somaxconn;
 	char why[200] = "";
+	__u32 done = 0, raised = 0;
+	int rc = 0;
 
 	if (!o->relisten) {
 		say(out, TUNE_NOT_APPLIED, "a live listener: add --relisten to raise it in place");
 		return 0;
 	}
-	if (!r->nsocks) {
-		say(out, TUNE_SKIPPED, "listener %s is gone, or sock_diag did not show its "
-		    "sockets", r->address);
-		return 0;
-	}
 	eff = effective_backlog(o, r, &somaxconn);
-	if (eff <= r->cur_num) {
-		say(out, TUNE_SKIPPED, "somaxconn %lld would clamp listen(%lld) to at most the "
-		    "current limit %lld: raise somaxconn first", somaxconn, r->prop_num, r->cur_num);
+	if (cannot_start(o, r, eff, somaxconn, out))
 		return 0;
+	for (; done < r->nsocks && rc >= 0; done++) {
+		rc = raise_socket(o, r, &r->socks[done], eff, why, sizeof(why), nwritten);
+		raised += rc == 0;
 	}
-	for (__u32 i = 0; i < r->nsocks; i++) {
-		char one[200];
-		enum sock_result res = relisten_socket(o, r, &r->socks[i], eff, one, sizeof(one),
-						       nwritten);
-
-		raised += res == SOCK_RAISED;
-		failed += res == SOCK_FAILED;
-		if (res != SOCK_RAISED && !why[0])
-			snprintf(why, sizeof(why), "%s", one);
+	if (raised)
+		snprintf(out->value, sizeof(out->value), "%lld", eff);
+	if (rc < 0) {
+		say(out, TUNE_FAILED, "raised %u of %u sockets to %lld, then: %s (rollback restores "
+		    "those raised)", raised, r->nsocks, eff, why);
+		return -1;
 	}
-	snprintf(out->value, sizeof(out->value), "%lld", eff);
-	if (raised == (int)r->nsocks)
-		say(out, TUNE_APPLIED, "listen(%lld) on %d of %u socket%s: limit %s -> %lld, same "
-		    "process%s", eff, raised, r->nsocks, r->nsocks == 1 ? "" : "s", r->current, eff,
-		    r->nsocks == 1 ? "" : "es");
-	else
-		say(out, failed ? TUNE_FAILED : TUNE_SKIPPED, "raised %d of %u sockets to %lld; %s",
-		    raised, r->nsocks, eff, why);
-	return failed ? -1 : 0;
+	say(out, TUNE_APPLIED, "listen(%lld) on %u of %u socket%s%s: limit %s -> %lld, same "
+	    "process%s", eff, raised, r->nsocks, r->nsocks == 1 ? "" : "s",
+	    raised < r->nsocks ? " (the others were at least that)" : "", r->current, eff,
+	    r->nsocks == 1 ? "" : "es");
+	return 0;
 }
 
 int tuneapply__apply(const struct tune_apply_opts *o, const struct tune_rec *recs, size_t n,

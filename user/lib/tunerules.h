@@ -116,6 +116,7 @@ struct tune_rec {
 	char effect[320];	/* what should change */
 	/* relisten: the listener and every socket of it, each raised */
 	int pid;
+	__u32 nsocks_total;	/* sockets of the group; more than nsocks: not all listed */
 	__u32 nsocks;
 	struct tune_socket socks[TUNE_MAX_SOCKETS];
 	char address[64];

@@ -98,6 +98,7 @@ static void add_relisten(struct tr_ctx *c, const struct tune_listener *l, long l
 	r->netns = l->netns;
 	r->pid = l->pid;
 	r->nsocks = l->nsocks_listed;
+	r->nsocks_total = l->nsocks > l->nsocks_listed ? l->nsocks : l->nsocks_listed;
 	memcpy(r->socks, l->socks, sizeof(r->socks));
 	snprintf(r->address, sizeof(r->address), "%s", l->address);
 	snprintf(r->id, sizeof(r->id), "%s", id);
