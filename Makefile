@@ -35,7 +35,7 @@ ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
 	      -I$(OUT) -Ibpf -Iuser -Iuser/lib $(DEPS_CFLAGS)
 # capstone is opened with dlopen() on first use (user/lib/retfind.c): its
 # headers are needed here, not its library.
-LDLIBS    := -lbpf -lelf -lz -ljson-c -lm -lpthread
+LDLIBS    := -lbpf -lelf -lz -ljson-c -lm -lpthread -lncursesw
 
 # Probes: adding one means bpf/<name>.bpf.c, user/<name>.c and one word here.
 PROBES    := connect accept drops read doctor uprobe

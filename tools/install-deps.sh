@@ -6,11 +6,11 @@ set -euo pipefail
 PKGS=(
 	# build
 	clang llvm make gcc pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
-	libjson-c-dev libcapstone-dev
+	libjson-c-dev libcapstone-dev libncurses-dev
 	# unit tests
 	libcmocka-dev
 	# integration tests: namespaces, links, firewall, probes of truth
-	iproute2 iputils-ping ethtool nftables procps python3 curl jq
+	iproute2 iputils-ping ethtool nftables procps python3 curl jq tmux
 	# workloads: Go servers (uprobes), nginx and wrk (load), bpftrace (bench anchor)
 	golang-go nginx-light wrk bpftrace
 )

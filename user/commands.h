@@ -4,6 +4,7 @@
 #define NETTUNE_COMMANDS_H
 
 int cmd_trace(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
