@@ -5,7 +5,8 @@
 # every 50 ms shows the imposed accept-wait median (450 ms for 20 clients at
 # once) within a bucket; the sort key and the / filter change what is shown;
 # a resize to 120x30 redraws wider; q exits 0, leaves none of its BPF
-# programs loaded and the terminal usable (echo and canonical mode back).
+# programs loaded and the terminal usable (echo and canonical mode back);
+# so does SIGTERM.
 # Without a terminal it says so in one line and exits 2.
 source "$(dirname "$0")/lib.sh"
 nt_setup top
@@ -27,10 +28,23 @@ nt_wait_port srv $WAIT
 
 SESSION=nettune-test-$$
 export TMUX_TMPDIR=$NT_TMP	# a tmux server of our own, gone with $NT_TMP
-tmux new-session -d -s "$SESSION" -x 80 -y 24 \
-	"'$NETTUNE' top --netns '$(nt_ns_path srv)' -i 1 2>'$NT_TMP/top.err';
-	 echo \$? >'$NT_TMP/top.exit'; stty -a >'$NT_TMP/stty'; sleep 600"
+# start_top NAME: nettune top in a new 80x24 terminal; its pid in NAME.pid,
+# then its exit code in NAME.exit and the terminal's settings in NAME.stty.
+start_top() {
+	tmux new-session -d -s "$1" -x 80 -y 24 \
+		"sh -c 'echo \$\$ >$NT_TMP/$1.pid; exec $NETTUNE top --netns $(nt_ns_path srv) -i 1' \
+		 2>'$NT_TMP/$1.err'; echo \$? >'$NT_TMP/$1.exit'; stty -a >'$NT_TMP/$1.stty'; sleep 600"
+	for _ in $(seq 50); do [ -s "$NT_TMP/$1.pid" ] && break; sleep 0.1; done
+}
+# restored NAME: the terminal has echo and canonical mode back.
+restored() {
+	for _ in $(seq 50); do [ -s "$NT_TMP/$1.stty" ] && break; sleep 0.1; done
+	grep -qw -- "-echo" "$NT_TMP/$1.stty" && nt_fail "$1: terminal left without echo"
+	grep -qw -- "-icanon" "$NT_TMP/$1.stty" && nt_fail "$1: terminal left in raw mode"
+	nt_log "ok: $1: the terminal has echo and canonical mode back"
+}
 trap 'tmux kill-server 2>/dev/null; nt_cleanup' EXIT
+start_top "$SESSION"
 screen() { tmux capture-pane -p -t "$SESSION"; }
 # wait_screen PATTERN: until the screen shows it (20 s at most).
 wait_screen() {
@@ -41,8 +55,8 @@ wait_screen() {
 	nt_fail "the screen never showed '$1': $(screen)"
 }
 wait_screen "^LISTENER"
-top_pid=$(pgrep -f "nettune top --netns $(nt_ns_path srv)" | head -n 1)
-[ -n "$top_pid" ] || nt_fail "nettune top is not running: $(cat "$NT_TMP/top.err")"
+top_pid=$(cat "$NT_TMP/$SESSION.pid")
+kill -0 "$top_pid" 2>/dev/null || nt_fail "nettune top is not running: $(cat "$NT_TMP/$SESSION.err")"
 progs=$(nt_prog_ids "$top_pid")
 [ "$(jq length <<<"$progs")" -gt 0 ] || nt_fail "nettune top holds no BPF program"
 
@@ -96,12 +110,21 @@ nt_log "ok: redrawn at 120 columns (header $width wide)"
 
 # --- q -----------------------------------------------------------------------
 tmux send-keys -t "$SESSION" q
-for _ in $(seq 100); do [ -s "$NT_TMP/top.exit" ] && break; sleep 0.1; done
-nt_assert_eq "q: exit code" "$(cat "$NT_TMP/top.exit" 2>/dev/null)" 0
+for _ in $(seq 100); do [ -s "$NT_TMP/$SESSION.exit" ] && break; sleep 0.1; done
+nt_assert_eq "q: exit code" "$(cat "$NT_TMP/$SESSION.exit" 2>/dev/null)" 0
 left=$(bpftool prog show -j | jq --argjson ids "$progs" '[.[] | select(.id as $i | $ids | index($i))] | length')
-nt_assert_eq "its BPF programs left loaded" "$left" 0
-for _ in $(seq 50); do [ -s "$NT_TMP/stty" ] && break; sleep 0.1; done
-grep -qw -- "-echo" "$NT_TMP/stty" && nt_fail "terminal left without echo"
-grep -qw -- "-icanon" "$NT_TMP/stty" && nt_fail "terminal left in raw mode"
-nt_log "ok: the terminal has echo and canonical mode back"
+nt_assert_eq "q: its BPF programs left loaded" "$left" 0
+restored "$SESSION"
+
+# --- SIGTERM: the same, from outside ------------------------------------------
+start_top term
+for _ in $(seq 100); do [ "$(nt_prog_ids "$(cat "$NT_TMP/term.pid")")" != "[]" ] && break; sleep 0.1; done
+progs=$(nt_prog_ids "$(cat "$NT_TMP/term.pid")")
+[ "$(jq length <<<"$progs")" -gt 0 ] || nt_fail "SIGTERM: nettune top holds no BPF program"
+kill -TERM "$(cat "$NT_TMP/term.pid")"
+for _ in $(seq 100); do [ -s "$NT_TMP/term.exit" ] && break; sleep 0.1; done
+nt_assert_eq "SIGTERM: exit code" "$(cat "$NT_TMP/term.exit" 2>/dev/null)" 0
+left=$(bpftool prog show -j | jq --argjson ids "$progs" '[.[] | select(.id as $i | $ids | index($i))] | length')
+nt_assert_eq "SIGTERM: its BPF programs left loaded" "$left" 0
+restored term
 nt_pass
