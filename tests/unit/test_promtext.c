@@ -131,12 +131,13 @@ static void expose_counter(struct promtext *w, const char *ns, __u64 v)
 	promtext__counter(w, l, 1, v);
 }
 
-/* A source that goes backwards (namespace gone, inode reused) restarts
- * from 0: the export keeps growing by what the new source adds. */
+/* A source that goes backwards (namespace gone, inode reused, a derived
+ * count corrected) restarts at its new value: the export never decreases
+ * and grows by what the source adds from there. */
 static void test_monotonic(void **state)
 {
 	static const __u64 src[] = { 10, 15, 3, 8, 8, 0, 4 };
-	static const __u64 want[] = { 10, 15, 18, 23, 23, 23, 27 };
+	static const __u64 want[] = { 10, 15, 15, 20, 20, 20, 24 };
 	struct promtext *w = promtext__new(10);
 
 	(void)state;
@@ -156,10 +157,11 @@ static void test_hist_monotonic(void **state)
 {
 	struct promtext *w = promtext__new(10);
 	struct hist h = {};
+	static const int want[] = { 1, 2, 2, 3 };
 	char *s;
 
 	(void)state;
-	for (int round = 0; round < 3; round++) {
+	for (int round = 0; round < 4; round++) {
 		if (round == 2)
 			memset(&h, 0, sizeof(h));	/* the source restarted */
 		hist__record(&h, 4096);
@@ -168,8 +170,8 @@ static void test_hist_monotonic(void **state)
 		promtext__family(w, "h_seconds", PROM_HISTOGRAM, 0, "H");
 		promtext__hist(w, NULL, 0, &h);
 		s = render(w);
-		assert_int_equal((__u64)value_of(s, "h_seconds_count"), round + 1);
-		assert_int_equal((__u64)value_of(s, "h_seconds_bucket{le=\"+Inf\"}"), round + 1);
+		assert_int_equal((__u64)value_of(s, "h_seconds_count"), want[round]);
+		assert_int_equal((__u64)value_of(s, "h_seconds_bucket{le=\"+Inf\"}"), want[round]);
 		free(s);
 	}
 	promtext__free(w);
@@ -221,6 +223,31 @@ static void test_fold(void **state)
 	promtext__free(w);
 }
 
+/* The same label set twice in one exposition: one series, the first. */
+static void test_duplicate(void **state)
+{
+	struct promtext *w = promtext__new(10);
+	struct prom_label l = { "listener", "0.0.0.0:80" };
+	char *s;
+
+	(void)state;
+	for (int round = 1; round <= 2; round++) {
+		promtext__begin(w);
+		promtext__family(w, "d_total", PROM_COUNTER, 1, "D");
+		promtext__counter(w, &l, 1, 5 * round);
+		promtext__counter(w, &l, 1, 5 * round);
+		promtext__family(w, "e", PROM_GAUGE, 1, "E");
+		promtext__gauge(w, &l, 1, 1);
+		promtext__gauge(w, &l, 1, 2);
+		s = render(w);
+		assert_int_equal(count_of(s, "d_total{"), 1);
+		assert_int_equal((__u64)value_of(s, "d_total{listener=\"0.0.0.0:80\"}"), 5 * round);
+		assert_int_equal(value_of(s, "e{listener=\"0.0.0.0:80\"}"), 1);
+		free(s);
+	}
+	promtext__free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_monotonic),
 		cmocka_unit_test(test_hist_monotonic),
 		cmocka_unit_test(test_fold),
+		cmocka_unit_test(test_duplicate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,6 +42,7 @@ struct entry {
 	__u64 last[NVALS];	/* the source's values at the last exposition */
 	__u64 out[NVALS];	/* what was exported */
 	double g;		/* a folded gauge: the largest of its members */
+	unsigned long added;	/* generation whose exposition has this series */
 };
 
 #define NBUCKETS_MAP	4096
@@ -54,6 +55,7 @@ struct promtext {
 	int cur;			/* the open family, -1 if none */
 	struct entry *map[NBUCKETS_MAP];
 	__s8 le_of[HIST_NBUCKETS];	/* bucket idx -> `le` slot, -1: +Inf only */
+	struct sample scratch;		/* where duplicate samples go */
 };
 
 __u64 promtext__le_ns(int i)
@@ -250,6 +252,7 @@ static struct sample *add_sample(struct promtext *w, enum prom_type type,
 {
 	struct family *f;
 	struct sample *s;
+	struct entry *e;
 
 	if (w->cur < 0 || w->fam[w->cur].type != type)
 		return NULL;
@@ -268,24 +271,35 @@ static struct sample *add_sample(struct promtext *w, enum prom_type type,
 	s->labels = fmt_labels(l, nl, 0, nl, false);
 	s->id = fmt_labels(l, nl, 0, f->nid, false);
 	s->folded = fmt_folded(l, nl, f->nid);
-	if (!s->labels || !s->id || !s->folded) {
-		free(s->labels);
-		free(s->id);
-		free(s->folded);
-		return NULL;
+	e = s->labels && s->id && s->folded ? lookup(w, 'S', f->name, s->labels) : NULL;
+	if (e && e->added != w->gen + 1) {
+		e->added = w->gen + 1;
+		e->seen = w->gen + 1;
+		f->n++;
+		return s;
 	}
-	f->n++;
-	return s;
+	free(s->labels);
+	free(s->id);
+	free(s->folded);
+	if (!e)
+		return NULL;
+	/* One label set, one series: a second sample with the same labels
+	 * (one listener reported twice) is dropped, never added: adding would
+	 * count one object's events twice. It fills a scratch sample. */
+	memset(&w->scratch, 0, sizeof(w->scratch));
+	return &w->scratch;
 }
 
 #define SAMPLE_ERR(w, t) ((w)->cur < 0 || (w)->fam[(w)->cur].type != (t) ? -EINVAL : -ENOMEM)
 
 int promtext__counter(struct promtext *w, const struct prom_label *l, int nl, __u64 v)
 {
-	struct sample *s = add_sample(w, PROM_COUNTER, l, nl);
+	enum prom_type t = w->cur >= 0 && w->fam[w->cur].type == PROM_COUNTER_NS ?
+			   PROM_COUNTER_NS : PROM_COUNTER;
+	struct sample *s = add_sample(w, t, l, nl);
 
 	if (!s)
-		return SAMPLE_ERR(w, PROM_COUNTER);
+		return SAMPLE_ERR(w, t);
 	s->v[0] = v;
 	return 0;
 }
@@ -329,8 +343,12 @@ int promtext__sparse_hist(struct promtext *w, const struct prom_label *l, int nl
 	return 0;
 }
 
-/* The growth of a source since the last exposition into e->out; a source
- * below its last value restarted (from 0): all of it is growth. */
+/* The growth of a source since the last exposition. A source below its
+ * last value (a namespace deleted and its inode reused, a listener
+ * re-created, or a derived count such as SYN-time overflows that a later
+ * read corrects downwards) is taken as restarted at the value it has now:
+ * nothing is added, and its later growth is. Treating it as restarted from
+ * 0 would add all of a corrected count again. */
 static void accumulate(struct entry *e, const __u64 *raw, int n, __u64 *inc)
 {
 	bool restarted = false;
@@ -338,7 +356,7 @@ static void accumulate(struct entry *e, const __u64 *raw, int n, __u64 *inc)
 	for (int i = 0; i < n; i++)
 		restarted |= raw[i] < e->last[i];
 	for (int i = 0; i < n; i++) {
-		inc[i] = restarted ? raw[i] : raw[i] - e->last[i];
+		inc[i] = restarted ? 0 : raw[i] - e->last[i];
 		e->last[i] = raw[i];
 	}
 }
@@ -465,7 +483,7 @@ static int row_of(struct promtext *w, struct family *f, struct sample *s, struct
 	return 0;
 }
 
-static const char *const type_names[] = { "counter", "gauge", "histogram" };
+static const char *const type_names[] = { "counter", "gauge", "histogram", "counter" };
 
 static void put_help(FILE *out, const char *name, const char *help, enum prom_type t)
 {
@@ -509,7 +527,12 @@ static void put_row(FILE *out, const struct family *f, const struct outrow *r)
 		return;
 	}
 	fprintf(out, fmt_l, f->name, r->labels);
-	if (f->type == PROM_COUNTER)
+	if (f->type == PROM_COUNTER_NS) {
+		char sec[40];
+
+		promtext__fmt_seconds(sec, sizeof(sec), r->v[0]);
+		fprintf(out, "%s\n", sec);
+	} else if (f->type == PROM_COUNTER)
 		fprintf(out, "%llu\n", (unsigned long long)r->v[0]);
 	else
 		fprintf(out, "%.15g\n", r->other ? r->other->g : r->g);

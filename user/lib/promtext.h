@@ -14,7 +14,8 @@
  *   _count, _sum or bucket never decreases: each series adds the growth of
  *   its source since the previous exposition, and a source that went
  *   backwards (a namespace deleted and its inode reused, a listener
- *   re-created) counts as restarted from 0;
+ *   re-created, a derived count corrected) counts as restarted at the
+ *   value it has then;
  * - which identities (the values of a family's first nid labels: listener,
  *   namespace, process name) hold one of the family's max_ids places.
  *   Past the bound a new identity folds into one series whose identity
@@ -45,7 +46,9 @@
 #define PROM_DEFAULT_MAX_IDS	1000
 #define PROM_HISTORY_TTL	64
 
-enum prom_type { PROM_COUNTER, PROM_GAUGE, PROM_HISTOGRAM };
+/* PROM_COUNTER_NS: a counter whose samples are ns, written as exact
+ * seconds (CPU time, BPF run time). */
+enum prom_type { PROM_COUNTER, PROM_GAUGE, PROM_HISTOGRAM, PROM_COUNTER_NS };
 
 struct prom_label {
 	const char *name;
