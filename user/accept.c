@@ -189,6 +189,18 @@ fail:
 	return err;
 }
 
+/* For serve: lost events (the wait is per listener, in the listener
+ * table). */
+static void accept_metrics(struct probe *p, struct promtext *w)
+{
+	static const char *const causes[ACCEPT_LOST_NR] = { "displaced", "keys_full" };
+	__u64 lost[ACCEPT_LOST_NR] = {};
+
+	bpfmap__sum_counters(bpf_map__fd(p->skel->maps.accept_lost), ACCEPT_LOST_NR, lost);
+	probe__lost_metrics(w, "accept", causes, lost, ACCEPT_LOST_NR,
+			    bpfmap__recursion_misses(p->skel->obj));
+}
+
 static const char *const accept_tracepoints[] = {
 	"sock/inet_sock_set_state", "syscalls/sys_exit_accept4", "syscalls/sys_exit_accept", NULL,
 };
@@ -205,6 +217,7 @@ const struct probe_ops accept_probe_ops = {
 	.to_json = accept_json,
 	.listeners = accept_listeners,
 	.lost = accept_lost,
+	.metrics = accept_metrics,
 	.event_maps = accept_event_maps,
 	.detach = accept_detach,
 };

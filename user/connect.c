@@ -178,6 +178,27 @@ fail:
 	return err;
 }
 
+/* For serve: connect latency, failures by outcome, lost events. */
+static void connect_metrics(struct probe *p, struct promtext *w)
+{
+	static const char *const causes[CONNECT_LOST_NR] = { "inflight_full", "keys_full" };
+	struct prom_label l = { "outcome", NULL };
+	__u64 lost[CONNECT_LOST_NR] = {};
+
+	promtext__family(w, "nettune_connect_duration_seconds", PROM_HISTOGRAM, 0,
+			 "Connect latency, SYN_SENT to ESTABLISHED");
+	promtext__hist(w, NULL, 0, &p->total);
+	promtext__family(w, "nettune_connect_failures_total", PROM_COUNTER, 0,
+			 "Failed connects by outcome");
+	for (int k = 0; k < CONNECT_FAIL_NR; k++) {
+		l.value = fail_names[k];
+		promtext__counter(w, &l, 1, p->failed[k]);
+	}
+	bpfmap__sum_counters(bpf_map__fd(p->skel->maps.connect_lost), CONNECT_LOST_NR, lost);
+	probe__lost_metrics(w, "connect", causes, lost, CONNECT_LOST_NR,
+			    bpfmap__recursion_misses(p->skel->obj));
+}
+
 static const char *const connect_tracepoints[] = { "sock/inet_sock_set_state", NULL };
 
 const struct probe_ops connect_probe_ops = {
@@ -190,6 +211,7 @@ const struct probe_ops connect_probe_ops = {
 	.print = connect_print,
 	.to_json = connect_json,
 	.lost = connect_lost,
+	.metrics = connect_metrics,
 	.event_maps = connect_event_maps,
 	.detach = connect_detach,
 };

@@ -268,6 +268,71 @@ static void drops_detach(struct probe *p)
 	free(p);
 }
 
+/* For serve: the namespaces' TcpExt listen counters, resets, drops by
+ * reason, lost events (per-listener overflows are in the listener table). */
+static const struct { const char *name, *help; } ns_metric[NSC_NR] = {
+	[NSC_LISTEN_OVERFLOWS] = { "nettune_netns_listen_overflows_total",
+		"Accept queue full, every listener of the namespace (TcpExtListenOverflows)" },
+	[NSC_LISTEN_DROPS] = { "nettune_listen_drops_total",
+		"Every drop of a listener's packet in the namespace (TcpExtListenDrops)" },
+	[NSC_REQQ_FULL_DROP] = { "nettune_syn_queue_drops_total",
+		"SYNs dropped, SYN queue full and no SYN cookies (TcpExtTCPReqQFullDrop)" },
+	[NSC_REQQ_FULL_COOKIES] = { "nettune_syn_queue_full_cookies_total",
+		"SYN queue full, answered with a SYN cookie (TcpExtTCPReqQFullDoCookies)" },
+	[NSC_SYNCOOKIES_SENT] = { "nettune_syncookies_sent_total",
+		"SYN cookies sent (TcpExtSyncookiesSent)" },
+};
+
+static void drops_metrics_reasons(struct probe *p, struct promtext *w)
+{
+	static const char *const kinds[DROPS_KIND_NR] = { "tcp", "none" };
+	struct prom_label l[] = { { "reason", NULL }, { "socket", NULL } };
+	char unknown[32];
+
+	promtext__family(w, "nettune_drops_total", PROM_COUNTER, 0,
+			 "Packets dropped (skb:kfree_skb) by reason; socket=\"none\": before any socket");
+	for (int kind = 0; kind < DROPS_KIND_NR; kind++)
+		for (__u32 r = 0; r < DROPS_MAX_REASONS; r++) {
+			__u64 n = p->reasons[kind * DROPS_MAX_REASONS + r];
+
+			if (!n)
+				continue;
+			l[0].value = dropreason__name(p->names, r);
+			if (!l[0].value) {
+				snprintf(unknown, sizeof(unknown), "reason_%u", r);
+				l[0].value = unknown;
+			}
+			l[1].value = kinds[kind];
+			promtext__counter(w, l, 2, n);
+		}
+}
+
+static void drops_metrics(struct probe *p, struct promtext *w)
+{
+	static const char *const causes[] = { "listeners_full" };
+	struct prom_label l = { "netns", NULL };
+	char ino[16];
+
+	for (int c = 0; c < NSC_NR; c++) {
+		promtext__family(w, ns_metric[c].name, PROM_COUNTER, 1, ns_metric[c].help);
+		for (size_t n = 0; n < nswatch__ns_count(p->ns); n++) {
+			const struct nswatch_ns *ns = nswatch__ns(p->ns, n);
+
+			snprintf(ino, sizeof(ino), "%u", ns->ino);
+			l.value = ino;
+			promtext__counter(w, &l, 1, ns->delta[c]);
+		}
+	}
+	promtext__family(w, "nettune_resets_total", PROM_COUNTER, 0, "TCP resets by direction");
+	l = (struct prom_label){ "direction", "sent" };
+	promtext__counter(w, &l, 1, p->counters[DROPS_RESETS_SENT]);
+	l.value = "received";
+	promtext__counter(w, &l, 1, p->counters[DROPS_RESETS_RECEIVED]);
+	drops_metrics_reasons(p, w);
+	probe__lost_metrics(w, "drops", causes, &p->counters[DROPS_LOST_LISTENERS_FULL], 1,
+			    bpfmap__recursion_misses(p->skel->obj));
+}
+
 #define METHOD_BTF "skb:kfree_skb as tp_btf (with rx_sk)"
 #define METHOD_CLASSIC "skb:kfree_skb, classic tracepoint with probe reads"
 
@@ -326,5 +391,6 @@ const struct probe_ops drops_probe_ops = {
 	.to_json = drops_json,
 	.listeners = drops_listeners,
 	.lost = drops_lost,
+	.metrics = drops_metrics,
 	.detach = drops_detach,
 };

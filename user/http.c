@@ -14,6 +14,7 @@
 #include "report.h"
 #include "log.h"
 #include "procfd.h"
+#include "probe_util.h"
 
 #define HTTP_SYMBOL	"net/http.serverHandler.ServeHTTP"
 #define HTTP_FUNC	0	/* one function: rows are told apart by tgid */
@@ -403,6 +404,25 @@ static __u64 http_lost(struct probe *p)
 	return funcprobe__lost(p->fp);
 }
 
+/* For serve: handler latency by method (the status code is not measured
+ * yet), lost events. */
+static void http_metrics(struct probe *p, struct promtext *w)
+{
+	static const char *const causes[] = { "maps_or_recursion" };
+	struct prom_label l = { "method", NULL };
+	__u64 lost = funcprobe__lost(p->fp);
+
+	promtext__family(w, "nettune_http_handler_duration_seconds", PROM_HISTOGRAM, 0,
+			 "Go net/http handler latency, ServeHTTP entry to return, by method");
+	for (int m = 1; m < HTTP_METHOD_NR; m++) {
+		if (!p->by_method[m].count)
+			continue;
+		l.value = method_names[m];
+		promtext__hist(w, &l, 1, &p->by_method[m]);
+	}
+	probe__lost_metrics(w, "http", causes, &lost, 1, 0);
+}
+
 const struct probe_ops http_probe_ops = {
 	.needs_uprobes = true,
 	.name = "http",
@@ -412,5 +432,6 @@ const struct probe_ops http_probe_ops = {
 	.print = http_print,
 	.to_json = http_json,
 	.lost = http_lost,
+	.metrics = http_metrics,
 	.detach = http_detach,
 };

@@ -15,6 +15,7 @@
 
 
 struct probe;
+struct promtext;
 
 struct probe_ops {
 	const char *name;		/* family name, as in --probes and JSON keys */
@@ -52,6 +53,10 @@ struct probe_ops {
 	/* events this probe could not record (full maps, ring buffer, BPF
 	 * recursion guard), cumulative */
 	__u64 (*lost)(struct probe *p);
+	/* optional: the last collect (since attach) as Prometheus metrics,
+	 * docs/metrics.md, for `nettune serve`; per-listener rows are
+	 * exported from the listener table, not here */
+	void (*metrics)(struct probe *p, struct promtext *w);
 	void (*detach)(struct probe *p);	/* accepts NULL */
 };
 

@@ -10,6 +10,7 @@
 #include "probe.h"
 #include "log.h"
 #include "bpfmap.h"
+#include "promtext.h"
 
 /* Ring buffer of the slow-event log: a page when the log is off. */
 #define PROBE_EVENTS_BYTES(o)	((o)->min_us ? 256u * 1024 : 4096u)
@@ -39,6 +40,11 @@
 			    bpf_map__fd((skel)->maps.filter_ports), (o))
 
 int probe__fill_filters(int pids_fd, int ports_fd, const struct trace_opts *o);
+
+/* nettune_lost_events_total{family, cause} for probe_ops.metrics: one
+ * series per cause, and "recursion" for the BPF recursion guard's misses. */
+void probe__lost_metrics(struct promtext *w, const char *family, const char *const *causes,
+			 const __u64 *lost, int n, __u64 recursion);
 
 /* The lifecycle every family's skeleton goes through after open (and after
  * choosing its programs): filters, load, filter sets, attach. Evaluates to

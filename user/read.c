@@ -227,6 +227,30 @@ static void read_detach(struct probe *p)
 	free(p);
 }
 
+/* For serve: read_wait, read_syscall with --read-syscall, lost events. */
+static void read_metrics(struct probe *p, struct promtext *w)
+{
+	static const char *const causes[READ_LOST_NR] = {
+		"unread_full", "displaced", "calls_full", "keys_full",
+	};
+	__u64 lost[READ_LOST_NR] = {};
+
+	promtext__family(w, "nettune_read_wait_seconds", PROM_HISTOGRAM, 0,
+			 "Time from data queued on a TCP socket to the read that drained it");
+	promtext__hist(w, NULL, 0, &p->wait.total);
+	if (p->syscall_on) {
+		promtext__family(w, "nettune_read_syscall_seconds", PROM_HISTOGRAM, 0,
+				 "Duration of read-family syscalls on TCP sockets");
+		promtext__hist(w, NULL, 0, &p->syscall.total);
+		promtext__family(w, "nettune_read_syscall_bytes_total", PROM_COUNTER, 0,
+				 "Bytes returned by read-family syscalls on TCP sockets");
+		promtext__counter(w, NULL, 0, p->syscall.bytes);
+	}
+	bpfmap__sum_counters(bpf_map__fd(p->skel->maps.read_lost), READ_LOST_NR, lost);
+	probe__lost_metrics(w, "read", causes, lost, READ_LOST_NR,
+			    bpfmap__recursion_misses(p->skel->obj));
+}
+
 /* The ephemeral range of nettune's own namespace: where client sockets'
  * local ports come from (the usual range when it cannot be read). */
 static void set_ephemeral_range(struct read_bpf *s)
@@ -335,5 +359,6 @@ const struct probe_ops read_probe_ops = {
 	.print = read_print,
 	.to_json = read_json,
 	.lost = read_lost,
+	.metrics = read_metrics,
 	.detach = read_detach,
 };

@@ -13,6 +13,7 @@
 #include "breakdown.h"
 #include "report.h"
 #include "log.h"
+#include "probe_util.h"
 
 #define URETPROBE_SUFFIX ":uretprobe"
 
@@ -272,6 +273,23 @@ static __u64 uprobe_lost(struct probe *p)
 	return funcprobe__lost(p->fp);
 }
 
+/* For serve: each --uprobe function's latency, lost events. */
+static void uprobe_metrics(struct probe *p, struct promtext *w)
+{
+	static const char *const causes[] = { "maps_or_recursion" };
+	struct prom_label l[] = { { "binary", NULL }, { "function", NULL } };
+	__u64 lost = funcprobe__lost(p->fp);
+
+	promtext__family(w, "nettune_uprobe_duration_seconds", PROM_HISTOGRAM, 0,
+			 "Latency of each function named by --uprobe, entry to return");
+	for (int i = 0; i < p->n; i++) {
+		l[0].value = p->funcs[i].path;
+		l[1].value = p->funcs[i].symbol;
+		promtext__hist(w, l, 2, &p->funcs[i].total);
+	}
+	probe__lost_metrics(w, "uprobe", causes, &lost, 1, 0);
+}
+
 const struct probe_ops uprobe_probe_ops = {
 	.needs_uprobes = true,
 	.name = "uprobe",
@@ -281,5 +299,6 @@ const struct probe_ops uprobe_probe_ops = {
 	.print = uprobe_print,
 	.to_json = uprobe_json,
 	.lost = uprobe_lost,
+	.metrics = uprobe_metrics,
 	.detach = uprobe_detach,
 };
