@@ -30,12 +30,14 @@ ifneq ($(WERROR)$(CI),)
 WARN      += -Werror
 endif
 CFLAGS    ?= -O2 -g
-DEPS_CFLAGS := $(shell pkg-config --cflags libbpf json-c capstone 2>/dev/null)
+DEPS_CFLAGS := $(shell pkg-config --cflags libbpf json-c capstone libmicrohttpd 2>/dev/null)
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
 	      -I$(OUT) -Ibpf -Iuser -Iuser/lib $(DEPS_CFLAGS)
 # capstone is opened with dlopen() on first use (user/lib/retfind.c): its
 # headers are needed here, not its library.
-LDLIBS    := -lbpf -lelf -lz -ljson-c -lm -lpthread -lncursesw
+# libmicrohttpd: the HTTP server of `nettune serve` (user/lib/httpserve.c).
+LDLIBS    := -lbpf -lelf -lz -ljson-c -lm -lpthread -lncursesw \
+	     $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 
 # Probes: adding one means bpf/<name>.bpf.c, user/<name>.c and one word here.
 PROBES    := connect accept drops read doctor uprobe
