@@ -310,13 +310,14 @@ static void drops_metrics_reasons(struct probe *p, struct promtext *w)
 static void drops_metrics(struct probe *p, struct promtext *w)
 {
 	static const char *const causes[] = { "listeners_full" };
+	const struct nswatch *census = p->listeners ? listener_table__census(p->listeners) : NULL;
 	struct prom_label l = { "netns", NULL };
 	char ino[16];
 
 	for (int c = 0; c < NSC_NR; c++) {
 		promtext__family(w, ns_metric[c].name, PROM_COUNTER, 1, ns_metric[c].help);
-		for (size_t n = 0; n < nswatch__ns_count(p->ns); n++) {
-			const struct nswatch_ns *ns = nswatch__ns(p->ns, n);
+		for (size_t n = 0; census && n < nswatch__ns_count(census); n++) {
+			const struct nswatch_ns *ns = nswatch__ns(census, n);
 
 			snprintf(ino, sizeof(ino), "%u", ns->ino);
 			l.value = ino;

@@ -345,7 +345,7 @@ static void refresh_advice(struct serve *s, const struct tune_target *tt)
 	if (ls && !tracer__collect(&s->t, true, &secs))
 		rep = tracer__json(&s->t, true, secs, false);
 	if (rep && !tuneevidence__from_report(rep, &ev, ls, ADVICE_MAX_LISTENERS) &&
-	    !tunecollect__namespace(tt->nsfd, tt->init_nsfd, &ev, ls)) {
+	    !tunecollect__namespace(tt->nsfd, tt->init_nsfd, &ev)) {
 		tunerules__evaluate(&ev, s->recs, TUNE_MAX_RECS, &n);	/* -ENOSPC: the first 64 */
 		s->nrecs = n;
 	}
