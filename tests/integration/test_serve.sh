@@ -10,6 +10,8 @@
 #  - histogram_quantile(0.5) of accept wait is within one `le` bucket of
 #    the median wait the server imposes (accepts one connection every 50 ms);
 #  - promtool check metrics reports nothing, on /metrics and on --textfile;
+#  - the tuner's rules advise a larger backlog for the overflowing listener
+#    (nettune_recommendation_info), and nothing is applied;
 #  - SIGTERM: exit 0, none of its BPF programs left loaded;
 #  - bad input: a port in use, an address that does not parse, an
 #    unwritable textfile directory, an unknown family: one line, exit 2,
@@ -157,6 +159,9 @@ nt_assert_near "histogram_quantile(0.5) of accept wait (s)" "$q50" \
 curl -sf "http://127.0.0.1:$SERVE_PORT/metrics" >"$NT_TMP/metrics.txt" || nt_fail "GET /metrics"
 lint=$(promtool check metrics <"$NT_TMP/metrics.txt" 2>&1)
 nt_assert_eq "promtool check metrics on /metrics" "$lint" ""
+grep '^nettune_recommendation_info' "$NT_TMP/metrics.txt" | head -3 >&2
+nt_assert_ge "advice for the overflowing listener (nettune_recommendation_info)" \
+	"$(grep -c "^nettune_recommendation_info{.*0.0.0.0:$OVF_PORT" "$NT_TMP/metrics.txt")" 1
 nt_assert_eq "GET /healthz" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SERVE_PORT/healthz")" 200
 nt_assert_eq "GET /nothing" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SERVE_PORT/nothing")" 404
 [ -s "$NT_TMP/tf/nettune.prom" ] || nt_fail "--textfile: no file"
