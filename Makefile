@@ -59,8 +59,18 @@ TEST_HELPERS := $(patsubst tests/integration/helpers/%.c,$(OUT)/tests/helpers/%,
 
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: all deps demo test unit integration bench bench-server vmlinux clean install
-all: deps-stamp $(BPF_OBJS) $(OUT)/nettune $(TOOL_BINS) $(UNIT_BINS) $(TEST_HELPERS)
+# make install: PREFIX and DESTDIR as usual.
+PREFIX    ?= /usr/local
+SBINDIR   := $(PREFIX)/sbin
+MANDIR    := $(PREFIX)/share/man/man8
+DOCDIR    := $(PREFIX)/share/doc/nettune
+UNITDIR   := $(PREFIX)/lib/systemd/system
+MAN_STAMP := $(OUT)/man/.stamp
+DEPLOY_DOCS := docs/metrics.md docs/deploy/prometheus.yml docs/deploy/prometheus-kubernetes.yml \
+	       docs/deploy/kubernetes-daemonset.yaml docs/deploy/grafana-dashboard.json
+
+.PHONY: all deps demo test unit integration bench bench-server vmlinux clean install man
+all: deps-stamp $(BPF_OBJS) $(OUT)/nettune $(TOOL_BINS) $(UNIT_BINS) $(TEST_HELPERS) $(MAN_STAMP)
 
 # Dependencies come from Debian's archive; the script installs only what is
 # missing, so this costs a dpkg query when everything is there.
@@ -161,8 +171,21 @@ vmlinux:
 	$(Q)printf 'generated from %s (%s) on %s\n' "$$(uname -r)" "$$(uname -v)" "$$(date -u +%F)" > vmlinux/$(ARCH)/SOURCE
 	@echo "vmlinux: regenerated $(VMLINUX) from $$(uname -r)"
 
-install: $(OUT)/nettune
-	install -D -m 0755 $(OUT)/nettune $(DESTDIR)/usr/local/sbin/nettune
+# Man pages from each command's --help: the parser's own text, so the two
+# cannot disagree.
+$(MAN_STAMP): $(OUT)/nettune tools/gen-man.sh
+	$(call msg,MAN,$(OUT)/man)
+	$(Q)tools/gen-man.sh $(OUT)/nettune $(OUT)/man $(VERSION) && touch $@
+man: $(MAN_STAMP)
+
+install: $(OUT)/nettune $(MAN_STAMP)
+	install -D -m 0755 $(OUT)/nettune $(DESTDIR)$(SBINDIR)/nettune
+	install -d $(DESTDIR)$(MANDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0644 $(OUT)/man/*.8 $(DESTDIR)$(MANDIR)/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+		docs/deploy/nettune-serve.service >$(DESTDIR)$(UNITDIR)/nettune-serve.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/nettune-serve.service
+	install -m 0644 $(DEPLOY_DOCS) $(DESTDIR)$(DOCDIR)/
 
 clean:
 	rm -rf $(OUT)
