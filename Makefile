@@ -155,11 +155,13 @@ test: all $(FIXTURES)/truth.txt
 demo: all
 	$(Q)tools/demo.sh
 
-# nettune's overhead, then the reference server against nginx; both write
-# their sections of docs/benchmarks.md.
+# nettune's overhead, the reference server against nginx, and a scrape of
+# nettune serve with 10,000 listeners; each writes its section of
+# docs/benchmarks.md.
 bench: all
 	$(Q)NT_BUILD=$(abspath $(OUT)) tools/bench.sh
 	$(Q)NT_BUILD=$(abspath $(OUT)) tools/bench-server.sh
+	$(Q)NT_BUILD=$(abspath $(OUT)) tools/bench-serve.sh
 
 # The reference server against Debian's nginx, and loadgen's own rate.
 bench-server: all
