@@ -9,7 +9,6 @@
  * {small, raised backlog} x {one accept loop, SO_REUSEPORT workers} instead.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -25,6 +24,7 @@
 #include "commands.h"
 #include "log.h"
 #include "netstat.h"
+#include "optable.h"
 #include "opts.h"
 #include "tuneout.h"
 
@@ -73,59 +73,77 @@ struct bench {
 	struct json_object *phases;	/* --json: one object per run */
 };
 
-static void usage(FILE *out)
+#define BO(v)	((struct bench_opts *)(v))
+#define NSCENARIOS	(sizeof(scenarios) / sizeof(scenarios[0]))
+
+static int set_scenario(void *v, const char *a)
+{
+	for (size_t i = 0; i < NSCENARIOS; i++)
+		if (!strcmp(scenarios[i].name, a))
+			BO(v)->sc = &scenarios[i];
+	if (!BO(v)->sc || strcmp(BO(v)->sc->name, a)) {
+		warn("--scenario: no scenario '%s' (backlog, reuseport, grid)", a);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_json(void *v, const char *a)
+{
+	(void)a;
+	BO(v)->json = true;
+	return 0;
+}
+
+static int set_tools(void *v, const char *a) { BO(v)->tools = a; return 0; }
+
+static void scenario_list(void *v, FILE *out)
+{
+	(void)v;
+	fputc('\n', out);
+	for (size_t i = 0; i < NSCENARIOS; i++) {
+		fprintf(out, "         %-12s ", scenarios[i].name);
+		tuneout__wrap(out, scenarios[i].what, 22, 90);
+	}
+}
+
+static const struct optable_opt bench_opts_table[] = {
+	{ "scenario", 0, "NAME", "(default: backlog)", set_scenario, scenario_list },
+	{ "json", 0, NULL, "one JSON object on stdout (docs/tuning.md)", set_json, NULL },
+	{ "tools", 0, "DIR", "where refserver and loadgen are (default: next to\nnettune)",
+	  set_tools, NULL },
+	{ 0 },
+};
+
+static const struct optable_opt *const bench_groups[] = { bench_opts_table, NULL };
+static const struct optable bench_table = { .cmd = "bench", .groups = bench_groups };
+
+static void usage(FILE *out, struct bench_opts *o)
 {
 	fprintf(out, "Usage: nettune bench [--scenario NAME] [--json] [--tools DIR]\n\n"
 		"Runs the reference server and the load generator in a private network\n"
 		"namespace, traces, tunes and reruns, and prints a before/after table.\n"
-		"The host is untouched.\n\n"
-		"      --scenario NAME  (default: backlog)\n");
-	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
-		fprintf(out, "         %-12s ", scenarios[i].name);
-		tuneout__wrap(out, scenarios[i].what, 22, 90);
-	}
-	fprintf(out, "      --json           one JSON object on stdout (docs/tuning.md)\n"
-		"      --tools DIR      where refserver and loadgen are (default: next to\n"
-		"                       nettune)\n"
-		"  -h, --help           this help\n\n"
+		"The host is untouched.\n\n");
+	optable__print(&bench_table, o, out);
+	fprintf(out, "\n"
 		"EXAMPLES\n"
 		"  nettune bench                      overflows before, none after the relisten\n"
 		"  nettune bench --scenario grid      the backlog and SO_REUSEPORT effects apart\n"
 		"  nettune bench --scenario reuseport --json\n");
 }
 
+/* 0, 1 for --help (printed), or -errno after one line. */
 static int parse(int argc, char **argv, struct bench_opts *o)
 {
-	static const struct option lo[] = {
-		{ "scenario", 1, NULL, 's' }, { "json", 0, NULL, 'j' }, { "tools", 1, NULL, 't' },
-		{ "help", 0, NULL, 'h' }, { 0 },
-	};
-	const char *name = "backlog";
-	int c;
+	int err = optable__parse(&bench_table, argc, argv, o);
 
-	optind = 1;
-	opterr = 0;	/* one line of our own instead of getopt's */
-	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
-		switch (c) {
-		case '?':
-		case ':': return opts__getopt_error(c, argv, "nettune bench --help");
-		case 's': name = optarg; break;
-		case 'j': o->json = true; break;
-		case 't': o->tools = optarg; break;
-		case 'h': return 1;
-		default: return -EINVAL;
-		}
+	if (err == OPTABLE_HELP) {
+		usage(stdout, o);
+		return 1;
 	}
-	if (optind < argc) {
-		warn("bench: unexpected argument '%s' (try: nettune bench --help)", argv[optind]);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
-		if (!strcmp(scenarios[i].name, name))
-			o->sc = &scenarios[i];
-	if (!o->sc)
-		warn("--scenario: no scenario '%s' (backlog, reuseport, grid)", name);
-	return o->sc ? 0 : -EINVAL;
+	if (!err && !o->sc)
+		o->sc = &scenarios[0];	/* backlog */
+	return err;
 }
 
 static void progress(struct bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -558,10 +576,8 @@ int cmd_bench(int argc, char **argv)
 	struct bench b = { .o = &o, .nsfd = -1 };
 	int rc = parse(argc, argv, &o);
 
-	if (rc == 1) {
-		usage(stdout);
+	if (rc == 1)
 		return 0;
-	}
 	if (rc)
 		return EXIT_USAGE;
 	/* Our children report through pipes; a reader gone must not kill us. */

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* `nettune doctor`: what this machine lets nettune do, found by trying. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +14,7 @@
 #include "probe.h"
 #include "tracefs.h"
 #include "log.h"
+#include "optable.h"
 #include "opts.h"
 
 /* kprobe and fentry need a kernel function present in BTF on every arch,
@@ -243,14 +243,44 @@ static void print_json(const struct doctor *d)
 	json_object_put(root);
 }
 
-static void usage(FILE *out)
+struct doctor_opts {
+	bool json, verbose;
+};
+
+static int set_json(void *v, const char *a)
+{
+	(void)a;
+	((struct doctor_opts *)v)->json = true;
+	return 0;
+}
+
+static int set_verbose(void *v, const char *a)
+{
+	(void)a;
+	((struct doctor_opts *)v)->verbose = true;
+	log__init("nettune", LOG_DEBUG);
+	return 0;
+}
+
+static const struct optable_opt doctor_opts[] = {
+	{ "json", 0, NULL, "the same report as one JSON object", set_json, NULL },
+	{ "verbose", 'v', NULL, "libbpf and debug messages on stderr", set_verbose, NULL },
+	{ 0 },
+};
+
+static const struct optable_opt *const doctor_groups[] = { doctor_opts, NULL };
+static const struct optable doctor_table = { .cmd = "doctor", .groups = doctor_groups };
+
+static void usage(FILE *out, struct doctor_opts *o)
 {
 	fprintf(out,
 "Usage: nettune doctor [--json] [-v]\n"
 "Report what this machine lets nettune do: kernel, BTF, privileges, which BPF\n"
 "attach types work (each is loaded, attached and fired), which tracepoints\n"
 "exist, and so which probe families will measure. Exits 1 when nettune cannot\n"
-"run here at all, with the reason.\n\n"
+"run here at all, with the reason.\n\n");
+	optable__print(&doctor_table, o, out);
+	fprintf(out, "\n"
 "EXAMPLES\n"
 "  nettune doctor\n"
 "  nettune doctor --json | jq .attach\n");
@@ -258,31 +288,20 @@ static void usage(FILE *out)
 
 int cmd_doctor(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "json", no_argument, NULL, 'j' }, { "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' }, { 0 },
-	};
+	struct doctor_opts o = {};
 	struct doctor d = {};
-	bool verbose = false;
+	bool verbose;
 	const char *why;
-	int c;
+	int err = optable__parse(&doctor_table, argc, argv, &o);
 
-	optind = 1;
-	opterr = 0;	/* one line of our own instead of getopt's */
-	while ((c = getopt_long(argc, argv, ":vh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'j': d.json = true; break;
-		case 'v': verbose = true; log__init("nettune", LOG_DEBUG); break;
-		case 'h': usage(stdout); return 0;
-		default:
-			opts__getopt_error(c, argv, "nettune doctor --help");
-			return EXIT_USAGE;
-		}
+	if (err == OPTABLE_HELP) {
+		usage(stdout, &o);
+		return 0;
 	}
-	if (optind < argc) {
-		warn("doctor: unexpected argument '%s'", argv[optind]);
+	if (err)
 		return EXIT_USAGE;
-	}
+	d.json = o.json;
+	verbose = o.verbose;
 	probe_machine(&d, verbose);
 	if (d.json)
 		print_json(&d);

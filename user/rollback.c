@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +13,7 @@
 #include "commands.h"
 #include "journal.h"
 #include "log.h"
+#include "optable.h"
 #include "opts.h"
 #include "tunerollback.h"
 
@@ -23,55 +23,70 @@ struct rollback_opts {
 	bool forget_missing;
 };
 
-static void usage(FILE *out)
+#define RB(v)	((struct rollback_opts *)(v))
+
+static int set_state_dir(void *v, const char *a) { RB(v)->state_dir = a; return 0; }
+static int set_persist(void *v, const char *a) { RB(v)->persist = a; return 0; }
+
+static int set_forget_missing(void *v, const char *a)
+{
+	(void)a;
+	RB(v)->forget_missing = true;
+	return 0;
+}
+
+static int set_verbose(void *v, const char *a)
+{
+	(void)v, (void)a;
+	log__init("nettune", LOG_DEBUG);
+	return 0;
+}
+
+static const struct optable_opt rollback_opts[] = {
+	{ "state-dir", 0, "DIR", "the journal's directory (default " JOURNAL_DEFAULT_DIR ")",
+	  set_state_dir, NULL },
+	{ "forget-missing", 0, NULL, "drop changes whose namespace no longer exists",
+	  set_forget_missing, NULL },
+	{ "persist", 0, "FILE", "restore nothing: write the applied sysctls of the\n"
+				"initial namespace to FILE (a sysctl.d snippet) so they\n"
+				"survive a reboot; the others are listed in it as comments",
+	  set_persist, NULL },
+	{ "verbose", 'v', NULL, "debug messages on stderr", set_verbose, NULL },
+	{ 0 },
+};
+
+static const struct optable_opt *const rollback_groups[] = { rollback_opts, NULL };
+static const struct optable rollback_table = { .cmd = "rollback", .groups = rollback_groups };
+
+static void usage(FILE *out, struct rollback_opts *o)
 {
 	fprintf(out,
 "Usage: nettune rollback [--state-dir DIR] [--forget-missing]\n"
 "       nettune rollback --persist FILE [--state-dir DIR]\n\n"
 "Restores every value `nettune tune --apply` changed to its original, newest\n"
 "first, in the namespace where it lives, and relistens raised listeners with\n"
-"their old backlog. Safe to run twice, and after the tuner was killed.\n\n"
-"      --state-dir DIR   the journal's directory (default " JOURNAL_DEFAULT_DIR ")\n"
-"      --forget-missing  drop changes whose namespace no longer exists\n"
-"      --persist FILE    restore nothing: write the applied sysctls of the initial\n"
-"                        namespace to FILE (a sysctl.d snippet) so they survive a\n"
-"                        reboot; the others are listed in it as comments\n"
-"  -h, --help            this help\n\n"
+"their old backlog. Safe to run twice, and after the tuner was killed.\n\n");
+	optable__print(&rollback_table, o, out);
+	fprintf(out, "\n"
 "EXAMPLES\n"
 "  nettune rollback\n"
 "  nettune rollback --state-dir /tmp/nt\n"
 "  nettune rollback --persist /etc/sysctl.d/90-nettune.conf\n");
 }
 
+/* 0, 1 for --help (printed), or -errno after one line. */
 static int parse(int argc, char **argv, struct rollback_opts *o)
 {
-	static const struct option lo[] = {
-		{ "state-dir", 1, NULL, 'S' }, { "persist", 1, NULL, 'P' },
-		{ "forget-missing", 0, NULL, 'F' }, { "verbose", 0, NULL, 'v' },
-		{ "help", 0, NULL, 'h' }, { 0 },
-	};
-	int c;
+	int err;
 
 	o->state_dir = JOURNAL_DEFAULT_DIR;
-	optind = 1;
-	opterr = 0;	/* one line of our own instead of getopt's */
-	while ((c = getopt_long(argc, argv, ":vh", lo, NULL)) != -1) {
-		switch (c) {
-		case '?':
-		case ':': return opts__getopt_error(c, argv, "nettune rollback --help");
-		case 'S': o->state_dir = optarg; break;
-		case 'P': o->persist = optarg; break;
-		case 'F': o->forget_missing = true; break;
-		case 'v': log__init("nettune", LOG_DEBUG); break;
-		case 'h': return 1;
-		default: return -EINVAL;
-		}
+	err = optable__parse(&rollback_table, argc, argv, o);
+	if (err == OPTABLE_HELP) {
+		usage(stdout, o);
+		return 1;
 	}
-	if (optind < argc) {
-		warn("rollback: unexpected argument '%s' (try: nettune rollback --help)",
-		     argv[optind]);
-		return -EINVAL;
-	}
+	if (err)
+		return err;
 	if (!*o->state_dir || (o->persist && !*o->persist)) {
 		warn("rollback: empty path");
 		return -EINVAL;
@@ -168,10 +183,8 @@ int cmd_rollback(int argc, char **argv)
 	struct journal *j = NULL;
 	int rc = parse(argc, argv, &o), err;
 
-	if (rc == 1) {
-		usage(stdout);
+	if (rc == 1)
 		return 0;
-	}
 	if (rc)
 		return EXIT_USAGE;
 	if (journal__open(o.state_dir, false, &j))

@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "httpserve.h"
 #include "log.h"
+#include "optable.h"
 #include "opts.h"
 #include "promtext.h"
 #include "selfmetrics.h"
@@ -39,7 +40,6 @@
 struct serve_opts {
 	const char *listen;
 	const char *textfile;
-	const char *netns;	/* --netns as given, for the tuner's target */
 	unsigned int max_series;
 };
 
@@ -53,110 +53,105 @@ struct serve {
 	size_t nrecs;
 };
 
-static void usage(FILE *out)
+/* What serve's setters write to; trace's setters (filters, -i, -d) take
+ * the struct trace_parse at its start. */
+struct serve_parse {
+	struct trace_parse tp;
+	struct serve_opts *so;
+};
+
+#define SP(v)	((struct serve_parse *)(v))
+
+static int set_listen(void *v, const char *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	SP(v)->so->listen = a;
+	return httpserve__parse_addr("--listen", a, &ss, &len);
+}
+
+static int set_textfile(void *v, const char *a)
+{
+	if (!*a) {
+		warn("--textfile: empty path");
+		return -EINVAL;
+	}
+	SP(v)->so->textfile = a;
+	return 0;
+}
+
+static int set_max_series(void *v, const char *a)
+{
+	uint64_t n;
+	int err = opts__u64("--max-series", a, 1, 1000000, &n);
+
+	SP(v)->so->max_series = (unsigned int)n;
+	return err;
+}
+
+static const struct optable_opt serve_own_opts[] = {
+	{ "listen", 0, "ADDR:PORT", "where to serve (default " HTTPSERVE_DEFAULT_LISTEN ",\n"
+				    "loopback; any other address only when given)",
+	  set_listen, NULL },
+	{ "textfile", 0, "PATH", "also write the metrics to PATH every interval,\n"
+				 "atomically (write, then rename), for node_exporter's\n"
+				 "textfile collector: for hosts that open no new port",
+	  set_textfile, NULL },
+	{ "interval", 'i', "SEC", "rewrite the textfile and rerun the tuner's rules\n"
+				  "every SEC seconds (default 15); scrapes never wait",
+	  trace_opts__set_interval, NULL },
+	{ "duration", 'd', "SEC", "stop after SEC seconds (default: at SIGINT/SIGTERM)",
+	  trace_opts__set_duration, NULL },
+	{ "max-series", 0, "N", "label sets per metric before new ones fold into\n"
+				"\"other\" (default 1000, docs/metrics.md)", set_max_series, NULL },
+	{ 0 },
+};
+
+static const struct optable_opt *const serve_groups[] = {
+	trace_filter_opts, serve_own_opts, trace_family_opts, NULL,
+};
+
+static const struct optable serve_table = { .cmd = "serve", .groups = serve_groups };
+
+static void usage(FILE *out, struct serve_parse *p)
 {
 	fprintf(out,
-"Usage: nettune serve [--listen ADDR:PORT] [--textfile PATH] [-i SEC] [-d SEC]\n"
-"                     [--max-series N] [FILTERS]\n"
+"Usage: nettune serve [--listen ADDR:PORT] [--textfile PATH] [OPTIONS]\n"
 "Keep the tracer running and serve what it measures to Prometheus: GET /metrics\n"
 "(text format 0.0.4), GET /healthz. Advice only: nothing is ever applied.\n"
-"Metrics, labels and their bounds: docs/metrics.md.\n\n"
-"      --listen ADDR:PORT  where to serve (default " HTTPSERVE_DEFAULT_LISTEN ",\n"
-"                          loopback; any other address only when given)\n"
-"      --textfile PATH     also write the metrics to PATH every interval, atomically\n"
-"                          (write, then rename), for node_exporter's textfile\n"
-"                          collector: for hosts that open no new port\n"
-"  -i, --interval SEC      rewrite the textfile and rerun the tuner's rules every\n"
-"                          SEC seconds (default 15); scrapes are never delayed\n"
-"  -d, --duration SEC      stop after SEC seconds (default: at SIGINT/SIGTERM)\n"
-"      --max-series N      label sets per metric before new ones fold into\n"
-"                          \"other\" (default %d)\n\n"
-"FILTERS, as for nettune trace (see nettune trace --help):\n"
-"  -p, --pid PID, --port PORT, --netns NS, --probes LIST, --uprobe PATH:SYMBOL,\n"
-"  --read-syscall, -v\n\n"
+"Metrics, labels and their bounds: docs/metrics.md.\n\n");
+	optable__print(&serve_table, p, out);
+	fprintf(out, "\n"
 "EXAMPLES\n"
 "  nettune serve                                 every family, on 127.0.0.1:7941\n"
 "  nettune serve --listen 10.0.0.5:7941          for a Prometheus on another host\n"
 "  nettune serve --port 443 --probes accept,drops\n"
-"  nettune serve --listen 127.0.0.1:7941 \\\n"
-"      --textfile /var/lib/node_exporter/textfile/nettune.prom\n"
-"  curl -s 127.0.0.1:7941/metrics | promtool check metrics\n",
-		PROM_DEFAULT_MAX_IDS);
+"  nettune serve --textfile /var/lib/node_exporter/textfile/nettune.prom\n"
+"  curl -s 127.0.0.1:7941/metrics | promtool check metrics\n");
 }
 
-/* Serve's own options, taken out of argv; what is left is trace's. An
- * option's value: "--opt=V" or the next argument. */
-static int take_own(int argc, char **argv, struct serve_opts *o, char **rest, int *nrest)
-{
-	static const char *const own[] = { "--listen", "--textfile", "--max-series" };
-	const char *vals[3] = {};
-	int n = 0;
-
-	for (int i = 0; i < argc; i++) {
-		size_t k, len = 0;
-
-		for (k = 0; k < 3; k++) {
-			len = strlen(own[k]);
-			if (!strncmp(argv[i], own[k], len) && (!argv[i][len] || argv[i][len] == '='))
-				break;
-		}
-		if (k == 3) {
-			if (!strcmp(argv[i], "--netns") && i + 1 < argc)
-				o->netns = argv[i + 1];
-			else if (!strncmp(argv[i], "--netns=", 8))
-				o->netns = argv[i] + 8;
-			rest[n++] = argv[i];
-			continue;
-		}
-		if (argv[i][len] == '=') {
-			vals[k] = argv[i] + len + 1;
-		} else if (i + 1 < argc) {
-			vals[k] = argv[++i];
-		} else {
-			warn("%s: missing value (see nettune serve --help)", own[k]);
-			return -EINVAL;
-		}
-	}
-	*nrest = n;
-	o->listen = vals[0] ? vals[0] : HTTPSERVE_DEFAULT_LISTEN;
-	o->textfile = vals[1];
-	if (vals[2]) {
-		uint64_t v;
-		int err = opts__u64("--max-series", vals[2], 1, 1000000, &v);
-
-		if (err)
-			return err;
-		o->max_series = (unsigned int)v;
-	}
-	return 0;
-}
-
-/* 0, 1 for --help, or -errno after one line. */
+/* 0, 1 after --help, or -errno after one line. */
 static int parse(int argc, char **argv, struct serve *s)
 {
 	const char *names[TRACE_MAX_PROBES];
-	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
-	int nrest = 0, err;
+	struct serve_parse p = { .so = &s->o };
+	int err;
 
-	if (!rest)
-		return -ENOMEM;
-	err = take_own(argc, argv, &s->o, rest, &nrest);
 	for (int i = 0; i < probe_table_len; i++)
 		names[i] = probe_table[i]->name;
-	if (!err)
-		err = trace_opts__parse(nrest, rest, &s->t.opts, names, probe_table_len);
-	free(rest);
-	if (err == TRACE_PARSE_HELP)
+	trace_opts__begin(&p.tp, &s->t.opts, names, probe_table_len);
+	s->o.listen = HTTPSERVE_DEFAULT_LISTEN;
+	err = optable__parse(&serve_table, argc, argv, &p);
+	if (err == OPTABLE_HELP) {
+		usage(stdout, &p);
 		return 1;
-	if (err)
-		return err;
-	if (s->t.opts.json || s->t.opts.min_us) {
-		warn("serve: --json and --min-us are for nettune trace (see nettune serve --help)");
-		return -EINVAL;
 	}
-	if (!s->t.opts.interval_ms)
+	if (!err)
+		err = trace_opts__finish(&p.tp);
+	if (!err && !s->t.opts.interval_ms)
 		s->t.opts.interval_ms = SERVE_DEFAULT_INTERVAL_MS;
-	return 0;
+	return err;
 }
 
 /* The textfile's directory must take a file now, not at the first write. */
@@ -449,10 +444,8 @@ int cmd_serve(int argc, char **argv)
 	bool have_tt;
 	int rc = parse(argc, argv, &s);
 
-	if (rc == 1) {
-		usage(stdout);
+	if (rc == 1)
 		return 0;
-	}
 	if (rc)
 		return EXIT_USAGE;
 	if (s.t.opts.verbose)
@@ -463,7 +456,7 @@ int cmd_serve(int argc, char **argv)
 		promtext__free(s.w);
 		return rc;
 	}
-	to.netns = s.o.netns;
+	to.netns = s.t.opts.netns_arg;
 	to.pid = s.t.opts.npids == 1 ? (int)s.t.opts.pids[0] : 0;
 	have_tt = !tunetarget__open(&to, &tt);
 	if (!have_tt)

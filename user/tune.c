@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "log.h"
 #include "netns.h"
 #include "nsref.h"
+#include "optable.h"
 #include "opts.h"
 #include "probe.h"
 #include "tuneapply.h"
@@ -40,7 +40,60 @@ struct tune_opts {
 	bool json, apply, relisten, allow_global, status, sysctls, verbose;
 };
 
-static void usage(FILE *out)
+#define TO(v)	((struct tune_opts *)(v))
+
+static int set_pid(void *v, const char *a) { return opts__pid("-p", a, &TO(v)->t.pid); }
+static int set_duration(void *v, const char *a)
+{
+	return opts__seconds("-d", a, 86400, &TO(v)->duration_ms);
+}
+static int set_netns(void *v, const char *a) { TO(v)->t.netns = a; return 0; }
+static int set_state_dir(void *v, const char *a) { TO(v)->state_dir = a; return 0; }
+
+/* The flags: one setter each, setting one bool. */
+#define FLAG_SETTER(field)						\
+	static int set_##field(void *v, const char *a)			\
+	{								\
+		(void)a;						\
+		TO(v)->field = true;					\
+		return 0;						\
+	}
+FLAG_SETTER(json)
+FLAG_SETTER(apply)
+FLAG_SETTER(relisten)
+FLAG_SETTER(allow_global)
+FLAG_SETTER(status)
+FLAG_SETTER(sysctls)
+FLAG_SETTER(verbose)
+
+static const struct optable_opt tune_opts_table[] = {
+	{ "pid", 'p', "PID", "the process to tune for (and its network namespace)", set_pid, NULL },
+	{ "duration", 'd', "SEC", "observe this long (default 10)", set_duration, NULL },
+	{ "netns", 0, "NS", "the namespace to tune: /run/netns/NAME, /proc/PID/ns/net\n"
+			    "or a pid (default: -p's, else nettune's own)", set_netns, NULL },
+	{ "json", 0, NULL, "one JSON object on stdout (docs/tuning.md)", set_json, NULL },
+	{ "apply", 0, NULL, "write the proposed sysctls where each lives; every\n"
+			    "original is journaled first and read back after", set_apply, NULL },
+	{ "relisten", 0, NULL, "with --apply: raise live listeners' backlogs in place\n"
+			       "(pidfd_getfd + listen(), needs ptrace rights over the\n"
+			       "server)", set_relisten, NULL },
+	{ "allow-global", 0, NULL, "with --apply: also write global sysctls (initial\n"
+				   "namespace) when tuning another namespace",
+	  set_allow_global, NULL },
+	{ "state-dir", 0, "DIR", "the journal's directory (default " JOURNAL_DEFAULT_DIR ")",
+	  set_state_dir, NULL },
+	{ "status", 0, NULL, "what is applied now, and where; observes nothing", set_status, NULL },
+	{ "sysctls", 0, NULL, "the settings nettune knows: where each lives on this\n"
+			      "kernel, its default and the bounds the tuner keeps to",
+	  set_sysctls, NULL },
+	{ "verbose", 'v', NULL, "debug output", set_verbose, NULL },
+	{ 0 },
+};
+
+static const struct optable_opt *const tune_groups[] = { tune_opts_table, NULL };
+static const struct optable tune_table = { .cmd = "tune", .groups = tune_groups };
+
+static void usage(FILE *out, struct tune_opts *o)
 {
 	fprintf(out,
 "Usage: nettune tune [-p PID] [-d SEC] [--netns NS] [--json] [--apply [--relisten]]\n"
@@ -49,24 +102,9 @@ static void usage(FILE *out)
 "       nettune tune --sysctls [--netns NS | -p PID] [--json]\n\n"
 "Observes listen queues, drops and connects for a while, then recommends changes,\n"
 "each with its evidence in measured numbers, where it lives and its expected effect.\n"
-"By default nothing is written.\n\n"
-"  -p, --pid PID       the process to tune for (and its network namespace)\n"
-"  -d, --duration SEC  observe this long (default 10)\n"
-"      --netns NS      the namespace to tune: /run/netns/NAME, /proc/PID/ns/net or a\n"
-"                      pid (default: -p's, else nettune's own)\n"
-"      --json          one JSON object on stdout (docs/tuning.md)\n"
-"      --apply         write the proposed sysctls where each lives; every original is\n"
-"                      journaled first and read back after\n"
-"      --relisten      with --apply: raise live listeners' backlogs in place\n"
-"                      (pidfd_getfd + listen(), needs ptrace rights over the server)\n"
-"      --allow-global  with --apply: also write global sysctls (initial namespace)\n"
-"                      when tuning another namespace\n"
-"      --state-dir DIR the journal's directory (default " JOURNAL_DEFAULT_DIR ")\n"
-"      --status        what is applied now, and where; observes nothing\n"
-"      --sysctls       the settings nettune knows: where each lives on this kernel,\n"
-"                      its default and the bounds the tuner keeps to\n"
-"  -v, --verbose       debug output\n"
-"  -h, --help          this help\n\n"
+"By default nothing is written.\n\n");
+	optable__print(&tune_table, o, out);
+	fprintf(out, "\n"
 "EXAMPLES\n"
 "  nettune tune -p 4242                   advice for one server, 10 s of evidence\n"
 "  nettune tune --netns /run/netns/blue -d 30 --json\n"
@@ -75,47 +113,20 @@ static void usage(FILE *out)
 "  nettune rollback                       put every original back\n");
 }
 
-/* 0, 1 for --help, or -errno after one line. */
+/* 0, 1 for --help (printed), or -errno after one line. */
 static int parse(int argc, char **argv, struct tune_opts *o)
 {
-	static const struct option lo[] = {
-		{ "pid", 1, NULL, 'p' }, { "duration", 1, NULL, 'd' }, { "netns", 1, NULL, 'N' },
-		{ "json", 0, NULL, 'j' }, { "apply", 0, NULL, 'A' }, { "relisten", 0, NULL, 'R' },
-		{ "allow-global", 0, NULL, 'G' }, { "state-dir", 1, NULL, 'S' },
-		{ "status", 0, NULL, 's' }, { "sysctls", 0, NULL, 'k' },
-		{ "verbose", 0, NULL, 'v' }, { "help", 0, NULL, 'h' }, { 0 },
-	};
-	int c, err = 0;
+	int err;
 
 	o->duration_ms = 10000;
 	o->state_dir = JOURNAL_DEFAULT_DIR;
-	optind = 1;
-	opterr = 0;	/* one line of our own instead of getopt's */
-	while (!err && (c = getopt_long(argc, argv, ":p:d:vh", lo, NULL)) != -1) {
-		switch (c) {
-		case '?':
-		case ':': return opts__getopt_error(c, argv, "nettune tune --help");
-		case 'p': err = opts__pid("-p", optarg, &o->t.pid); break;
-		case 'd': err = opts__seconds("-d", optarg, 86400, &o->duration_ms); break;
-		case 'N': o->t.netns = optarg; break;
-		case 'j': o->json = true; break;
-		case 'A': o->apply = true; break;
-		case 'R': o->relisten = true; break;
-		case 'G': o->allow_global = true; break;
-		case 'S': o->state_dir = optarg; break;
-		case 's': o->status = true; break;
-		case 'k': o->sysctls = true; break;
-		case 'v': o->verbose = true; break;
-		case 'h': return 1;
-		default: err = -EINVAL;
-		}
+	err = optable__parse(&tune_table, argc, argv, o);
+	if (err == OPTABLE_HELP) {
+		usage(stdout, o);
+		return 1;
 	}
 	if (err)
 		return err;
-	if (optind < argc) {
-		warn("tune: unexpected argument '%s' (try: nettune tune --help)", argv[optind]);
-		return -EINVAL;
-	}
 	if ((o->relisten || o->allow_global) && !o->apply) {
 		warn("tune: %s only makes sense with --apply", o->relisten ? "--relisten" :
 		     "--allow-global");
@@ -301,10 +312,8 @@ int cmd_tune(int argc, char **argv)
 	struct tune_target t;
 	int rc = parse(argc, argv, &o);
 
-	if (rc == 1) {
-		usage(stdout);
+	if (rc == 1)
 		return 0;
-	}
 	if (rc)
 		return EXIT_USAGE;
 	if (o.verbose)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 #include "filter.h"
+#include "optable.h"
 
 #define TRACE_MAX_PROBES	32
 #define TRACE_MAX_UPROBES	16
@@ -18,6 +19,7 @@ struct trace_opts {
 	__u16 ports[FILTER_MAX_PORTS];
 	int nports;
 	__u32 netns;		/* netns inode to scope to; 0 = all */
+	const char *netns_arg;	/* --netns as given (serve's tuner opens it), or NULL */
 	uint64_t interval_ms;	/* 0: one report at the end */
 	uint64_t duration_ms;	/* 0: until SIGINT/SIGTERM */
 	uint64_t min_us;	/* --min-us: log connections slower than this; 0 = off */
@@ -35,7 +37,30 @@ struct trace_opts {
 	int nuprobes;
 };
 
-enum trace_parse { TRACE_PARSE_OK = 0, TRACE_PARSE_HELP = 1 };
+enum { TRACE_PARSE_OK = 0, TRACE_PARSE_HELP = 1 };
+
+/* What the option tables' setters write to: the options and the families
+ * --probes may name. */
+struct trace_parse {
+	struct trace_opts *o;
+	const char *const *names;
+	int n;
+};
+
+/* trace's filters, declared once for every subcommand that traces (trace,
+ * serve): -p, --port, --netns ... */
+extern const struct optable_opt trace_filter_opts[];
+/* ... and --read-syscall, --probes, --uprobe, -v, and the hidden test and
+ * bench switches. Setters take a struct trace_parse. */
+extern const struct optable_opt trace_family_opts[];
+/* Setters of -i and -d, for tables that word them their own way. */
+int trace_opts__set_interval(void *trace_parse, const char *arg);
+int trace_opts__set_duration(void *trace_parse, const char *arg);
+/* Zeroes O with its defaults (every family) and readies P for a table. */
+void trace_opts__begin(struct trace_parse *p, struct trace_opts *o, const char *const *names,
+		       int n);
+/* After a table's parse: what depends on several options. 0 or -EINVAL. */
+int trace_opts__finish(struct trace_parse *p);
 
 /* Parses argv (argv[0] is "trace"). probe_names lists the families that
  * --probes may select; all are selected by default. Returns TRACE_PARSE_OK,
