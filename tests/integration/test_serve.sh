@@ -9,6 +9,8 @@
 #    busy host's sleeps overshoot the 50 ms steps);
 #  - histogram_quantile(0.5) of accept wait is within one `le` bucket of
 #    the median wait the server imposes (accepts one connection every 50 ms);
+#  - no counter, _count, _sum or bucket ever decreased between scrapes
+#    (Prometheus's resets() over the whole test is 0);
 #  - promtool check metrics reports nothing, on /metrics and on --textfile;
 #  - the tuner's rules advise a larger backlog for the overflowing listener
 #    (nettune_recommendation_info), and nothing is applied;
@@ -154,6 +156,20 @@ want_p50=$(( (N / 2 - 1) * EVERY ))
 width=$(awk -v v=$want_p50 'BEGIN { ns = v * 1e6; p = 1; while (p * 2 <= ns) p *= 2; print p / 1e9 }')
 nt_assert_near "histogram_quantile(0.5) of accept wait (s)" "$q50" \
 	"$(awk -v v=$want_p50 'BEGIN { print v / 1000 }')" 0 "$width"
+
+# Every scrape Prometheus took: no counter, _count, _sum or bucket ever
+# went down (per-CPU rows summed, maps re-read every second).
+resets=0 names=0
+for m in $(curl -sf "http://127.0.0.1:$PROM_PORT/api/v1/label/__name__/values" |
+	   jq -r '.data[] | select(test("^nettune_.+_(total|count|sum|bucket)$"))'); do
+	r=$(prom_query "sum(resets($m[5m]))" "$T1")
+	names=$((names + 1))
+	[ "${r:-0}" = 0 ] || { nt_log "$m: $r resets"; resets=$((resets + r)); }
+done
+nt_assert_ge "counter families Prometheus scraped" "$names" 20
+nt_assert_eq "counter resets seen by Prometheus over the test" "$resets" 0
+nt_assert_ge "samples Prometheus has from serve" \
+	"$(prom_query 'sum(count_over_time(nettune_build_info[5m]))' "$T1")" 5
 
 # --- the exposition itself -----------------------------------------------------
 curl -sf "http://127.0.0.1:$SERVE_PORT/metrics" >"$NT_TMP/metrics.txt" || nt_fail "GET /metrics"
