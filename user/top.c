@@ -17,6 +17,7 @@
 #include "tracer.h"
 #include "topmodel.h"
 #include "log.h"
+#include "optable.h"
 #include "opts.h"
 
 #define MIN_COLS	80
@@ -325,7 +326,21 @@ static int run(struct top *tp)
 	return err;
 }
 
-static void usage(FILE *out)
+static const struct optable_opt top_own_opts[] = {
+	{ "interval", 'i', "SEC", "refresh interval (default 1)", trace_opts__set_interval, NULL },
+	{ "duration", 'd', "SEC", "quit after SEC seconds (default: until q or Ctrl-C)",
+	  trace_opts__set_duration, NULL },
+	{ 0 },
+};
+
+/* trace's filters and family options, declared once in trace_opts.c. */
+static const struct optable_opt *const top_groups[] = {
+	trace_filter_opts, top_own_opts, trace_family_opts, NULL,
+};
+
+static const struct optable top_table = { .cmd = "top", .groups = top_groups };
+
+static void usage(FILE *out, struct trace_parse *p)
 {
 	fprintf(out,
 "Usage: nettune top [-p PID] [--port PORT] [--netns NS] [--probes LIST] [-i SEC] [-d SEC]\n"
@@ -337,45 +352,38 @@ static void usage(FILE *out)
 "a heatmap over time of one of them. It reads the same aggregates as trace\n"
 "and serve. Needs a terminal of at least %dx%d.\n"
 "\n"
-"Options:\n"
-"  -p PID          only this process (repeatable)\n"
-"  --port PORT     only this local port (repeatable)\n"
-"  --netns NS      only this network namespace (/run/netns/NAME, a path or an inode)\n"
-"  --probes LIST   families to attach (default: all that apply; see nettune trace --help)\n"
-"  -i SEC          refresh interval (default 1)\n"
-"  -d SEC          quit after SEC seconds (default: until q or Ctrl-C)\n"
-"  -v              libbpf's debug output\n"
-"  -h, --help      this help\n"
+"Options:\n", MIN_COLS, MIN_LINES);
+	optable__print(&top_table, p, out);
+	fprintf(out,
 "\n"
 "Keys: s/S sort, / filter, tab heatmap family, space pause, h help, q quit.\n"
 "\n"
 "EXAMPLES\n"
 "  nettune top                               every listener on the machine\n"
 "  nettune top --netns /run/netns/blue       one namespace\n"
-"  nettune top -p $(pidof nginx) -i 2        one server, every 2 s\n",
-		MIN_COLS, MIN_LINES);
+"  nettune top -p $(pidof nginx) -i 2        one server, every 2 s\n");
 }
 
-/* trace's parser, less what makes no sense on a screen. */
+/* trace's options, less what makes no sense on a screen (--json,
+ * --min-us: not in the table). */
 static int parse(int argc, char **argv, struct trace_opts *o)
 {
 	const char *names[TRACE_MAX_PROBES];
+	struct trace_parse p;
 	int err;
 
 	for (int i = 0; i < probe_table_len; i++)
 		names[i] = probe_table[i]->name;
-	err = trace_opts__parse(argc, argv, o, names, probe_table_len);
-	if (err == TRACE_PARSE_HELP) {
-		usage(stdout);
+	trace_opts__begin(&p, o, names, probe_table_len);
+	err = optable__parse(&top_table, argc, argv, &p);
+	if (err == OPTABLE_HELP) {
+		usage(stdout, &p);
 		return 1;
 	}
+	if (!err)
+		err = trace_opts__finish(&p);
 	if (err)
 		return EXIT_USAGE;
-	if (o->json || o->min_us) {
-		warn("top: %s is for trace (try: nettune trace %s)", o->json ? "--json" : "--min-us",
-		     o->json ? "--json -i 1" : "--min-us N");
-		return EXIT_USAGE;
-	}
 	if (!o->interval_ms)
 		o->interval_ms = 1000;
 	return 0;
