@@ -39,13 +39,17 @@ struct entry {
 	struct entry *next;
 	unsigned long seen;	/* generation of the last exposition that had it */
 	bool admitted, counted_folded, fresh;
-	__u64 last[NVALS];	/* the source's values at the last exposition */
-	__u64 out[NVALS];	/* what was exported */
 	double g;		/* a folded gauge: the largest of its members */
 	unsigned long added;	/* generation whose exposition has this series */
+	/* As many values as the series has (none for an identity or a
+	 * gauge, NVALS for a histogram): 10,000 listeners' counters held
+	 * NVALS each were most of serve's memory. */
+	__u64 *last;		/* the source's values at the last exposition */
+	__u64 *out;		/* what was exported */
+	__u64 vals[];		/* last, then out */
 };
 
-#define NBUCKETS_MAP	4096
+#define NBUCKETS_MAP	65536
 
 struct promtext {
 	unsigned int max_ids;
@@ -84,10 +88,13 @@ static unsigned int hash(const char *s)
 	return h % NBUCKETS_MAP;
 }
 
-static struct entry *lookup(struct promtext *w, char kind, const char *name, const char *rest)
+/* The entry of KEY (kind, name, rest), created with room for NV values;
+ * the key is built on the stack unless it is long. */
+static struct entry *lookup(struct promtext *w, char kind, const char *name, const char *rest,
+			    int nv)
 {
 	size_t len = strlen(name) + strlen(rest) + 3;
-	char *key = malloc(len);
+	char stack[512], *key = len <= sizeof(stack) ? stack : malloc(len);
 	struct entry *e;
 	unsigned int h;
 
@@ -96,20 +103,33 @@ static struct entry *lookup(struct promtext *w, char kind, const char *name, con
 	snprintf(key, len, "%c%s%c%s", kind, name, 1, rest);
 	h = hash(key);
 	for (e = w->map[h]; e; e = e->next)
-		if (!strcmp(e->key, key)) {
-			free(key);
-			return e;
-		}
-	e = calloc(1, sizeof(*e));
-	if (!e) {
-		free(key);
-		return NULL;
+		if (!strcmp(e->key, key))
+			goto out;
+	e = calloc(1, sizeof(*e) + 2 * (size_t)nv * sizeof(__u64));
+	if (e)
+		e->key = key == stack ? strdup(key) : key;
+	if (e && !e->key) {
+		free(e);
+		e = NULL;
 	}
-	e->key = key;
+	if (!e)
+		goto out;
+	key = NULL;	/* the entry's now */
+	e->last = e->vals;
+	e->out = e->vals + nv;
 	e->fresh = true;
 	e->next = w->map[h];
 	w->map[h] = e;
+out:
+	if (key != stack)
+		free(key);
 	return e;
+}
+
+/* Values a series of family type T keeps between expositions. */
+static int nvals(enum prom_type t)
+{
+	return t == PROM_HISTOGRAM ? NVALS : t == PROM_GAUGE ? 0 : 1;
 }
 
 struct promtext *promtext__new(unsigned int max_ids)
@@ -271,7 +291,7 @@ static struct sample *add_sample(struct promtext *w, enum prom_type type,
 	s->labels = fmt_labels(l, nl, 0, nl, false);
 	s->id = fmt_labels(l, nl, 0, f->nid, false);
 	s->folded = fmt_folded(l, nl, f->nid);
-	e = s->labels && s->id && s->folded ? lookup(w, 'S', f->name, s->labels) : NULL;
+	e = s->labels && s->id && s->folded ? lookup(w, 'S', f->name, s->labels, nvals(f->type)) : NULL;
 	if (e && e->added != w->gen + 1) {
 		e->added = w->gen + 1;
 		e->seen = w->gen + 1;
@@ -368,7 +388,7 @@ static int mark_identities(struct promtext *w)
 		struct family *f = &w->fam[fi];
 
 		for (size_t i = 0; f->nid && i < f->n; i++) {
-			struct entry *e = lookup(w, 'I', f->name, f->s[i].id);
+			struct entry *e = lookup(w, 'I', f->name, f->s[i].id, 0);
 
 			if (!e)
 				return -ENOMEM;
@@ -417,7 +437,7 @@ static int admitted(struct promtext *w, struct family *f, struct sample *s, bool
 	*yes = true;
 	if (!f->nid)
 		return 0;
-	e = lookup(w, 'I', f->name, s->id);
+	e = lookup(w, 'I', f->name, s->id, 0);
 	if (!e)
 		return -ENOMEM;
 	if (!e->admitted && f->admitted < w->max_ids) {
@@ -455,7 +475,7 @@ static int row_of(struct promtext *w, struct family *f, struct sample *s, struct
 		return 0;
 	}
 	if (f->type != PROM_GAUGE) {
-		e = lookup(w, 'S', f->name, s->labels);
+		e = lookup(w, 'S', f->name, s->labels, nv);
 		if (!e)
 			return -ENOMEM;
 		e->seen = w->gen;
@@ -467,7 +487,7 @@ static int row_of(struct promtext *w, struct family *f, struct sample *s, struct
 			return 0;
 		}
 	}
-	e = lookup(w, 'O', f->name, s->folded);
+	e = lookup(w, 'O', f->name, s->folded, f->type == PROM_GAUGE ? 0 : nv);
 	if (!e)
 		return -ENOMEM;
 	if (e->seen != w->gen || e->fresh) {	/* the first member this time */
