@@ -14,6 +14,9 @@
 #  - promtool check metrics reports nothing, on /metrics and on --textfile;
 #  - the tuner's rules advise a larger backlog for the overflowing listener
 #    (nettune_recommendation_info), and nothing is applied;
+#  - a Go fixture server: the handler histogram's _count{method="GET"} and
+#    an --uprobe function's _count = the requests made (when the fixtures
+#    are built, as make test does);
 #  - SIGTERM: exit 0, none of its BPF programs left loaded;
 #  - bad input: a port in use, an address that does not parse, an
 #    unwritable textfile directory, an unknown family: one line, exit 2,
@@ -189,6 +192,38 @@ nt_assert_eq "textfile: the overflows" \
 	"$(awk -v m="nettune_netns_listen_overflows_total{netns=\"$INO\"}" '$1 == m { print $2 }' \
 		"$NT_TMP/tf/nettune.prom")" "$lo"
 nt_assert_eq "no temporary files left beside the textfile" "$(ls "$NT_TMP/tf" | grep -vc '^nettune.prom$')" 0
+
+# --- Go handlers and --uprobe through serve (the fixture server) ---------------
+F=${NT_FIXTURES:-}
+if [ -n "$F" ] && [ -r "$F/truth.txt" ] && [ -x "$H/httpget" ]; then
+	GO_PORT=8190 GO_N=200
+	nt_bg srv "$F/goserver" -addr "127.0.0.1:$GO_PORT" -handler-sleep-ms 2 -recurse-depth 4 \
+		>"$NT_TMP/goserver.out"
+	gs=$NT_LAST_PID
+	nt_wait_port srv $GO_PORT
+	GO_SERVE_PORT=$(free_port)
+	"$NETTUNE" serve --listen "127.0.0.1:$GO_SERVE_PORT" -p "$gs" --probes http,uprobe \
+		--uprobe "$F/goserver:main.recurse" >/dev/null 2>"$NT_TMP/serve-go.err" &
+	SERVE_GO=$!
+	NT_PIDS+=("$SERVE_GO")
+	nt_wait_attached "$NT_TMP/serve-go.err"
+	nt_exec srv "$H/httpget" --port $GO_PORT --requests $GO_N --conns 2 >"$NT_TMP/go.client" ||
+		nt_fail "Go client: $(cat "$NT_TMP/go.client")"
+	curl -sf "http://127.0.0.1:$GO_SERVE_PORT/metrics" >"$NT_TMP/go-metrics.txt" ||
+		nt_fail "GET /metrics of the Go serve"
+	gm() { awk -v m="$1" '$1 == m { print $2 }' "$NT_TMP/go-metrics.txt"; }
+	nt_assert_eq "Go handler histogram: _count{method=GET} = requests" \
+		"$(gm 'nettune_http_handler_duration_seconds_count{method="GET"}')" $GO_N
+	nt_assert_eq "--uprobe main.recurse: _count = requests" \
+		"$(gm "nettune_uprobe_duration_seconds_count{binary=\"$F/goserver\",function=\"main.recurse\"}")" $GO_N
+	lint=$(promtool check metrics <"$NT_TMP/go-metrics.txt" 2>&1)
+	nt_assert_eq "promtool check metrics with the http and uprobe families" "$lint" ""
+	kill -TERM "$SERVE_GO"
+	wait "$SERVE_GO"
+	nt_assert_eq "Go serve's exit code at SIGTERM" $? 0
+else
+	nt_log "no Go fixtures (NT_FIXTURES): the http and uprobe families are not checked here"
+fi
 
 # --- SIGTERM: clean exit, nothing left attached ---------------------------------
 ids=$(nt_prog_ids "$SERVE")
