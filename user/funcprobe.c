@@ -117,6 +117,8 @@ static int attach_at(struct funcprobe *fp, const struct funcprobe_site *s,
 
 	if (s->http_method)
 		opts.bpf_cookie |= UPROBE_COOKIE_HTTP_METHOD;
+	if (s->http_status || s->status_writer)
+		opts.bpf_cookie |= UPROBE_COOKIE_HTTP_STATUS;
 	l = bpf_program__attach_uprobe_opts(prog, s->pid, s->path, offset, &opts);
 	if (!l)
 		return errno ? -errno : -EINVAL;
@@ -133,6 +135,8 @@ static int attach_site(struct funcprobe *fp, const struct funcprobe_site *s)
 	const struct gofunc_result *fn = s->fn;
 	int err = 0;
 
+	if (s->status_writer)
+		return attach_at(fp, s, fp->skel->progs.uprobe_go_status, fn->entry_offset, false);
 	if (!fn->is_go) {
 		err = attach_at(fp, s, fp->skel->progs.uprobe_c_ret, fn->entry_offset, true);
 		return err ? err : attach_at(fp, s, fp->skel->progs.uprobe_c_entry,

@@ -32,6 +32,11 @@ struct funcprobe_site {
 	pid_t pid;		/* one process, or -1 for every process */
 	__u32 func;		/* the caller's id, echoed in uprobe_key.func */
 	bool http_method;	/* Go ServeHTTP: classify req.Method at entry */
+	bool http_status;	/* Go ServeHTTP: tag calls with the status code */
+	/* Go net/http.(*response).WriteHeader: only an entry probe that
+	 * records the code, for the ServeHTTP site of the same func and pid
+	 * (attach it first; funcprobe__detach removes both) */
+	bool status_writer;
 };
 
 typedef int (*funcprobe_row_fn)(const struct uprobe_key *k, const struct uprobe_val *v,

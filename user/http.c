@@ -18,6 +18,11 @@
 
 #define HTTP_SYMBOL	"net/http.serverHandler.ServeHTTP"
 #define HTTP_FUNC	0	/* one function: rows are told apart by tgid */
+/* Where the status code is written (explicitly, or as the implicit 200 of
+ * a first Write); the ServeHTTP return reads what it recorded. */
+#define HTTP_STATUS_SYMBOL	"net/http.(*response).WriteHeader"
+/* (method, status) rows kept for serve's metrics; more fold into "other" */
+#define HTTP_MAX_CODES		64
 
 static const char *const method_names[HTTP_METHOD_NR] = {
 	"-", "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS",
@@ -53,12 +58,20 @@ struct probe {
 	int n;
 	struct hist total;
 	struct hist by_method[HTTP_METHOD_NR];
+	/* by method and status code, for serve; status 0: not known */
+	struct http_code {
+		__u32 method, status;
+		struct hist lat;
+	} *codes;
+	int ncodes;
 };
 
 /* A target being set up: its binary held open from resolution to attach. */
 struct candidate {
 	struct funcprobe_file file;
 	struct gofunc_result res;
+	struct gofunc_result status_res;	/* WriteHeader, when have_status */
+	bool have_status;
 };
 
 static int proc_identify(__u32 pid, struct proc_id *id)
@@ -123,14 +136,26 @@ static int inspect(struct target *t, struct candidate *c)
 		warn("pid %u (%s): %s has no RET instruction to probe", t->pid, t->exe, HTTP_SYMBOL);
 		return -EINVAL;
 	}
+	/* Without it, calls are still timed, with no status code. */
+	c->have_status = !funcprobe__resolve(&c->file, t->exe, HTTP_STATUS_SYMBOL,
+					     &c->status_res) && c->status_res.is_go;
+	if (!c->have_status)
+		debug("http: pid %u: no %s; no status codes", t->pid, HTTP_STATUS_SYMBOL);
 	return 0;
 }
 
+/* The status writer first, so that no ServeHTTP entry that follows its
+ * response finds it missing. */
 static int attach_target(struct probe *p, struct target *t, const struct candidate *c)
 {
+	struct funcprobe_site w = {
+		.path = c->file.path, .fn = &c->status_res, .pid = (pid_t)t->pid,
+		.func = HTTP_FUNC, .status_writer = true,
+	};
 	struct funcprobe_site s = {
 		.path = c->file.path, .fn = &c->res, .pid = (pid_t)t->pid,
 		.func = HTTP_FUNC, .http_method = true,
+		.http_status = c->have_status && !funcprobe__attach(p->fp, &w),
 	};
 	int err = funcprobe__attach(p->fp, &s);
 
@@ -145,6 +170,7 @@ static int attach_target(struct probe *p, struct target *t, const struct candida
 static void release(struct candidate *c)
 {
 	gofunc__result_free(&c->res);
+	gofunc__result_free(&c->status_res);
 	funcprobe__close_file(&c->file);
 }
 
@@ -172,6 +198,7 @@ static void http_detach(struct probe *p)
 	if (!p)
 		return;
 	funcprobe__free(p->fp);
+	free(p->codes);
 	free(p);
 }
 
@@ -294,6 +321,28 @@ static void check_target(struct probe *p, struct target *t)
 	}
 }
 
+/* Past HTTP_MAX_CODES pairs, the rest share the last row as (OTHER, 0). */
+static void add_code(struct probe *p, __u32 method, __u32 status, const struct hist *h)
+{
+	int i;
+
+	if (method >= HTTP_METHOD_NR)
+		method = HTTP_METHOD_OTHER;
+	if (!p->codes && !(p->codes = calloc(HTTP_MAX_CODES, sizeof(*p->codes))))
+		return;
+	for (i = 0; i < p->ncodes; i++)
+		if (p->codes[i].method == method && p->codes[i].status == status)
+			break;
+	if (i == HTTP_MAX_CODES) {
+		i = HTTP_MAX_CODES - 1;
+		p->codes[i].method = HTTP_METHOD_OTHER;
+		p->codes[i].status = 0;
+	} else if (i == p->ncodes) {
+		p->codes[p->ncodes++] = (struct http_code){ .method = method, .status = status };
+	}
+	hist__add(&p->codes[i].lat, h);
+}
+
 static int account(const struct uprobe_key *k, const struct uprobe_val *v, void *ctx)
 {
 	struct probe *p = ctx;
@@ -307,8 +356,9 @@ static int account(const struct uprobe_key *k, const struct uprobe_val *v, void 
 			memcpy(t->comm, v->comm, sizeof(t->comm));
 		hist__add(&t->lat, &v->lat);
 		hist__add(&p->total, &v->lat);
-		hist__add(&p->by_method[k->tag < HTTP_METHOD_NR ? k->tag : HTTP_METHOD_OTHER],
-			  &v->lat);
+		hist__add(&p->by_method[HTTP_TAG_METHOD(k->tag) < HTTP_METHOD_NR ?
+					HTTP_TAG_METHOD(k->tag) : HTTP_METHOD_OTHER], &v->lat);
+		add_code(p, HTTP_TAG_METHOD(k->tag), HTTP_TAG_STATUS(k->tag), &v->lat);
 		break;
 	}
 	return 0;
@@ -322,6 +372,9 @@ static int http_collect(struct probe *p, bool total)
 	}
 	memset(&p->total, 0, sizeof(p->total));
 	memset(p->by_method, 0, sizeof(p->by_method));
+	if (p->codes)
+		memset(p->codes, 0, HTTP_MAX_CODES * sizeof(*p->codes));
+	p->ncodes = 0;
 	return funcprobe__collect(p->fp, total, account, p);
 }
 
@@ -404,21 +457,27 @@ static __u64 http_lost(struct probe *p)
 	return funcprobe__lost(p->fp);
 }
 
-/* For serve: handler latency by method (the status code is not measured
- * yet), lost events. */
+/* For serve: handler latency by method and status code ("unknown" where
+ * WriteHeader could not be probed), lost events. */
 static void http_metrics(struct probe *p, struct promtext *w)
 {
 	static const char *const causes[] = { "maps_or_recursion" };
-	struct prom_label l = { "method", NULL };
+	struct prom_label l[] = { { "method", NULL }, { "code", NULL } };
 	__u64 lost = funcprobe__lost(p->fp);
+	char code[16];
 
 	promtext__family(w, "nettune_http_handler_duration_seconds", PROM_HISTOGRAM, 0,
-			 "Go net/http handler latency, ServeHTTP entry to return, by method");
-	for (int m = 1; m < HTTP_METHOD_NR; m++) {
-		if (!p->by_method[m].count)
+			 "Go net/http handler latency, ServeHTTP entry to return, by method and "
+			 "status code");
+	for (int i = 0; i < p->ncodes; i++) {
+		const struct http_code *c = &p->codes[i];
+
+		if (!c->lat.count || c->method == HTTP_METHOD_NONE)
 			continue;
-		l.value = method_names[m];
-		promtext__hist(w, &l, 1, &p->by_method[m]);
+		l[0].value = method_names[c->method];
+		snprintf(code, sizeof(code), "%u", c->status);
+		l[1].value = c->status ? code : "unknown";
+		promtext__hist(w, l, 2, &c->lat);
 	}
 	probe__lost_metrics(w, "http", causes, &lost, 1, 0);
 }

@@ -14,9 +14,10 @@
 #  - promtool check metrics reports nothing, on /metrics and on --textfile;
 #  - the tuner's rules advise a larger backlog for the overflowing listener
 #    (nettune_recommendation_info), and nothing is applied;
-#  - a Go fixture server: the handler histogram's _count{method="GET"} and
-#    an --uprobe function's _count = the requests made (when the fixtures
-#    are built, as make test does);
+#  - a Go fixture server: the handler histogram's _count by method and
+#    status code (200, and 404 from /status/404) and an --uprobe function's
+#    _count = the responses the client got (when the fixtures are built, as
+#    make test does);
 #  - SIGTERM: exit 0, none of its BPF programs left loaded;
 #  - bad input: a port in use, an address that does not parse, an
 #    unwritable textfile directory, an unknown family: one line, exit 2,
@@ -196,7 +197,7 @@ nt_assert_eq "no temporary files left beside the textfile" "$(ls "$NT_TMP/tf" | 
 # --- Go handlers and --uprobe through serve (the fixture server) ---------------
 F=${NT_FIXTURES:-}
 if [ -n "$F" ] && [ -r "$F/truth.txt" ] && [ -x "$H/httpget" ]; then
-	GO_PORT=8190 GO_N=200
+	GO_PORT=8190 GO_N=200 GO_404=30
 	nt_bg srv "$F/goserver" -addr "127.0.0.1:$GO_PORT" -handler-sleep-ms 2 -recurse-depth 4 \
 		>"$NT_TMP/goserver.out"
 	gs=$NT_LAST_PID
@@ -209,13 +210,20 @@ if [ -n "$F" ] && [ -r "$F/truth.txt" ] && [ -x "$H/httpget" ]; then
 	nt_wait_attached "$NT_TMP/serve-go.err"
 	nt_exec srv "$H/httpget" --port $GO_PORT --requests $GO_N --conns 2 >"$NT_TMP/go.client" ||
 		nt_fail "Go client: $(cat "$NT_TMP/go.client")"
+	# /status/404 answers 404: httpget counts them as non-2xx (and exits 1)
+	nt_exec srv "$H/httpget" --port $GO_PORT --requests $GO_404 --conns 1 --path /status/404 \
+		>"$NT_TMP/go404.client"
+	nt_assert_eq "Go client: 404s the server answered" "$(jq .non2xx "$NT_TMP/go404.client")" $GO_404
 	curl -sf "http://127.0.0.1:$GO_SERVE_PORT/metrics" >"$NT_TMP/go-metrics.txt" ||
 		nt_fail "GET /metrics of the Go serve"
 	gm() { awk -v m="$1" '$1 == m { print $2 }' "$NT_TMP/go-metrics.txt"; }
-	nt_assert_eq "Go handler histogram: _count{method=GET} = requests" \
-		"$(gm 'nettune_http_handler_duration_seconds_count{method="GET"}')" $GO_N
+	nt_assert_eq "Go handler histogram: _count{method=GET,code=200} = 200s answered" \
+		"$(gm 'nettune_http_handler_duration_seconds_count{method="GET",code="200"}')" $GO_N
+	nt_assert_eq "Go handler histogram: _count{method=GET,code=404} = 404s answered" \
+		"$(gm 'nettune_http_handler_duration_seconds_count{method="GET",code="404"}')" $GO_404
 	nt_assert_eq "--uprobe main.recurse: _count = requests" \
-		"$(gm "nettune_uprobe_duration_seconds_count{binary=\"$F/goserver\",function=\"main.recurse\"}")" $GO_N
+		"$(gm "nettune_uprobe_duration_seconds_count{binary=\"$F/goserver\",function=\"main.recurse\"}")" \
+		$((GO_N + GO_404))
 	lint=$(promtool check metrics <"$NT_TMP/go-metrics.txt" 2>&1)
 	nt_assert_eq "promtool check metrics with the http and uprobe families" "$lint" ""
 	kill -TERM "$SERVE_GO"
