@@ -321,26 +321,26 @@ static void check_target(struct probe *p, struct target *t)
 	}
 }
 
-/* Past HTTP_MAX_CODES pairs, the rest share the last row as (OTHER, 0). */
+/* The row of a (method, status) pair; the last place is kept for
+ * (OTHER, 0), where every pair past the others goes. */
+static int code_row(struct probe *p, __u32 method, __u32 status)
+{
+	for (int i = 0; i < p->ncodes; i++)
+		if (p->codes[i].method == method && p->codes[i].status == status)
+			return i;
+	if (p->ncodes == HTTP_MAX_CODES - 1 && (method != HTTP_METHOD_OTHER || status))
+		return code_row(p, HTTP_METHOD_OTHER, 0);
+	p->codes[p->ncodes] = (struct http_code){ .method = method, .status = status };
+	return p->ncodes++;
+}
+
 static void add_code(struct probe *p, __u32 method, __u32 status, const struct hist *h)
 {
-	int i;
-
 	if (method >= HTTP_METHOD_NR)
 		method = HTTP_METHOD_OTHER;
 	if (!p->codes && !(p->codes = calloc(HTTP_MAX_CODES, sizeof(*p->codes))))
 		return;
-	for (i = 0; i < p->ncodes; i++)
-		if (p->codes[i].method == method && p->codes[i].status == status)
-			break;
-	if (i == HTTP_MAX_CODES) {
-		i = HTTP_MAX_CODES - 1;
-		p->codes[i].method = HTTP_METHOD_OTHER;
-		p->codes[i].status = 0;
-	} else if (i == p->ncodes) {
-		p->codes[p->ncodes++] = (struct http_code){ .method = method, .status = status };
-	}
-	hist__add(&p->codes[i].lat, h);
+	hist__add(&p->codes[code_row(p, method, status)].lat, h);
 }
 
 static int account(const struct uprobe_key *k, const struct uprobe_val *v, void *ctx)
