@@ -154,7 +154,10 @@ static __always_inline void on_return(struct pt_regs *ctx, __u64 id)
 		__u64 obj = c->obj;
 		__u32 *code = bpf_map_lookup_elem(&http_status, &obj);
 
-		sk.tag = HTTP_TAG(c->tag, code ? *code : 200);
+		/* No code: the handler wrote nothing (Go sends a 200 after it
+		 * returns), or the writer is not an *http.response (HTTP/2's
+		 * is another type): not known, rather than a guessed 200. */
+		sk.tag = HTTP_TAG(c->tag, code ? *code : 0);
 		bpf_map_delete_elem(&http_status, &obj);
 	}
 	bpf_map_delete_elem(&uprobe_calls, &k);

@@ -26,9 +26,8 @@
 #define UPROBE_COOKIE_HTTP_STATUS	(1ULL << 33)
 
 /* uprobe_key.tag for http: the method in the low byte, the status code
- * above (0: not known, the WriteHeader probe is missing). A response whose
- * handler never called WriteHeader is a 200: Go writes it after the
- * handler returns. */
+ * above (0: not known: no WriteHeader probe, a handler that wrote nothing,
+ * or a writer that is not an *http.response, such as HTTP/2's). */
 #define HTTP_TAG(method, status)	((__u32)(method) | (__u32)(status) << 8)
 #define HTTP_TAG_METHOD(tag)		((tag) & 0xff)
 #define HTTP_TAG_STATUS(tag)		((tag) >> 8)
