@@ -68,12 +68,14 @@ static const char *fmt_us(char *buf, size_t len, double us, bool any)
 	return buf;
 }
 
-/* 1234 -> "1234", 12345 -> "12k", 1234567 -> "1.2M": fits 5 columns. */
+/* A count or rate in at most 5 columns: "7", "7.5", "1234", "12k", "1.2M". */
 static const char *fmt_count(char *buf, size_t len, double v)
 {
-	if (v < 10000)
-		snprintf(buf, len, v == (double)(__u64)v ? "%.0f" : "%.1f", v);
-	else if (v < 1e6)
+	if (v < 100 && v != (double)(__u64)v)
+		snprintf(buf, len, "%.1f", v);
+	else if (v < 10000)
+		snprintf(buf, len, "%.0f", v);
+	else if (v < 999.5e3)
 		snprintf(buf, len, "%.0fk", v / 1e3);
 	else
 		snprintf(buf, len, "%.1fM", v / 1e6);
@@ -99,7 +101,7 @@ static void draw_listeners(struct top *tp, int y0, int rows)
 	/* Fixed columns take owner + bar + 51; the address gets the rest. */
 	int owner_w = COLS >= 100 ? 16 : 10, bar_w = COLS >= 100 ? 12 : 4;
 	int addr_w = COLS - owner_w - bar_w - 51;
-	char a[24], b[24], c[24], d[24], e[24];
+	char a[24], b[24], c[24], d[24], e[24], f[24], g[24], h[24];
 
 	attron(A_BOLD);
 	mvprintw(y0, 0, "%-*s %-*s %-*s %5s %5s %6s %5s %6s %6s", addr_w, "LISTENER", owner_w,
@@ -113,8 +115,9 @@ static void draw_listeners(struct top *tp, int y0, int rows)
 		mvprintw(y, 0, "%-*.*s %-*.*s ", addr_w, addr_w, l->address, owner_w, owner_w,
 			 l->owner);
 		draw_bar(y, addr_w + owner_w + 2, bar_w, l->queue, l->limit);
-		printw(" %4u/%-4u %5u %5s %6s %5s %6s %6s", l->queue, l->limit, l->peak,
-		       fmt_count(a, sizeof(a), l->accepts_per_s),
+		printw(" %4.4s/%-4.4s %5.5s %5.5s %6.6s %5.5s %6.6s %6.6s",
+		       fmt_count(f, sizeof(f), l->queue), fmt_count(g, sizeof(g), l->limit),
+		       fmt_count(h, sizeof(h), l->peak), fmt_count(a, sizeof(a), l->accepts_per_s),
 		       fmt_count(b, sizeof(b), (double)l->overflows),
 		       fmt_count(c, sizeof(c), l->overflows_per_s),
 		       fmt_us(d, sizeof(d), (double)l->wait_p50_ns / 1000, l->accepted),
@@ -130,7 +133,7 @@ static void draw_latency(struct top *tp, int y0)
 	char a[24], b[24], c[24], d[24];
 
 	attron(A_BOLD);
-	mvprintw(y0, 0, "%-14s %9s %9s %9s %9s %9s   (last %.1f s)", "LATENCY", "count", "p50",
+	mvprintw(y0, 0, "%-14s %9s %9s %9s %9s %9s   (last %.4g s)", "LATENCY", "count", "p50",
 		 "p90", "p99", "max", tp->m.interval_s);
 	attroff(A_BOLD);
 	for (int f = 0; f < TOP_FAMILY_NR; f++) {
@@ -148,6 +151,18 @@ static void draw_latency(struct top *tp, int y0)
 	}
 }
 
+/* Bins of family F summed over screen row rows [lo, lo + per) of column X
+ * back from the newest. */
+static __u32 heat_cell(const struct top *tp, int x, int lo, int per)
+{
+	const __u32 *col = topmodel__heat_column(&tp->m, tp->heat, (size_t)x);
+	__u32 n = 0;
+
+	for (int b = lo; col && b < lo + per && b < TOP_HEAT_BINS; b++)
+		n += col[b];
+	return n;
+}
+
 /* Time on x (newest at the right), log latency on y (longest at the top),
  * each cell shaded by its share of the busiest cell shown. */
 static void draw_heatmap(struct top *tp, int y0, int rows)
@@ -158,32 +173,29 @@ static void draw_heatmap(struct top *tp, int y0, int rows)
 	int width = COLS - 7, per;
 	__u32 top = 1;
 
-	if (rows < 2 || width < 10)
+	if (rows < 3 || width < 10)
 		return;
 	per = (TOP_HEAT_BINS + rows - 2) / (rows - 1);	/* bins per screen row */
+	rows = (TOP_HEAT_BINS + per - 1) / per;		/* the rows those fill */
 	attron(A_BOLD);
-	mvprintw(y0, 0, "HEATMAP %s over the last %d intervals (tab: next family)",
-		 top_family_names[tp->heat], width);
+	mvprintw(y0, 0, "HEATMAP %s, %zu intervals (tab: next family)", top_family_names[tp->heat],
+		 tp->m.heat_len < (size_t)width ? tp->m.heat_len : (size_t)width);
 	attroff(A_BOLD);
-	rows--;
-	for (int x = 0; x < width; x++) {
-		const __u32 *col = topmodel__heat_column(&tp->m, tp->heat, (size_t)x);
+	for (int x = 0; x < width; x++)
+		for (int r = 0; r < rows; r++) {
+			__u32 n = heat_cell(tp, x, r * per, per);
 
-		for (int b = 0; col && b < TOP_HEAT_BINS; b++)
-			top = col[b] > top ? col[b] : top;
-	}
+			top = n > top ? n : top;
+		}
 	for (int r = 0; r < rows; r++) {
 		int lo = (rows - 1 - r) * per, y = y0 + 1 + r;
 
 		mvprintw(y, 0, "%6s ", lo % 2 == 0 && lo / 2 < TOP_HEAT_BINS / 2 ? labels[lo / 2] : "");
 		for (int x = 0; x < width; x++) {
-			const __u32 *col = topmodel__heat_column(&tp->m, tp->heat,
-								 (size_t)(width - 1 - x));
-			__u32 n = 0;
+			__u32 n = heat_cell(tp, width - 1 - x, lo, per);
+			int i = n ? 1 + (int)((double)n * 8.99 / top) : 0;
 
-			for (int b = lo; col && b < lo + per && b < TOP_HEAT_BINS; b++)
-				n += col[b];
-			mvaddch(y, 7 + x, shade[n ? 1 + (int)((double)n * 8.99 / top) : 0]);
+			mvaddch(y, 7 + x, shade[i < 9 ? i : 9]);
 		}
 	}
 }
@@ -193,21 +205,23 @@ static void draw_help(void)
 	static const char *const text[] = {
 		"nettune top: keys",
 		"  s / S    sort by the next / previous column",
-		"  /        filter listeners by address or owner (Enter applies, Esc clears)",
+		"  /        filter by address or owner (Enter applies, Esc clears)",
 		"  tab      heatmap of the next family",
 		"  space    pause / resume",
 		"  h, ?     this help",
-		"  q        quit (also Ctrl-C): the terminal is restored, nothing stays attached",
+		"  q        quit (or Ctrl-C): nothing stays attached",
 		"",
-		"OVFL counts listen overflows since start (SYN and ACK time); W.P50/W.P99",
-		"are accept-queue waits since start; ACC/s and OVF/s are over the last interval.",
+		"OVFL: listen overflows since start (SYN and ACK time).",
+		"W.P50, W.P99: accept-queue wait since start.",
+		"ACC/s, OVF/s: over the last interval.",
 	};
 	int w = 0, n = (int)(sizeof(text) / sizeof(text[0]));
 
 	for (int i = 0; i < n; i++)
 		w = (int)strlen(text[i]) > w ? (int)strlen(text[i]) : w;
+	w = w < COLS - 6 ? w : COLS - 6;
 	for (int i = 0; i < n; i++)
-		mvprintw(3 + i, 2, " %-*s ", w, text[i]);
+		mvprintw(3 + i, 2, " %-*.*s ", w, w, text[i]);
 }
 
 static void draw(struct top *tp)
@@ -216,6 +230,12 @@ static void draw(struct top *tp)
 	char footer[160];
 
 	erase();
+	if (COLS < MIN_COLS || LINES < MIN_LINES) {
+		mvprintw(0, 0, "nettune top needs %dx%d; this terminal is %dx%d (q quits)",
+			 MIN_COLS, MIN_LINES, COLS, LINES);
+		refresh();
+		return;
+	}
 	attron(A_REVERSE);
 	mvprintw(0, 0, "%-*.*s", COLS, COLS, "");
 	mvprintw(0, 0, " nettune top  %zu listener%s  every %.1f s%s", tp->m.nlisteners,
@@ -319,6 +339,8 @@ static int run(struct top *tp)
 		if (now_s() < next)
 			continue;
 		next += interval;
+		if (next < now_s())	/* stopped (Ctrl-Z) or slow: no catching up */
+			next = now_s() + interval;
 		if (!tp->paused)
 			err = update(tp);
 		draw(tp);
@@ -409,14 +431,18 @@ int cmd_top(int argc, char **argv)
 		topmodel__free(&tp.m);
 		return rc;
 	}
+	set_escdelay(25);	/* Esc cancels a filter at once, not after 1 s */
 	initscr();
 	cbreak();
 	noecho();
 	keypad(stdscr, TRUE);
 	curs_set(0);
 	timeout(100);
-	rc = run(&tp) ? EXIT_RUNTIME : 0;
+	rc = run(&tp);
 	endwin();
+	if (rc)	/* said on the screen, which endwin just took away */
+		warn("top: cannot read the tracer's maps: %s", strerror(-rc));
+	rc = rc ? EXIT_RUNTIME : 0;
 	tracer__stop(&tp.t);
 	topmodel__free(&tp.m);
 	return rc;

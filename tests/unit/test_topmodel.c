@@ -33,6 +33,7 @@ static void interval_row(struct listener_table *t, __u16 port, __u64 ovfl, int a
 	for (int i = 0; i < accepts; i++)
 		hist__record(&h, wait_ns);
 	assert_int_equal(sparse_hist__add_hist(&r->wait, &h), 0);
+	r->sk_drops = ovfl;	/* no drop events: all SYN-time overflows */
 	r->overflow_syn = ovfl;
 	r->queue = 3;
 	r->limit = 16;
@@ -41,7 +42,7 @@ static void interval_row(struct listener_table *t, __u16 port, __u64 ovfl, int a
 }
 
 static const char report[] =
-	"{\"accept_wait\":{\"count\":5,\"p50_us\":450000,\"p90_us\":900000,\"p99_us\":950000,"
+	"{\"drops\":{},\"accept_wait\":{\"count\":5,\"p50_us\":450000,\"p90_us\":900000,\"p99_us\":950000,"
 	"\"max_us\":950000,\"buckets\":[{\"lo_us\":2,\"hi_us\":3,\"count\":2},"
 	"{\"lo_us\":440000,\"hi_us\":460000,\"count\":3}]}}";
 
@@ -96,6 +97,39 @@ static void test_fold_sort_filter(void **state)
 	topmodel__free(&m);
 }
 
+/* An ACK-time overflow whose sk_drops growth is read in one interval and
+ * whose event in the next counts once, not as 2 SYN-time + 1 ACK-time;
+ * and a listener missing from an interval has an empty queue. */
+static void test_overflow_across_intervals(void **state)
+{
+	struct top_model m;
+	struct listener_table *t = listener_table__new();
+	struct json_object *rep = json_tokener_parse("{\"drops\":{}}");
+	struct listener_key k = key_of(90);
+	struct listener_row *r;
+	(void)state;
+
+	assert_int_equal(topmodel__init(&m), 0);
+	r = listener_table__row(t, &k);
+	r->sk_drops = 2;		/* tcp_listendrop + the discard */
+	r->overflow_syn = 2;		/* what that interval's join made of it */
+	r->queue = 5;
+	assert_int_equal(topmodel__update(&m, t, rep, 1.0), 0);
+	assert_int_equal(m.lines[0].overflows, 2);
+	assert_int_equal(m.lines[0].queue, 5);
+	assert_int_equal(listener_table__begin(t, true), 0);
+	r = listener_table__row(t, &k);
+	r->overflow_ack = 1;		/* the event, read one interval late */
+	assert_int_equal(topmodel__update(&m, t, rep, 1.0), 0);
+	assert_int_equal(m.lines[0].overflows, 1);
+	assert_int_equal(listener_table__begin(t, true), 0);
+	assert_int_equal(topmodel__update(&m, t, rep, 1.0), 0);
+	assert_int_equal(m.lines[0].queue, 0);
+	json_object_put(rep);
+	listener_table__free(t);
+	topmodel__free(&m);
+}
+
 static void test_heat_bins(void **state)
 {
 	(void)state;
@@ -111,6 +145,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fold_sort_filter),
+		cmocka_unit_test(test_overflow_across_intervals),
 		cmocka_unit_test(test_heat_bins),
 	};
 	return cmocka_run_group_tests_name("topmodel", tests, NULL, NULL);

@@ -383,7 +383,7 @@ __u64 listeners__syn_time(const struct listener_row *r)
 {
 	__u64 seen_as_events = SK_DROPS_PER_ACK_OVERFLOW * (r->overflow_ack - r->overflow_cookie) +
 			       SK_DROPS_PER_COOKIE_OVERFLOW * r->overflow_cookie +
-			       SK_DROPS_PER_OTHER_DROP * r->drops_other;
+			       SK_DROPS_PER_OTHER_DROP * r->drops_other + r->syn_queue_drops;
 
 	return r->sk_drops > seen_as_events ? r->sk_drops - seen_as_events : 0;
 }
@@ -410,8 +410,12 @@ void listeners__split_syn_queue_drops(struct listener_table *t, const struct nsw
 
 			/* A share, never more: with --port the rows hold some of
 			 * the namespace's listeners, its counters all of them. */
-			if (r->key.netns == ns->ino && syn_overflows < unexplained)
-				r->overflow_syn = r->overflow_syn * syn_overflows / unexplained;
+			if (r->key.netns == ns->ino && syn_overflows < unexplained) {
+				__u64 share = r->overflow_syn * syn_overflows / unexplained;
+
+				r->syn_queue_drops += r->overflow_syn - share;
+				r->overflow_syn = share;
+			}
 		}
 	}
 }

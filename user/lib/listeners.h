@@ -65,6 +65,8 @@ struct listener_row {
 	__u64 synack_retrans;
 	__u64 drops_other;	/* other kfree_skb drops with the listener as rx_sk */
 	__u64 sk_drops;		/* sk_drops growth over the report */
+	__u64 syn_queue_drops;	/* of which SYN-queue drops (syncookies off), by the
+				 * namespace's counters: no overflows */
 	/* Accept-queue wait. Sparse: with 10,000 listeners, dense rows were
 	 * ~90 MB. The table owns its buckets, sockets and acceptors: rows are
 	 * reset, filtered and freed through it. */

@@ -14,7 +14,8 @@ struct nswatch_listener;
 int listeners__join_sockets(struct listener_table *t, const struct nswatch_listener *const *ls,
 			    size_t n, const struct listener_filter *f);
 /* The SYN-time overflows of a row seen in the census: its sk_drops growth
- * less what the drop events account for. */
+ * less what the drop events account for, and less what the namespace's
+ * counters say were SYN-queue drops. */
 __u64 listeners__syn_time(const struct listener_row *r);
 /* With syncookies off a full SYN queue grows sk_drops too: scales each
  * row's SYN-time overflows down to its namespace's share. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "topmodel.h"
+#include "listeners_int.h"
 
 const char *const top_family_names[TOP_FAMILY_NR] = { "connect", "accept wait", "read wait" };
 const char *const top_sort_names[TOP_SORT_NR] = {
@@ -72,15 +73,22 @@ static void fold_latency(struct top_model *m, enum top_family f, struct json_obj
 	}
 }
 
-/* Adds one interval's row of a listener to its row since start. */
-static int fold_listener(struct top_model *m, const struct listener_row *r)
+/* Adds one interval's row of a listener to its row since start. SYN-time
+ * overflows are worked out again from the summed inputs (sk_drops growth
+ * and the events): an event read in the interval after its sk_drops growth
+ * would otherwise count twice, once per interval. */
+static int fold_listener(struct top_model *m, const struct listener_row *r, bool syn_time)
 {
 	struct listener_row *s = listener_table__row(m->since_start, &r->key);
 
 	if (!s || sparse_hist__add(&s->wait, &r->wait))
 		return -ENOMEM;
-	s->overflow_syn += r->overflow_syn;
+	s->sk_drops += r->sk_drops;
 	s->overflow_ack += r->overflow_ack;
+	s->overflow_cookie += r->overflow_cookie;
+	s->drops_other += r->drops_other;
+	s->syn_queue_drops += r->syn_queue_drops;
+	s->overflow_syn = syn_time ? listeners__syn_time(s) : 0;
 	s->queue = r->queue;
 	if (r->limit)
 		s->limit = r->limit;
@@ -162,8 +170,11 @@ static int cmp_lines(const void *pa, const void *pb, void *ctx)
 	case TOP_SORT_WAIT: c = cmp_u64(a->wait_p99_ns, b->wait_p99_ns); break;
 	default: break;
 	}
-	/* then by address, so that the order never flickers */
-	return c ? c : strcmp(a->address, b->address);
+	/* then by address and the rest of the key (one address in two
+	 * namespaces), so that the order never flickers */
+	if (!c)
+		c = strcmp(a->address, b->address);
+	return c ? c : memcmp(&a->key, &b->key, sizeof(a->key));
 }
 
 static bool wanted(const struct top_model *m, const struct top_line *l)
@@ -187,9 +198,14 @@ int topmodel__update(struct top_model *m, struct listener_table *t, struct json_
 	__u32 *column;
 	int err = 0;
 
+	/* SYN-time overflows are known when the drops family runs. */
+	bool syn_time = report && json_object_object_get_ex(report, "drops", NULL);
+
 	m->interval_s = secs;
+	for (size_t i = 0; i < listener_table__len(m->since_start); i++)
+		listener_table__at(m->since_start, i)->queue = 0;	/* not in t: empty */
 	for (size_t i = 0; i < listener_table__len(t) && !err; i++)
-		err = fold_listener(m, listener_table__at(t, i));
+		err = fold_listener(m, listener_table__at(t, i), syn_time);
 	for (int f = 0; f < TOP_FAMILY_NR; f++) {
 		column = m->heat[f][m->heat_next];
 		memset(column, 0, sizeof(m->heat[f][0]));
