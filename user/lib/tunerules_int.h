@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * Internal to the tunerules module (tunerules.c: the framework and the
- * system-wide rules; tunerules_listen.c: the listener rules). Nothing else
- * includes this file. Internal names start with tr_.
+ * Internal to the tunerules module (tunerec.c: what rules build with;
+ * tunerules.c: the system-wide rules and the evaluation; tunerules_listen.c:
+ * the listener rules). Nothing else includes this file. Internal names start
+ * with tr_.
  */
 #ifndef NETTUNE_LIB_TUNERULES_INT_H
 #define NETTUNE_LIB_TUNERULES_INT_H
@@ -33,6 +34,9 @@ struct tune_rec *tr_sysctl(struct tr_ctx *c, const char *rule, const char *key,
 				      const char *cur, long long prop);
 struct tune_rec *tr_sysctl_ll(struct tr_ctx *c, const char *rule,
 					 const char *key, long long cur, long long prop);
+
+/* a * b, LLONG_MAX when it overflows (tunerec.c). */
+long long tr_sat_mul(long long a, long long b);
 
 /* The listener rules (tunerules_listen.c). */
 void tr_rule_listener(struct tr_ctx *c, const struct tune_listener *l,
