@@ -31,24 +31,30 @@ WARN      += -Werror
 endif
 CFLAGS    ?= -O2 -g
 DEPS_CFLAGS := $(shell pkg-config --cflags libbpf json-c capstone libmicrohttpd 2>/dev/null)
+# Every folder of user/ is an include folder: a header is named by its file
+# name alone, wherever its concern put it (README.md, Layout).
+USER_DIRS := $(sort $(patsubst %/,%,$(dir $(shell find user -name '*.[ch]'))))
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
-	      -I$(OUT) -Ibpf -Iuser -Iuser/lib $(DEPS_CFLAGS)
-# capstone is opened with dlopen() on first use (user/lib/retfind.c): its
+	      -I$(OUT) -Ibpf $(addprefix -I,$(USER_DIRS)) $(DEPS_CFLAGS)
+# capstone is opened with dlopen() on first use (user/lib/sym/retfind.c): its
 # headers are needed here, not its library.
-# libmicrohttpd: the HTTP server of `nettune serve` (user/lib/httpserve.c).
+# libmicrohttpd: the HTTP server of `nettune serve` (user/lib/export/httpserve.c).
 LDLIBS    := -lbpf -lelf -lz -ljson-c -lm -lpthread -lncursesw \
 	     $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 
-# Probes: adding one means bpf/<name>.bpf.c, user/<name>.c and one word here.
-PROBES    := connect accept drops read doctor uprobe
+# BPF objects: one per bpf/<name>.bpf.c. A family is registered in
+# user/family/probes.c (docs/probes.md, "Adding a family").
+PROBES    := $(patsubst bpf/%.bpf.c,%,$(wildcard bpf/*.bpf.c))
 # A tool is a directory of C sources under tools/ (tools/bench holds scripts).
 TOOLS     := $(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c))))
 
 BPF_OBJS  := $(patsubst %,$(OUT)/bpf/%.bpf.o,$(PROBES))
 SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(PROBES))
-LIB_SRCS  := $(wildcard user/lib/*.c)
+# The library: user/lib and its concern folders. The program: the rest of
+# user/ (main.c, cmd/, family/, tracer/).
+LIB_SRCS  := $(sort $(shell find user/lib -name '*.c'))
 LIB_OBJS  := $(patsubst user/lib/%.c,$(OUT)/lib/%.o,$(LIB_SRCS))
-APP_SRCS  := $(wildcard user/*.c)
+APP_SRCS  := $(sort $(filter-out user/lib/%,$(shell find user -name '*.c')))
 APP_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(APP_SRCS))
 LIBNT     := $(OUT)/libnettune.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -97,10 +103,12 @@ $(SKELS): $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 # User side
 $(OUT)/lib/%.o: user/lib/%.c | $(OUT)/lib
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(OUT)/user/%.o: user/%.c $(SKELS) | $(OUT)/user
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -DNETTUNE_VERSION='"$(VERSION)"' -c $< -o $@
 
 $(LIBNT): $(LIB_OBJS)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Accept-queue wait: types shared by bpf/accept.bpf.c and user/accept.c */
+/* Accept-queue wait: types shared by bpf/accept.bpf.c and user/family/accept.c */
 #ifndef NETTUNE_ACCEPT_H
 #define NETTUNE_ACCEPT_H
 

@@ -14,7 +14,7 @@
  * interrupt another on the same CPU; the key is written, then the tag. Each
  * CPU claims slots in its own copy of the array, so one key can sit in
  * different slots on different CPUs (user space merges rows by key,
- * user/lib/snapshot.c), but never twice on one: a program that meets a
+ * user/lib/bpfread/snapshot.c), but never twice on one: a program that meets a
  * claim in progress gives up its event rather than claim a second slot for
  * what may be the same key. A claim also
  * sets the slot's bit in a shared bitmap, so that user space reads only the

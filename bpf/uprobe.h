@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Function latency through uprobes: types shared between bpf/uprobe.bpf.c
- * and user/funcprobe.c (used by the "uprobe" and "http" families). */
+ * and user/family/funcprobe.c (used by the "uprobe" and "http" families). */
 #ifndef NETTUNE_UPROBE_H
 #define NETTUNE_UPROBE_H
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* nettune bench's numbers (user/lib/benchreport.c): taken from loadgen's
+/* nettune bench's numbers (user/lib/bench/benchreport.c): taken from loadgen's
  * JSON as loadgen wrote them, absurd values clamped, the table within 100
  * columns. */
 #include <errno.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* The per-listener table (user/lib/listeners.c) and its index
- * (user/lib/rowindex.c): rows are found again after growth, after the report
+/* The per-listener table (user/lib/stats/listeners.c) and its index
+ * (user/lib/stats/rowindex.c): rows are found again after growth, after the report
  * sorts them, and after the -p filter removes some. Their accept-wait
  * histograms go with them, and the printed JSON is the JSON of the rows.
  * The join: one row per listener whatever its sources, and the documented

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Option tables (user/lib/optable.c): one declaration drives the parser
+/* Option tables (user/lib/cli/optable.c): one declaration drives the parser
  * and --help; shared arrays serve several tables. */
 #include <errno.h>
 #include <stdarg.h>

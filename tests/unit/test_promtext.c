@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* The Prometheus text writer (user/lib/promtext.c): the format, exact
+/* The Prometheus text writer (user/lib/export/promtext.c): the format, exact
  * histograms on the fixed `le` set, counters that never go backwards, and
  * the cardinality bound. */
 #include <errno.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* nettune top's model (user/lib/topmodel.c): intervals fold into totals
+/* nettune top's model (user/lib/stats/topmodel.c): intervals fold into totals
  * since start and rates, the filter and the sort choose the lines, and the
  * report's buckets land in the heatmap's bins. */
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* The tuner's evidence from a trace report (user/lib/tuneevidence.c) and
- * /proc/net/sockstat (user/lib/tunecollect.c): every field taken, absurd
+/* The tuner's evidence from a trace report (user/lib/tune/tuneevidence.c) and
+ * /proc/net/sockstat (user/lib/tune/tunecollect.c): every field taken, absurd
  * and missing values clamped, and what the rules then make of it. */
 #include <errno.h>
 #include <stdarg.h>

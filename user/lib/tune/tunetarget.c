@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <json-c/json.h>
 #include "log.h"
-#include "opts.h"
+#include "text.h"
 #include "netns.h"
 #include "sysctl.h"
 #include "tunetarget.h"
@@ -21,7 +21,7 @@ static int open_spec(const char *spec, __u32 ino)
 	struct stat st;
 	int fd;
 
-	if (opts__all_digits(spec)) {
+	if (text__all_digits(spec)) {
 		snprintf(path, sizeof(path), "/proc/%s/ns/net", spec);
 		spec = path;
 	}

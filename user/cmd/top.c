@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * `nettune top`: a full-screen live view of listeners and latency, redrawn
- * every interval. It reads the tracer's aggregates (user/tracer.h), the ones
- * trace and serve read; user/lib/topmodel.c turns them into lines and
+ * every interval. It reads the tracer's aggregates (user/tracer/tracer.h), the ones
+ * trace and serve read; user/lib/stats/topmodel.c turns them into lines and
  * heatmap columns, and this file draws them with ncurses and takes keys.
  */
 #include <ctype.h>

@@ -14,7 +14,7 @@
  * for each field read) from namespace NSFD (global keys from INIT_NSFD;
  * < 0: they stay unknown). A value that cannot be read stays unknown.
  * Listeners are not read here: they come whole, sockets and all, from the
- * report's listener table (user/lib/listeners.h). Returns 0. */
+ * report's listener table (user/lib/stats/listeners.h). Returns 0. */
 int tunecollect__namespace(int nsfd, int init_nsfd, struct tune_evidence *ev);
 /* "TCP: inuse 5 orphan 0 tw 3 ..." -> inuse + tw. 0 or -EINVAL. Pure. */
 int tunecollect__parse_sockstat(const char *text, __u64 *tcp_sockets);

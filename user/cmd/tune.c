@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * `nettune tune`: observe with the tracer, read the namespace's settings,
- * run the rules (user/lib/tunerules.c), print recommendations; with
+ * run the rules (user/lib/tune/tunerules.c), print recommendations; with
  * --apply, journal each original and write each change where it lives.
  */
 #include <errno.h>

@@ -60,13 +60,9 @@ struct probe_ops {
 	void (*detach)(struct probe *p);	/* accepts NULL */
 };
 
-extern const struct probe_ops connect_probe_ops;
-extern const struct probe_ops accept_probe_ops;
-extern const struct probe_ops uprobe_probe_ops, http_probe_ops;
-extern const struct probe_ops drops_probe_ops;
-extern const struct probe_ops read_probe_ops;
 
-/* The probe families, in report order. */
+/* The probe families, in report order (user/family/probes.c: the one place
+ * a family is registered). */
 extern const struct probe_ops *const probe_table[];
 extern const int probe_table_len;
 

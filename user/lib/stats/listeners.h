@@ -132,7 +132,7 @@ struct listener_row *listener_table__at(struct listener_table *t, size_t i);
 /* Orders rows busiest first (reports and JSON). */
 void listener_table__sort(struct listener_table *t);
 
-/* user/lib/listeners_out.c: the table as text and as JSON (docs/json.md) */
+/* user/lib/stats/listeners_out.c: the table as text and as JSON (docs/json.md) */
 void listener_table__print(struct listener_table *t, FILE *out);
 struct json_object *listener_table__json(struct listener_table *t);
 /* The same array for printing with JSON_C_TO_STRING_PLAIN, made one row at

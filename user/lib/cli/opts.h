@@ -26,6 +26,5 @@ int opts__ip_addr(const char *opt, const char *s, struct sockaddr_storage *addr,
  * points at `see` ("--help", "nettune trace --help"); returns -EINVAL. */
 int opts__getopt_error(int c, char **argv, const char *see);
 /* Non-empty and decimal digits only (a pid in /proc, a numeric argument). */
-bool opts__all_digits(const char *s);
 
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* `nettune trace`: report every interval or at the end, as text or JSON.
- * The tracer itself (attach, collect, detach) is user/tracer.c. */
+ * The tracer itself (attach, collect, detach) is user/tracer/tracer.c. */
 #include <stdio.h>
 #include <time.h>
 #include "commands.h"

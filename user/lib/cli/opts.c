@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include "log.h"
 #include "opts.h"
+#include "text.h"
 #include "procfd.h"
 
 int opts__u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -134,15 +135,6 @@ int opts__ip_addr(const char *opt, const char *s, struct sockaddr_storage *addr,
 	return 0;
 }
 
-bool opts__all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
 
 int opts__getopt_error(int c, char **argv, const char *see)
 {

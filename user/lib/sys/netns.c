@@ -13,7 +13,7 @@
 #include <linux/magic.h>
 #include <sys/vfs.h>
 #include "log.h"
-#include "opts.h"
+#include "text.h"
 #include "netns.h"
 #include "procfd.h"
 
@@ -68,7 +68,7 @@ int netns__resolve(const char *spec, __u32 *ino)
 {
 	char what[PATH_MAX + 16];
 
-	if (opts__all_digits(spec)) {
+	if (text__all_digits(spec)) {
 		int pid = 0;
 
 		if (sscanf(spec, "%d", &pid) != 1 || pid <= 0) {
@@ -114,7 +114,7 @@ static int scan_for_ns(const char *dir, const char *suffix, bool pids_only, __u3
 	if (!d)
 		return -ENOENT;
 	while (fd < 0 && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || (pids_only && !opts__all_digits(de->d_name)))
+		if (de->d_name[0] == '.' || (pids_only && !text__all_digits(de->d_name)))
 			continue;
 		snprintf(rel, sizeof(rel), "%s%s", de->d_name, suffix);
 		fd = open_if_ns(dirfd(d), rel, ino);

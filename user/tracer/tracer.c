@@ -179,7 +179,7 @@ void tracer__iso_time(char *buf, size_t len)
 }
 
 /* The listener table of this collect: the census, then what each family
- * saw, joined (user/lib/listeners.h). */
+ * saw, joined (user/lib/stats/listeners.h). */
 static int build_listeners(struct tracer *t, bool total)
 {
 	struct listener_filter f = {
