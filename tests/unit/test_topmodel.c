@@ -42,7 +42,7 @@ static void interval_row(struct listener_table *t, __u16 port, __u64 ovfl, int a
 }
 
 static const char report[] =
-	"{\"drops\":{},\"accept_wait\":{\"count\":5,\"p50_us\":450000,\"p90_us\":900000,\"p99_us\":950000,"
+	"{\"drops\":{},\"accept\":{\"count\":5,\"p50_us\":450000,\"p90_us\":900000,\"p99_us\":950000,"
 	"\"max_us\":950000,\"buckets\":[{\"lo_us\":2,\"hi_us\":3,\"count\":2},"
 	"{\"lo_us\":440000,\"hi_us\":460000,\"count\":3}]}}";
 

@@ -95,7 +95,10 @@ static void accept_json(struct probe *p, struct json_object *root)
 	struct json_object *o = report__latency_json(&p->total);
 
 	json_object_object_add(o, "by_pid", breakdown__json(p->by_pid, "comm"));
-	json_object_object_add(root, "accept_wait", o);
+	json_object_object_add(root, "accept", o);
+	/* The family's name is the key; the old one stays for one release
+	 * (docs/json.md). */
+	json_object_object_add(root, "accept_wait", json_object_get(o));
 }
 
 static int add_listener(const void *key, const void *val, void *ctx)

@@ -196,11 +196,21 @@ static struct json_object *view_json(struct family_view *v, const char *method, 
 	return o;
 }
 
+/* "read": { "wait": ..., "syscall": ... } under the family's name; the old
+ * top-level keys stay for one release (docs/json.md). */
 static void read_json(struct probe *p, struct json_object *root)
 {
-	json_object_object_add(root, "read_wait", view_json(&p->wait, p->method, false));
-	if (p->syscall_on)
-		json_object_object_add(root, "read_syscall", view_json(&p->syscall, p->method, true));
+	struct json_object *o = json_object_new_object(), *wait, *syscall;
+
+	wait = view_json(&p->wait, p->method, false);
+	json_object_object_add(o, "wait", wait);
+	json_object_object_add(root, "read_wait", json_object_get(wait));
+	if (p->syscall_on) {
+		syscall = view_json(&p->syscall, p->method, true);
+		json_object_object_add(o, "syscall", syscall);
+		json_object_object_add(root, "read_syscall", json_object_get(syscall));
+	}
+	json_object_object_add(root, "read", o);
 }
 
 static __u64 read_lost(struct probe *p)

@@ -265,7 +265,9 @@ static void uprobe_json(struct probe *p, struct json_object *root)
 		json_object_object_add(o, "by_pid", breakdown__json(f->by_pid, "comm"));
 		json_object_array_add(arr, o);
 	}
-	json_object_object_add(root, "uprobes", arr);
+	json_object_object_add(root, "uprobe", arr);
+	/* the old key, for one release (docs/json.md) */
+	json_object_object_add(root, "uprobes", json_object_get(arr));
 }
 
 static __u64 uprobe_lost(struct probe *p)

@@ -54,8 +54,8 @@ int benchreport__loadgen(struct json_object *lg, struct bench_metrics *m)
 
 void benchreport__trace(struct json_object *report, struct bench_metrics *m)
 {
-	m->accept_wait_p99_us = cnt(report, "accept_wait", "count") ?
-				num(report, "accept_wait", "p99_us") : -1;
+	m->accept_wait_p99_us = cnt(report, "accept", "count") ?
+				num(report, "accept", "p99_us") : -1;
 }
 
 void benchreport__counters(__u64 overflows, __u64 listen_drops, struct bench_metrics *m)

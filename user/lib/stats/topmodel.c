@@ -11,8 +11,11 @@ const char *const top_family_names[TOP_FAMILY_NR] = { "connect", "accept wait", 
 const char *const top_sort_names[TOP_SORT_NR] = {
 	"overflows", "accepts/s", "queue", "wait p99", "address",
 };
-/* Where each family's latency object sits in the report (docs/json.md). */
-static const char *const report_keys[TOP_FAMILY_NR] = { "connect", "accept_wait", "read_wait" };
+/* Where each family's latency object sits in the report (docs/json.md):
+ * under the family's key, then (read) its view. */
+static const char *const report_keys[TOP_FAMILY_NR][2] = {
+	{ "connect", NULL }, { "accept", NULL }, { "read", "wait" },
+};
 
 int topmodel__init(struct top_model *m)
 {
@@ -55,7 +58,8 @@ static void fold_latency(struct top_model *m, enum top_family f, struct json_obj
 	struct json_object *o, *buckets;
 
 	memset(l, 0, sizeof(*l));
-	if (!report || !json_object_object_get_ex(report, report_keys[f], &o))
+	if (!report || !json_object_object_get_ex(report, report_keys[f][0], &o) ||
+	    (report_keys[f][1] && !json_object_object_get_ex(o, report_keys[f][1], &o)))
 		return;
 	l->measured = true;
 	l->count = (__u64)num(o, "count");
