@@ -180,13 +180,13 @@ void tracer__iso_time(char *buf, size_t len)
 
 /* The listener table of this collect: the census, then what each family
  * saw, joined (user/lib/stats/listeners.h). */
-static int build_listeners(struct tracer *t, bool total)
+static int build_listeners(struct tracer *t)
 {
 	struct listener_filter f = {
 		.ports = t->opts.ports, .nports = t->opts.nports,
 		.pids = t->opts.pids, .npids = t->opts.npids,
 	};
-	int err = listener_table__begin(t->listeners, total);
+	int err = 0;
 
 	for (int i = 0; i < t->n && !err; i++) {
 		f.syn_time |= t->ops[i]->explains_sk_drops;
@@ -206,6 +206,8 @@ int tracer__collect(struct tracer *t, bool total, double *secs)
 	struct timespec now;
 	int err;
 
+	bool census = false;
+
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	*secs = tracer__seconds_between(total ? &t->start : &t->last, &now);
 	t->last = now;
@@ -215,8 +217,21 @@ int tracer__collect(struct tracer *t, bool total, double *secs)
 			warn("%s: cannot read its maps: %s", t->ops[i]->name, strerror(-err));
 			return err;
 		}
+		/* The census right after the maps whose events explain its
+		 * sk_drops growth: an overflow between the two reads is
+		 * taken for two SYN-time ones, so the reads stay adjacent. */
+		if (!census && t->ops[i]->explains_sk_drops) {
+			err = listener_table__begin(t->listeners, total);
+			census = true;
+		}
 	}
-	return build_listeners(t, total);
+	if (!census)
+		err = listener_table__begin(t->listeners, total);
+	if (err) {
+		warn("cannot read the listeners' census: %s", strerror(-err));
+		return err;
+	}
+	return build_listeners(t);
 }
 
 /* The report as JSON (docs/json.md): the one contract for --json and tune.
