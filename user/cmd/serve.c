@@ -197,31 +197,23 @@ static void listener_labels(const struct listener_row *r, struct listener_labels
 
 #define LISTENER_NID	3	/* listener, netns, comm: the bounded identity */
 
-static void listener_counter(struct promtext *w, struct listener_table *t, const char *name,
-			     const char *help, size_t off)
+/* One metric per listener from a field of its row: a __u64 counter, or a
+ * __u32 gauge. */
+static void listener_metric(struct promtext *w, struct listener_table *t, const char *name,
+			    enum prom_type type, const char *help, size_t off)
 {
 	struct listener_labels ll;
 
-	promtext__family(w, name, PROM_COUNTER, LISTENER_NID, help);
+	promtext__family(w, name, type, LISTENER_NID, help);
 	for (size_t i = 0; i < listener_table__len(t); i++) {
 		const struct listener_row *r = listener_table__at(t, i);
+		const char *field = (const char *)r + off;
 
 		listener_labels(r, &ll, NULL, NULL);
-		promtext__counter(w, ll.l, 3, *(const __u64 *)((const char *)r + off));
-	}
-}
-
-static void listener_gauge(struct promtext *w, struct listener_table *t, const char *name,
-			   const char *help, size_t off)
-{
-	struct listener_labels ll;
-
-	promtext__family(w, name, PROM_GAUGE, LISTENER_NID, help);
-	for (size_t i = 0; i < listener_table__len(t); i++) {
-		const struct listener_row *r = listener_table__at(t, i);
-
-		listener_labels(r, &ll, NULL, NULL);
-		promtext__gauge(w, ll.l, 3, *(const __u32 *)((const char *)r + off));
+		if (type == PROM_COUNTER)
+			promtext__counter(w, ll.l, 3, *(const __u64 *)field);
+		else
+			promtext__gauge(w, ll.l, 3, *(const __u32 *)field);
 	}
 }
 
@@ -241,18 +233,18 @@ static void listener_metrics(struct promtext *w, struct listener_table *t)
 		ll.l[3].value = "ack";
 		promtext__counter(w, ll.l, 4, r->overflow_ack);
 	}
-	listener_counter(w, t, "nettune_synack_retransmits_total",
-			 "SYN-ACK retransmits, by listener", ROW_OFF(synack_retrans));
-	listener_counter(w, t, "nettune_listener_other_drops_total",
-			 "Other drops of packets for the listener socket", ROW_OFF(drops_other));
-	listener_gauge(w, t, "nettune_listener_queue_length",
-		       "Accept queue length when last read (sock_diag)", ROW_OFF(queue));
-	listener_gauge(w, t, "nettune_listener_backlog_limit",
-		       "Accept queue limit: the listen() backlog after the somaxconn clamp",
-		       ROW_OFF(limit));
-	listener_gauge(w, t, "nettune_listener_peak_queue_depth",
-		       "Largest accept queue seen at accept() since nettune started",
-		       ROW_OFF(peak_depth));
+	listener_metric(w, t, "nettune_synack_retransmits_total", PROM_COUNTER,
+			"SYN-ACK retransmits, by listener", ROW_OFF(synack_retrans));
+	listener_metric(w, t, "nettune_listener_other_drops_total", PROM_COUNTER,
+			"Other drops of packets for the listener socket", ROW_OFF(drops_other));
+	listener_metric(w, t, "nettune_listener_queue_length", PROM_GAUGE,
+			"Accept queue length when last read (sock_diag)", ROW_OFF(queue));
+	listener_metric(w, t, "nettune_listener_backlog_limit", PROM_GAUGE,
+			"Accept queue limit: the listen() backlog after the somaxconn clamp",
+			ROW_OFF(limit));
+	listener_metric(w, t, "nettune_listener_peak_queue_depth", PROM_GAUGE,
+			"Largest accept queue seen at accept() since nettune started",
+			ROW_OFF(peak_depth));
 	promtext__family(w, "nettune_accept_wait_seconds", PROM_HISTOGRAM, LISTENER_NID,
 			 "Accept-queue wait: handshake done to accept() returned, by listener");
 	for (size_t i = 0; i < listener_table__len(t); i++) {
