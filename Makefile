@@ -4,6 +4,9 @@
 #   make test       install deps, build, run unit and integration tests
 #   make bench      benchmarks (results in docs/benchmarks.md); not part of test
 #   make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
+#   make test-kernel KERNEL=6.1 (or KERNELS="6.1 6.12", TESTS="test_x.sh ...")
+#                   the integration suite inside a VM running a Debian kernel;
+#                   not part of test (docs/kernels.md)
 #   V=1             show commands; WERROR=1 (set in CI) turns warnings into errors
 
 .DELETE_ON_ERROR:
@@ -57,7 +60,7 @@ TEST_HELPERS := $(patsubst tests/integration/helpers/%.c,$(OUT)/tests/helpers/%,
 
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: all deps demo test unit integration bench bench-server vmlinux clean install
+.PHONY: all deps demo test unit integration bench bench-server vmlinux clean install test-kernel
 all: deps-stamp $(BPF_OBJS) $(OUT)/nettune $(TOOL_BINS) $(UNIT_BINS) $(TEST_HELPERS)
 
 # Dependencies come from Debian's archive; the script installs only what is
@@ -139,6 +142,14 @@ integration: all $(FIXTURES)/truth.txt
 
 test: all $(FIXTURES)/truth.txt
 	$(Q)$(TEST_ENV) tests/run-unit.sh $(UNIT_BINS) && $(TEST_ENV) tests/integration/run.sh
+
+# The kernel matrix: binaries built here once, the suite run in a VM per
+# kernel. Its packages (qemu...) are installed only for this target.
+KERNEL    ?= 6.1
+KERNELS   ?= $(KERNEL)
+test-kernel: all $(FIXTURES)/truth.txt
+	$(Q)tools/install-deps.sh kernel-matrix
+	$(Q)tools/kernel-matrix/run.sh $(if $(TESTS),--tests "$(TESTS)") $(KERNELS)
 
 demo: all
 	$(Q)tools/demo.sh
