@@ -43,6 +43,10 @@ struct probe {
 	__u64 counters_prev[DROPS_COUNTER_NR], counters[DROPS_COUNTER_NR];
 	__u64 ns_total[NSC_NR];
 	struct listener_table *rows;
+	/* No TCP_LISTEN_OVERFLOW reason (6.1): ACK-time overflows have no
+	 * event and add 2 each to sk_drops, so the unexplained growth must
+	 * always be capped by the namespace's ListenOverflows. */
+	bool no_overflow_reason;
 };
 
 static void merge_val(void *dst, const void *cpu)
@@ -169,7 +173,8 @@ static int account_diag(struct probe *p)
 }
 
 /* With syncookies off, a full SYN queue also grows sk_drops without an
- * event. The namespace counters say how many of the unexplained drops
+ * event, and so does every ACK-time overflow where the kernel has no
+ * TCP_LISTEN_OVERFLOW reason. The namespace counters say how many of the unexplained drops
  * were overflows; scale each listener's share when the two are mixed. */
 static void split_syn_queue_drops(struct probe *p)
 {
@@ -177,7 +182,7 @@ static void split_syn_queue_drops(struct probe *p)
 		const struct nswatch_ns *ns = nswatch__ns(p->ns, n);
 		__u64 unexplained = 0, ack = 0, syn_overflows;
 
-		if (!ns->delta[NSC_REQQ_FULL_DROP])
+		if (!ns->delta[NSC_REQQ_FULL_DROP] && !p->no_overflow_reason)
 			continue;
 		for (size_t i = 0; i < listener_table__len(p->rows); i++) {
 			struct listener_row *r = listener_table__at(p->rows, i);
@@ -208,6 +213,9 @@ static void drops_ready(struct probe *p)
 	p->names = dropreason__load();
 	if (!p->names)
 		warn("drops: no drop reason names in the kernel's BTF; reporting numbers");
+	else if ((p->no_overflow_reason = !dropreason__has(p->names, "TCP_LISTEN_OVERFLOW")))
+		warn("drops: this kernel has no TCP_LISTEN_OVERFLOW drop reason: listen overflows "
+		     "are counted but not split by SYN/ACK time (all show as syn_time)");
 }
 
 static int drops_collect(struct probe *p, bool total)

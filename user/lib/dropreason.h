@@ -4,6 +4,7 @@
 #ifndef NETTUNE_LIB_DROPREASON_H
 #define NETTUNE_LIB_DROPREASON_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 
 struct dropreason;
@@ -13,5 +14,7 @@ struct dropreason *dropreason__load(void);
 void dropreason__free(struct dropreason *d);
 /* "TCP_LISTEN_OVERFLOW" for its value, or NULL when the kernel has none. */
 const char *dropreason__name(const struct dropreason *d, __u32 value);
+/* Whether the kernel has the reason NAME ("TCP_LISTEN_OVERFLOW"). */
+bool dropreason__has(const struct dropreason *d, const char *name);
 
 #endif
