@@ -56,6 +56,8 @@ cd "$NT_REPO" || fail "no repository at $NT_REPO"
 export NT_BUILD=$NT_REPO/build NT_FIXTURES=$NT_REPO/build/fixtures NT_TEST_TIMEOUT
 say "NT-GUEST: kernel $kver, $(nproc) CPUs, tests: ${NT_TESTS:-all}, limit ${NT_TEST_TIMEOUT}s per test"
 uname -a > "$R/uname.txt"
+# The kernel's BTF, for bpftool on the host (what types and fields it has).
+cp /sys/kernel/btf/vmlinux "$R/vmlinux.btf" 2>/dev/null
 "$NT_BUILD/nettune" doctor > "$R/doctor.txt" 2>&1
 echo "exit $?" >> "$R/doctor.txt"
 "$NT_BUILD/nettune" doctor --json > "$R/doctor.json" 2>/dev/null
