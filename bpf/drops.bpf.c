@@ -179,7 +179,7 @@ static __always_inline void count_reset(const struct sock *sk, __u32 which)
 	counter_inc(&drops_counters, which);
 }
 
-/* Before Linux 6.10 tcp_send_reset had no record of its own: it was an
+/* tcp_send_reset has a record of its own on 6.12 and 6.18; on 6.1 it is an
  * event of the tcp_event_sk_skb class (as tcp_retransmit_skb was), a type
  * that the kernel this vmlinux.h comes from no longer has. */
 struct trace_event_raw_tcp_event_sk_skb {

@@ -289,7 +289,7 @@ static __always_inline bool has_payload(const struct sk_buff *skb)
 
 /* tcp_probe fires as a segment arrives, before its data is queued: what is
  * unread then is what earlier segments left. A raw tracepoint: the classic
- * record names its socket (skaddr) only since Linux 6.9 or so, and 6.1 has
+ * record names its socket (skaddr) on recent kernels (6.12 does) but 6.1 has
  * none; the raw arguments (sk, skb) are the same on every kernel. */
 SEC("raw_tracepoint/tcp_probe")
 int read_tcp_probe(struct bpf_raw_tracepoint_args *ctx)

@@ -38,8 +38,9 @@ struct doctor {
 	/* probe_table[i]'s method here, or NULL: asked once, as some ask
 	 * the kernel's BTF (tens of ms) */
 	const char **method;
-	/* the kernel names ACK-time listen overflows (6.9+); before, drops
-	 * cannot tell them from SYN-time ones (docs/kernels.md) */
+	/* the kernel names ACK-time listen overflows (6.18 does; 6.1 and 6.12
+	 * do not); where it does not, drops cannot tell them from SYN-time
+	 * ones (docs/kernels.md) */
 	bool listen_overflow_reason;
 	bool json;
 };
