@@ -2,7 +2,7 @@
 /*
  * Rules from measured evidence to recommendations: the framework and the
  * system-wide rules (the listener rules are in tunerules_listen.c). Grounding is in
- * docs/tuning.md and shared/KERNEL-NOTES.md ("Listen queues", "Sysctls").
+ * docs/tuning.md and docs/kernels.md ("Listen queues", "Sysctls").
  * Every numeric proposal goes through tunerules__bounded() (bounded step,
  * hard ceiling, never below the kernel default) and tunerules__safe().
  */
