@@ -195,7 +195,7 @@ static const char *fatal_reason(const struct doctor *d)
 }
 
 #define LIMIT_OVERFLOW_SPLIT "no TCP_LISTEN_OVERFLOW drop reason: listen overflows are " \
-	"counted per listener but not split by SYN/ACK time (all show as syn_time)"
+	"counted per listener, but ACK-time ones may show as syn_time"
 
 static void print_text(const struct doctor *d)
 {

@@ -215,7 +215,7 @@ static void drops_ready(struct probe *p)
 		warn("drops: no drop reason names in the kernel's BTF; reporting numbers");
 	else if ((p->no_overflow_reason = !dropreason__has(p->names, "TCP_LISTEN_OVERFLOW")))
 		warn("drops: this kernel has no TCP_LISTEN_OVERFLOW drop reason: listen overflows "
-		     "are counted but not split by SYN/ACK time (all show as syn_time)");
+		     "are counted, but ACK-time ones may show as syn_time");
 }
 
 static int drops_collect(struct probe *p, bool total)
