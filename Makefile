@@ -33,23 +33,31 @@ ifneq ($(WERROR)$(CI),)
 WARN      += -Werror
 endif
 CFLAGS    ?= -O2 -g
-DEPS_CFLAGS := $(shell pkg-config --cflags libbpf json-c capstone 2>/dev/null)
+DEPS_CFLAGS := $(shell pkg-config --cflags libbpf json-c capstone libmicrohttpd 2>/dev/null)
+# Every folder of user/ is an include folder: a header is named by its file
+# name alone, wherever its concern put it (README.md, Layout).
+USER_DIRS := $(sort $(patsubst %/,%,$(dir $(shell find user -name '*.[ch]'))))
 ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
-	      -I$(OUT) -Ibpf -Iuser -Iuser/lib $(DEPS_CFLAGS)
-# capstone is opened with dlopen() on first use (user/lib/retfind.c): its
+	      -I$(OUT) -Ibpf $(addprefix -I,$(USER_DIRS)) $(DEPS_CFLAGS)
+# capstone is opened with dlopen() on first use (user/lib/sym/retfind.c): its
 # headers are needed here, not its library.
-LDLIBS    := -lbpf -lelf -lz -ljson-c -lm -lpthread
+# libmicrohttpd: the HTTP server of `nettune serve` (user/lib/export/httpserve.c).
+LDLIBS    := -lbpf -lelf -lz -ljson-c -lm -lpthread -lncursesw \
+	     $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 
-# Probes: adding one means bpf/<name>.bpf.c, user/<name>.c and one word here.
-PROBES    := connect accept drops read doctor uprobe
+# BPF objects: one per bpf/<name>.bpf.c. A family is registered in
+# user/family/probes.c (docs/probes.md, "Adding a family").
+PROBES    := $(patsubst bpf/%.bpf.c,%,$(wildcard bpf/*.bpf.c))
 # A tool is a directory of C sources under tools/ (tools/bench holds scripts).
 TOOLS     := $(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c))))
 
 BPF_OBJS  := $(patsubst %,$(OUT)/bpf/%.bpf.o,$(PROBES))
 SKELS     := $(patsubst %,$(OUT)/%.skel.h,$(PROBES))
-LIB_SRCS  := $(wildcard user/lib/*.c)
+# The library: user/lib and its concern folders. The program: the rest of
+# user/ (main.c, cmd/, family/, tracer/).
+LIB_SRCS  := $(sort $(shell find user/lib -name '*.c'))
 LIB_OBJS  := $(patsubst user/lib/%.c,$(OUT)/lib/%.o,$(LIB_SRCS))
-APP_SRCS  := $(wildcard user/*.c)
+APP_SRCS  := $(sort $(filter-out user/lib/%,$(shell find user -name '*.c')))
 APP_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(APP_SRCS))
 LIBNT     := $(OUT)/libnettune.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -60,8 +68,18 @@ TEST_HELPERS := $(patsubst tests/integration/helpers/%.c,$(OUT)/tests/helpers/%,
 
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-.PHONY: all deps demo test unit integration bench bench-server vmlinux clean install test-kernel
-all: deps-stamp $(BPF_OBJS) $(OUT)/nettune $(TOOL_BINS) $(UNIT_BINS) $(TEST_HELPERS)
+# make install: PREFIX and DESTDIR as usual.
+PREFIX    ?= /usr/local
+SBINDIR   := $(PREFIX)/sbin
+MANDIR    := $(PREFIX)/share/man/man8
+DOCDIR    := $(PREFIX)/share/doc/nettune
+UNITDIR   := $(PREFIX)/lib/systemd/system
+MAN_STAMP := $(OUT)/man/.stamp
+DEPLOY_DOCS := docs/metrics.md docs/deploy/prometheus.yml docs/deploy/prometheus-kubernetes.yml \
+	       docs/deploy/kubernetes-daemonset.yaml docs/deploy/grafana-dashboard.json
+
+.PHONY: all deps demo test unit integration bench bench-server vmlinux clean install man test-kernel
+all: deps-stamp $(BPF_OBJS) $(OUT)/nettune $(TOOL_BINS) $(UNIT_BINS) $(TEST_HELPERS) $(MAN_STAMP)
 
 # Dependencies come from Debian's archive; the script installs only what is
 # missing, so this costs a dpkg query when everything is there.
@@ -88,10 +106,12 @@ $(SKELS): $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 # User side
 $(OUT)/lib/%.o: user/lib/%.c | $(OUT)/lib
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(OUT)/user/%.o: user/%.c $(SKELS) | $(OUT)/user
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -DNETTUNE_VERSION='"$(VERSION)"' -c $< -o $@
 
 $(LIBNT): $(LIB_OBJS)
@@ -154,11 +174,13 @@ test-kernel: all $(FIXTURES)/truth.txt
 demo: all
 	$(Q)tools/demo.sh
 
-# nettune's overhead, then the reference server against nginx; both write
-# their sections of docs/benchmarks.md.
+# nettune's overhead, the reference server against nginx, and a scrape of
+# nettune serve with 10,000 listeners; each writes its section of
+# docs/benchmarks.md.
 bench: all
 	$(Q)NT_BUILD=$(abspath $(OUT)) tools/bench.sh
 	$(Q)NT_BUILD=$(abspath $(OUT)) tools/bench-server.sh
+	$(Q)NT_BUILD=$(abspath $(OUT)) tools/bench-serve.sh
 
 # The reference server against Debian's nginx, and loadgen's own rate.
 bench-server: all
@@ -170,8 +192,21 @@ vmlinux:
 	$(Q)printf 'generated from %s (%s) on %s\n' "$$(uname -r)" "$$(uname -v)" "$$(date -u +%F)" > vmlinux/$(ARCH)/SOURCE
 	@echo "vmlinux: regenerated $(VMLINUX) from $$(uname -r)"
 
-install: $(OUT)/nettune
-	install -D -m 0755 $(OUT)/nettune $(DESTDIR)/usr/local/sbin/nettune
+# Man pages from each command's --help: the parser's own text, so the two
+# cannot disagree.
+$(MAN_STAMP): $(OUT)/nettune tools/gen-man.sh
+	$(call msg,MAN,$(OUT)/man)
+	$(Q)tools/gen-man.sh $(OUT)/nettune $(OUT)/man $(VERSION) && touch $@
+man: $(MAN_STAMP)
+
+install: $(OUT)/nettune $(MAN_STAMP)
+	install -D -m 0755 $(OUT)/nettune $(DESTDIR)$(SBINDIR)/nettune
+	install -d $(DESTDIR)$(MANDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0644 $(OUT)/man/*.8 $(DESTDIR)$(MANDIR)/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+		docs/deploy/nettune-serve.service >$(DESTDIR)$(UNITDIR)/nettune-serve.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/nettune-serve.service
+	install -m 0644 $(DEPLOY_DOCS) $(DESTDIR)$(DOCDIR)/
 
 clean:
 	rm -rf $(OUT)

@@ -85,7 +85,7 @@ static __always_inline void backlog_of(const struct sock *sk, __u32 *queue, __u3
 
 static __always_inline void record(const struct listener_key *listener, __u32 depth,
 				   __u32 limit, const struct sock *child, __u64 wait_ns,
-				   __u32 tgid)
+				   __u32 tgid, __u64 now)
 {
 	struct accept_key key __attribute__((aligned(8))) = {};
 	struct accept_row *row;
@@ -106,6 +106,7 @@ static __always_inline void record(const struct listener_key *listener, __u32 de
 	if (depth > val->peak_depth)
 		val->peak_depth = depth;
 	val->limit = limit;
+	val->limit_ns = now;
 	hist_record(&val->wait, wait_ns);
 	emit_slow(child, EVENT_ACCEPT, wait_ns, key.tgid, NULL);
 }
@@ -166,7 +167,7 @@ static __always_inline int on_exit(long ret, const bool cast)
 		listener_key_of(listener, &key);
 		backlog_of(listener, &depth, &limit);
 	}
-	record(&key, depth, limit, child, stamp_elapsed(since, now), tgid);
+	record(&key, depth, limit, child, stamp_elapsed(since, now), tgid, now);
 	return 0;
 }
 

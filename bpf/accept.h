@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Accept-queue wait: types shared by bpf/accept.bpf.c and user/accept.c */
+/* Accept-queue wait: types shared by bpf/accept.bpf.c and user/family/accept.c */
 #ifndef NETTUNE_ACCEPT_H
 #define NETTUNE_ACCEPT_H
 
@@ -22,8 +22,10 @@ struct accept_key {
 _Static_assert(sizeof(struct accept_key) == 32, "accept_key layout");
 
 struct accept_val {
+	__u64 limit_ns;		/* bpf_ktime_get_ns() when limit was read: the CPUs'
+				 * rows are merged by taking the newest limit */
 	__u32 peak_depth;	/* largest accept-queue length seen at accept */
-	__u32 limit;		/* sk_max_ack_backlog at the last accept */
+	__u32 limit;		/* sk_max_ack_backlog at the last accept on this CPU */
 	char comm[16];
 	struct hist wait;	/* queued (handshake done) -> accept() returned, ns */
 };

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Connect latency: types shared between bpf/connect.bpf.c and user/connect.c */
+/* Connect latency: types shared between bpf/connect.bpf.c and user/family/connect.c */
 #ifndef NETTUNE_CONNECT_H
 #define NETTUNE_CONNECT_H
 

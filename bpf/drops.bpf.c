@@ -70,6 +70,14 @@ static __always_inline __u32 cookie_overflow_reason(void)
 	return bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NO_SOCKET);
 }
 
+/* Queues purged when a socket is closed or destroyed: a free, not a drop. */
+static __always_inline __u32 queue_purge_reason(void)
+{
+	if (!bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE))
+		return ~0u;
+	return bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE);
+}
+
 static __always_inline bool same_netns(const struct sk_buff *skb, const struct sock *sk)
 {
 	const struct net_device *dev = BPF_CORE_READ(skb, dev);
@@ -98,6 +106,7 @@ static __always_inline int on_drop(const struct sk_buff *skb, __u32 reason,
 				   const struct sock *sk, __u16 proto, const bool btf)
 {
 	struct drops_listener_val *row;
+	int state, family;
 
 	if (reason >= DROPS_MAX_REASONS)
 		return 0;
@@ -113,12 +122,25 @@ static __always_inline int on_drop(const struct sk_buff *skb, __u32 reason,
 		socketless_drop(skb, proto, reason);
 		return 0;
 	}
-	if (btf ? sk_protocol_btf(sk) != IPPROTO_TCP || !sk_allowed_local_btf(sk) :
-		  BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || !sk_allowed_local(sk))
+	/* The state first: it lies in sock_common, which every kind of
+	 * socket starts with. A TIME_WAIT or request socket is a small
+	 * object that ends about there, and only TCP makes them; any other
+	 * state is a full socket, whose protocol can then be read. */
+	state = btf ? sk->__sk_common.skc_state : BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV) {
+		/* Other families reuse these numbers for states of their own. */
+		family = btf ? sk->__sk_common.skc_family :
+			       BPF_CORE_READ(sk, __sk_common.skc_family);
+		if (family != AF_INET && family != AF_INET6)
+			return 0;
+	} else if ((btf ? sk_protocol_btf(sk) : BPF_CORE_READ(sk, sk_protocol)) != IPPROTO_TCP) {
+		return 0;
+	}
+	if (!(btf ? sk_allowed_local_btf(sk) : sk_allowed_local(sk)))
 		return 0;
 	counter_inc(&drops_by_reason, DROPS_TCP_SOCKET * DROPS_MAX_REASONS + reason);
-	if ((btf ? sk->__sk_common.skc_state : BPF_CORE_READ(sk, __sk_common.skc_state)) !=
-	    TCP_LISTEN)
+	/* A listener's queues purged as it closes are no network drop. */
+	if (state != TCP_LISTEN || reason == queue_purge_reason())
 		return 0;
 	row = listener_row(sk, btf);
 	if (!row)
@@ -162,7 +184,10 @@ int drops_synack(struct trace_event_raw_tcp_retransmit_synack *ctx)
 	struct drops_listener_val *row;
 
 	RETURN_IF_EMPTY();
-	if (!listener || !sk_allowed_local(listener))
+	/* A listener's request socket times out its SYN-ACK; with TCP Fast
+	 * Open the child itself retransmits it, and is no listener. */
+	if (!listener || BPF_CORE_READ(listener, __sk_common.skc_state) != TCP_LISTEN ||
+	    !sk_allowed_local(listener))
 		return 0;
 	row = listener_row(listener, false);
 	if (row)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Listener and TCP drops: types shared by bpf/drops.bpf.c and user/drops.c */
+/* Listener and TCP drops: types shared by bpf/drops.bpf.c and user/family/drops.c */
 #ifndef NETTUNE_DROPS_H
 #define NETTUNE_DROPS_H
 

@@ -161,7 +161,7 @@ static __always_inline void hist_record(struct hist *h, __u64 v)
 #define SK_HEAD_SIZE	96
 
 /* The listener identity of a socket (for a child: its listener's port and
- * its own local address). One probe read of the sock_common head instead of
+ * its own local address), the whole key written. One probe read of the sock_common head instead of
  * one per field: the field offsets are CO-RE relocated constants, so the
  * verifier keeps only the path this kernel's layout takes; the per-field
  * reads remain for a layout where a field lies further out. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Read latency: types shared by bpf/read.bpf.c and user/read.c */
+/* Read latency: types shared by bpf/read.bpf.c and user/family/read.c */
 #ifndef NETTUNE_READ_H
 #define NETTUNE_READ_H
 

@@ -13,8 +13,10 @@
  * is claimed with a compare-and-swap, since a program in softirq can
  * interrupt another on the same CPU; the key is written, then the tag. Each
  * CPU claims slots in its own copy of the array, so one key can sit in
- * different slots on different CPUs, and (if a claim was interrupted) twice
- * on one: user space merges rows by key (user/lib/snapshot.c). A claim also
+ * different slots on different CPUs (user space merges rows by key,
+ * user/lib/bpfread/snapshot.c), but never twice on one: a program that meets a
+ * claim in progress gives up its event rather than claim a second slot for
+ * what may be the same key. A claim also
  * sets the slot's bit in a shared bitmap, so that user space reads only the
  * slots in use.
  *
@@ -80,6 +82,7 @@ static __always_inline void *row_find(void *table, void *used, const __u64 *key,
 	__u64 h = row_hash(key, words), tag = row_tag(h), t;
 	__u32 n = row_slots(table), idx, zero = 0;
 	struct row_used *u;
+	bool claiming = false;
 	__u64 *row;
 
 	if (!n || n > ROW_MAX_SLOTS)
@@ -100,8 +103,20 @@ static __always_inline void *row_find(void *table, void *used, const __u64 *key,
 				return row;
 			continue;
 		}
-		if (t || __sync_val_compare_and_swap(row, 0, ROW_CLAIMING))
-			continue;	/* another key's, or claimed under us */
+		/* A slot being claimed: this program interrupted a claim on
+		 * this CPU (each CPU has its own copy), maybe of this very
+		 * key. The key may still sit further on; but claiming a slot
+		 * after this one could give it two rows on one CPU, so the
+		 * event is lost instead (the caller counts it), which takes a
+		 * softirq landing inside a claim's few stores. */
+		if (t == ROW_CLAIMING) {
+			claiming = true;
+			continue;
+		}
+		if (t)
+			continue;	/* another key's */
+		if (claiming || __sync_val_compare_and_swap(row, 0, ROW_CLAIMING))
+			return NULL;	/* see above; or claimed under us */
 		ROW_UNROLL
 		for (int w = 0; w < words; w++)
 			row[1 + w] = key[w];

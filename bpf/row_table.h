@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* What the BPF side of row tables (bpf/row_table.bpf.h) and user space
- * (user/lib/snapshot.c, tests) share: the layout and the hashing. */
+ * (user/lib/bpfread/snapshot.c, tests) share: the layout and the hashing. */
 #ifndef NETTUNE_ROW_TABLE_H
 #define NETTUNE_ROW_TABLE_H
 

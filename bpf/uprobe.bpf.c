@@ -28,6 +28,16 @@ struct {
 
 ROW_TABLE(uprobe_stats, struct uprobe_row, UPROBE_MAX_KEYS);
 
+/* The status code each in-flight *http.response wrote first. LRU: an entry
+ * whose handler never returns (a hijacked connection's goroutine that
+ * lives on) must not hold its slot forever. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, UPROBE_MAX_INFLIGHT);
+	__type(key, __u64);
+	__type(value, __u32);
+} http_status SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, UPROBE_LOST_NR);
@@ -40,9 +50,15 @@ struct {
  * amd64 binaries (gofunc refuses others), so other targets never get here. */
 #if defined(__TARGET_ARCH_x86)
 #define GO_G(ctx)	((__u64)(ctx)->r14)
+#define GO_ARG1(ctx)	((__u64)(ctx)->ax)
+#define GO_ARG2(ctx)	((__u64)(ctx)->bx)
+#define GO_ARG3(ctx)	((__u64)(ctx)->cx)
 #define GO_ARG4(ctx)	((__u64)(ctx)->di)
 #else
 #define GO_G(ctx)	0ULL
+#define GO_ARG1(ctx)	0ULL
+#define GO_ARG2(ctx)	0ULL
+#define GO_ARG3(ctx)	0ULL
 #define GO_ARG4(ctx)	0ULL
 #endif
 
@@ -100,6 +116,12 @@ static __always_inline void on_entry(struct pt_regs *ctx, __u64 id)
 		return;
 	if (cookie & UPROBE_COOKIE_HTTP_METHOD)
 		c.tag = http_method(ctx);
+	if (cookie & UPROBE_COOKIE_HTTP_STATUS) {
+		/* A response's memory can be reused by a later one: forget
+		 * what an earlier owner of this address wrote. */
+		c.obj = GO_ARG3(ctx);
+		bpf_map_delete_elem(&http_status, &c.obj);
+	}
 	/* BPF_ANY: a Go entry fires again when the prologue finds the stack too
 	 * small, calls morestack and restarts the function. That is one call:
 	 * the later time wins, and only a return counts a call. */
@@ -128,6 +150,16 @@ static __always_inline void on_return(struct pt_regs *ctx, __u64 id)
 			 * whose innermost call already took the entry */
 	start = c->ts;
 	sk.tag = c->tag;
+	if (c->obj) {
+		__u64 obj = c->obj;
+		__u32 *code = bpf_map_lookup_elem(&http_status, &obj);
+
+		/* No code: the handler wrote nothing (Go sends a 200 after it
+		 * returns), or the writer is not an *http.response (HTTP/2's
+		 * is another type): not known, rather than a guessed 200. */
+		sk.tag = HTTP_TAG(c->tag, code ? *code : 0);
+		bpf_map_delete_elem(&http_status, &obj);
+	}
 	bpf_map_delete_elem(&uprobe_calls, &k);
 	row = row_find(&uprobe_stats, &uprobe_stats_used, (const __u64 *)&sk, sizeof(sk) / 8);
 	if (!row) {
@@ -155,6 +187,21 @@ int BPF_KPROBE(uprobe_go_ret)
 {
 	RETURN_IF_EMPTY();
 	on_return(ctx, GO_G(ctx));
+	return 0;
+}
+
+/* net/http.(*response).WriteHeader(w, code): the first code a response
+ * writes is its status (Go logs and ignores later calls). */
+SEC("uprobe")
+int BPF_KPROBE(uprobe_go_status)
+{
+	__u64 w = GO_ARG1(ctx), code = GO_ARG2(ctx);
+	__u32 status = (__u32)code;
+
+	RETURN_IF_EMPTY();
+	if (!w || code < 100 || code > 999 || !pid_allowed(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	bpf_map_update_elem(&http_status, &w, &status, BPF_NOEXIST);
 	return 0;
 }
 

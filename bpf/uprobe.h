@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Function latency through uprobes: types shared between bpf/uprobe.bpf.c
- * and user/funcprobe.c (used by the "uprobe" and "http" families). */
+ * and user/family/funcprobe.c (used by the "uprobe" and "http" families). */
 #ifndef NETTUNE_UPROBE_H
 #define NETTUNE_UPROBE_H
 
@@ -19,6 +19,18 @@
  * rbx/rcx = the rw interface, rdi = req), and Method is the first field of
  * http.Request, a Go string (data pointer, length) at offset 0. */
 #define UPROBE_COOKIE_HTTP_METHOD	(1ULL << 32)
+/* On ServeHTTP: remember the rw interface's data pointer (rcx: the
+ * *http.response) so the return finds the status code recorded for it. On
+ * net/http.(*response).WriteHeader(w, code) (rax = w, rbx = code): record
+ * the first code written. Set on both only when both could be attached. */
+#define UPROBE_COOKIE_HTTP_STATUS	(1ULL << 33)
+
+/* uprobe_key.tag for http: the method in the low byte, the status code
+ * above (0: not known: no WriteHeader probe, a handler that wrote nothing,
+ * or a writer that is not an *http.response, such as HTTP/2's). */
+#define HTTP_TAG(method, status)	((__u32)(method) | (__u32)(status) << 8)
+#define HTTP_TAG_METHOD(tag)		((tag) & 0xff)
+#define HTTP_TAG_STATUS(tag)		((tag) >> 8)
 
 /* uprobe_key.tag for http: the request method. 0 is "not classified". */
 enum http_method {
@@ -54,15 +66,16 @@ _Static_assert(sizeof(struct uprobe_call_key) == 16, "uprobe_call_key layout");
 
 struct uprobe_call {
 	__u64 ts;	/* bpf_ktime_get_ns() at the (last) entry */
+	__u64 obj;	/* http: the *http.response, 0 if its status is not followed */
 	__u32 tag;	/* enum http_method, or 0 */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct uprobe_call) == 16, "uprobe_call layout");
+_Static_assert(sizeof(struct uprobe_call) == 24, "uprobe_call layout");
 
 struct uprobe_key {
 	__u32 func;	/* low 32 bits of the cookie */
 	__u32 tgid;
-	__u32 tag;	/* enum http_method, or 0 */
+	__u32 tag;	/* HTTP_TAG(method, status), or 0 */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct uprobe_key) == 16, "uprobe_key layout");

@@ -9,11 +9,13 @@ set -euo pipefail
 PKGS=(
 	# build
 	clang llvm make gcc pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
-	libjson-c-dev libcapstone-dev
+	libjson-c-dev libcapstone-dev libncurses-dev libmicrohttpd-dev
 	# unit tests
 	libcmocka-dev
 	# integration tests: namespaces, links, firewall, probes of truth
-	iproute2 iputils-ping ethtool nftables procps python3 curl jq
+	iproute2 iputils-ping ethtool nftables procps python3 curl jq tmux
+	# nettune serve: Debian's Prometheus scrapes it, promtool lints it; YAML checks
+	prometheus python3-yaml
 	# workloads: Go servers (uprobes), nginx and wrk (load), bpftrace (bench anchor)
 	golang-go nginx-light wrk bpftrace
 )
@@ -46,4 +48,10 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # a service it did not start, and tests run their own in namespaces.
 if [[ " ${missing[*]} " == *" nginx-light "* ]]; then
 	systemctl disable --now nginx >/dev/null 2>&1 || service nginx stop >/dev/null 2>&1 || true
+fi
+# Debian's prometheus package starts a host Prometheus on :9090 (and pulls
+# in nothing else with --no-install-recommends); tests start their own on
+# loopback with a private config and storage.
+if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+	systemctl disable --now prometheus >/dev/null 2>&1 || service prometheus stop >/dev/null 2>&1 || true
 fi

@@ -4,10 +4,12 @@
 #define NETTUNE_COMMANDS_H
 
 int cmd_trace(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 struct trace_opts;
 struct json_object;

@@ -19,6 +19,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "trace", cmd_trace, "measure latencies and drops (histograms, percentiles, JSON)" },
+	{ "top", cmd_top, "a live full-screen view of listeners and latency" },
+	{ "serve", cmd_serve, "keep tracing; serve the metrics to Prometheus (GET /metrics)" },
 	{ "doctor", cmd_doctor, "what this machine lets nettune measure, found by trying" },
 	{ "tune", cmd_tune, "recommend (and --apply) listen-queue and sysctl changes" },
 	{ "rollback", cmd_rollback, "restore every original value nettune tune --apply changed" },
@@ -38,7 +40,9 @@ static void usage(FILE *out)
 		     "  nettune doctor                 can this machine trace?\n"
 		     "  nettune trace -d 10            everything for 10 s, then a report\n"
 		     "  nettune trace -p 4242 -i 1     one process, every second\n"
-		     "  nettune trace --json -d 5      the same report as JSON\n");
+		     "  nettune trace --json -d 5      the same report as JSON\n"
+		     "  nettune top                    watch listeners and latency live\n"
+		     "  nettune serve                  metrics for Prometheus on 127.0.0.1:7941\n");
 }
 
 int main(int argc, char **argv)

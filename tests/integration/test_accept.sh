@@ -45,7 +45,9 @@ for method in $methods; do
 	# 10th value (450 ms); the max is the 20th (950 ms).
 	want_p50=$(( (N / 2 - 1) * EVERY ))
 	want_max=$(( (N - 1) * EVERY ))
-	nt_assert_eq "accept_wait count" "$(jq .accept_wait.count <<<"$out")" $N
+	nt_assert_eq "accept count" "$(jq .accept.count <<<"$out")" $N
+	nt_assert_eq "the old key accept_wait (one release) is the same object" \
+		"$(jq '.accept == .accept_wait' <<<"$out")" true
 	got_p50=$(jq '.accept_wait.p50_us / 1000' <<<"$out")
 	got_max=$(jq '.accept_wait.max_us / 1000' <<<"$out")
 	nt_assert_near "accept_wait p50 (ms)" "$got_p50" $want_p50 5 "$(nt_bucket_width_ms $want_p50)"

@@ -51,7 +51,7 @@ nt_assert_eq "--read-syscall: the line" "$(cat "$NT_TMP/err")" \
 	"nettune: --read-syscall: the read family is not selected (see --probes)"
 
 # Every subcommand words a bad option the same way, with where to look.
-for cmd in trace tune doctor rollback bench; do
+for cmd in trace serve tune doctor rollback bench; do
 	expect_usage_error "$cmd: unknown flag" $cmd --frobnicate
 	nt_assert_eq "$cmd: the line" "$(cat "$NT_TMP/err")" \
 		"nettune: unknown option '--frobnicate' (see nettune $cmd --help)"

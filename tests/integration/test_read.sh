@@ -65,7 +65,9 @@ for method in preferred fallback preferred-default fallback-default; do
 
 	want_method=$default_method
 	[[ $method = fallback* ]] && want_method="tcp:tcp_probe + syscall exit (fd -> socket)"
-	nt_assert_eq "$method: method reported" "$(jq -r .read_wait.method <<<"$out")" "$want_method"
+	nt_assert_eq "$method: method reported" "$(jq -r .read.wait.method <<<"$out")" "$want_method"
+	nt_assert_eq "$method: the old keys (one release) are the same objects" \
+		"$(jq '.read.wait == .read_wait and .read.syscall == .read_syscall' <<<"$out")" true
 	wait_row=$(jq -c ".read_wait.by_pid[] | select(.pid == $slow_reader)" <<<"$out")
 	nt_assert_eq "$method: read_wait count (slow reader)" "$(jq .latency.count <<<"$wait_row")" $N
 	nt_assert_near "$method: read_wait p50 (ms)" "$(jq '.latency.p50_us / 1000' <<<"$wait_row")" \

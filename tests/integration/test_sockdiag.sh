@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# user/lib/sockdiag.c against independent truths, through the listeners test
+# user/lib/sys/sockdiag.c against independent truths, through the listeners test
 # helper: queue, limit, drops, inode and cookie must equal what ss reports
 # for the same socket, the owner must be the server's pid, and the drops must
 # add up with the namespace's TcpExt counters in two kernel paths:

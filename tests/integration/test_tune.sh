@@ -32,6 +32,12 @@ lo=$(( $(nt_netstat a ListenOverflows) - lo0 ))
 nt_assert_ge "overflows happened (TcpExtListenOverflows)" "$lo" 1
 rec=$(tune_rec advice listen-backlog relisten)
 [ -n "$rec" ] || nt_fail "no listen-backlog recommendation: $(cat "$NT_TMP/advice.json")"
+# A busy listener is one listener: one row, one recommendation per rule.
+nt_assert_eq "listener rows of the server" \
+	"$(jq "[.observation.listeners[] | select(.port == $PORT)] | length" "$NT_TMP/advice.json")" 1
+nt_assert_eq "recommendations per listener and rule" \
+	"$(jq -c '[.recommendations[] | .id] | group_by(.) | map(length) | unique' \
+	"$NT_TMP/advice.json")" "[1]"
 nt_log "recommendation: $(jq -r '.id + ": " + .current + " -> " + .proposed' <<<"$rec")"
 nt_log "evidence: $(jq -r .evidence <<<"$rec")"
 nt_assert_eq "no somaxconn recommendation" \

@@ -48,13 +48,15 @@ stop_tracer() {
 	wait "$tracer" || nt_fail "nettune exited with $?: $(cat "$NT_TMP/$1.err")"
 	out=$(tail -n 1 "$NT_TMP/$1.json")
 	nt_assert_eq "$1: lost events" "$(jq .lost_events <<<"$out")" 0
+	nt_assert_eq "$1: the old key uprobes (one release) is the same array" \
+		"$(jq '.uprobe == .uprobes' <<<"$out")" true
 }
 
-# uprobe_field PATH_SUFFIX SYMBOL JQ: a field of the uprobes[] entry for SYMBOL
+# uprobe_field PATH_SUFFIX SYMBOL JQ: a field of the uprobe[] entry for SYMBOL
 # in the file whose path ends with PATH_SUFFIX.
 uprobe_field() {
 	jq -r --arg p "$1" --arg s "$2" \
-		"[.uprobes[] | select((.path | endswith(\$p)) and .symbol == \$s)][0] | $3" <<<"$out"
+		"[.uprobe[] | select((.path | endswith(\$p)) and .symbol == \$s)][0] | $3" <<<"$out"
 }
 
 # --- Go, system-wide, the server's whole life: exact count -----------------

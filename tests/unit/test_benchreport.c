@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* nettune bench's numbers (user/lib/benchreport.c): taken from loadgen's
+/* nettune bench's numbers (user/lib/bench/benchreport.c): taken from loadgen's
  * JSON as loadgen wrote them, absurd values clamped, the table within 100
  * columns. */
 #include <errno.h>
@@ -58,14 +58,14 @@ static void test_loadgen(void **state)
 static void test_trace(void **state)
 {
 	struct json_object *o = json_tokener_parse(
-		"{\"accept_wait\":{\"count\":89,\"p99_us\":343900.0}}");
+		"{\"accept\":{\"count\":89,\"p99_us\":343900.0}}");
 	struct bench_metrics m = {};
 	(void)state;
 
 	benchreport__trace(o, &m);
 	assert_true(m.accept_wait_p99_us == 343900.0);
 	json_object_put(o);
-	o = json_tokener_parse("{\"accept_wait\":{\"count\":0,\"p99_us\":0}}");
+	o = json_tokener_parse("{\"accept\":{\"count\":0,\"p99_us\":0}}");
 	benchreport__trace(o, &m);
 	assert_true(m.accept_wait_p99_us < 0);	/* nothing accepted: shown as "-" */
 	json_object_put(o);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Breakdown tables (user/lib/breakdown.c): rows with one id in two groups
+/* Breakdown tables (user/lib/stats/breakdown.c): rows with one id in two groups
  * stay apart with their own labels, and rows rank by count plus counters of
  * events, never by amounts such as bytes. */
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* ELF symbols and file offsets (user/lib/elfsym.c), checked against nm and
+/* ELF symbols and file offsets (user/lib/sym/elfsym.c), checked against nm and
  * readelf's program headers (truth.txt from tests/fixtures/build.sh). */
 #include <stdarg.h>
 #include <stddef.h>

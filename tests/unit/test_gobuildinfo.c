@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Go build info (user/lib/gobuildinfo.c): both layouts built by hand, and
+/* Go build info (user/lib/sym/gobuildinfo.c): both layouts built by hand, and
  * the fixtures against `go env GOVERSION` and `go version -m` (truth.txt). */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* The uprobe-site API (user/lib/gofunc.c) on every fixture build: entry and
+/* The uprobe-site API (user/lib/sym/gofunc.c) on every fixture build: entry and
  * RET file offsets against nm + readelf + objdump (truth.txt), and each
  * refusal with its errno and message. */
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Go function tables (user/lib/gopclntab.c): hand-built tables of each
+/* Go function tables (user/lib/sym/gopclntab.c): hand-built tables of each
  * format, and the fixture binaries, whose stripped builds must give the
  * same entry addresses as nm on their unstripped twins. */
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Histogram bucketing and percentile math (bpf/hist_layout.h, user/lib/hist.c). */
+/* Histogram bucketing and percentile math (bpf/hist_layout.h, user/lib/stats/hist.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

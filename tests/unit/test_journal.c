@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* The tuner's journal (user/lib/journal.c) and rollback's bookkeeping
- * (user/lib/tunerollback.c) in a temporary directory, without root: what is
+/* The tuner's journal (user/lib/tune/journal.c) and rollback's bookkeeping
+ * (user/lib/tune/tunerollback.c) in a temporary directory, without root: what is
  * written is read back exactly, a crash mid-save never loses the last good
  * journal, a damaged file is refused and left alone, rollback removes only
- * what it restored. Also the pure helpers of user/lib/sysctl.c. */
+ * what it restored. Also the pure helpers of user/lib/sys/sysctl.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Parsing of /proc/net/netstat and /proc/net/snmp text (user/lib/netstat.c). */
+/* Parsing of /proc/net/netstat and /proc/net/snmp text (user/lib/sys/netstat.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* RET finding (user/lib/retfind.c): hand-assembled code, and the fixture
+/* RET finding (user/lib/sym/retfind.c): hand-assembled code, and the fixture
  * functions, whose RETs must be exactly those objdump lists (truth.txt). */
 #include <stdarg.h>
 #include <stddef.h>

@@ -131,18 +131,47 @@ static void test_wraps(void **state)
 	assert_true(is_used(0));
 }
 
-/* A slot whose key is being written (a claim interrupted on this CPU) is
- * skipped; so is one whose tag matches but whose key does not. */
-static void test_claiming_and_false_tag(void **state)
+/* A slot whose tag matches but whose key does not is skipped. */
+static void test_false_tag(void **state)
+{
+	__u64 key[WORDS] = { 99, 0 };
+	__u32 slot = first_slot(99, 0);
+	(void)state;
+
+	rows[slot].tag = row_tag(row_hash(key, WORDS));
+	rows[slot].key[0] = 98;
+	assert_int_equal(find(99, 0) - rows, (slot + 1) % SLOTS);
+}
+
+/* A slot whose key is being written (this program interrupted a claim on
+ * its CPU) ends the search: claiming the next slot could give one key two
+ * rows on one CPU. The key is found once the claim completes. */
+static void test_claiming_gives_up(void **state)
 {
 	__u64 key[WORDS] = { 99, 0 };
 	__u32 slot = first_slot(99, 0);
 	(void)state;
 
 	rows[slot].tag = ROW_CLAIMING;
-	rows[(slot + 1) % SLOTS].tag = row_tag(row_hash(key, WORDS));
-	rows[(slot + 1) % SLOTS].key[0] = 98;
-	assert_int_equal(find(99, 0) - rows, (slot + 2) % SLOTS);
+	assert_null(find(99, 0));
+	assert_false(is_used((slot + 1) % SLOTS));
+	rows[slot].key[0] = 99;
+	rows[slot].key[1] = 0;
+	rows[slot].tag = row_tag(row_hash(key, WORDS));
+	assert_int_equal(find(99, 0) - rows, slot);
+}
+
+/* A key already past a slot being claimed is still found. */
+static void test_found_past_a_claim(void **state)
+{
+	__u32 slot = first_slot(99, 0);
+	(void)state;
+
+	assert_int_equal(find(99, 0) - rows, slot);	/* claims its first slot */
+	rows[slot].tag = ROW_CLAIMING;			/* taken over by a claim */
+	rows[(slot + 1) % SLOTS] = rows[slot];
+	rows[(slot + 1) % SLOTS].tag = row_tag(row_hash((__u64[WORDS]){ 99, 0 }, WORDS));
+	assert_int_equal(find(99, 0) - rows, (slot + 1) % SLOTS);
 }
 
 /* A table shrunk for a host with many CPUs: slots past its size are never
@@ -165,7 +194,9 @@ int main(void)
 		cmocka_unit_test_setup(test_claim_then_find, reset),
 		cmocka_unit_test_setup(test_probes_then_full, reset),
 		cmocka_unit_test_setup(test_wraps, reset),
-		cmocka_unit_test_setup(test_claiming_and_false_tag, reset),
+		cmocka_unit_test_setup(test_false_tag, reset),
+		cmocka_unit_test_setup(test_claiming_gives_up, reset),
+		cmocka_unit_test_setup(test_found_past_a_claim, reset),
 		cmocka_unit_test_setup(test_shrunk_table, reset),
 	};
 	return cmocka_run_group_tests_name("row_table", tests, NULL, NULL);

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Snapshots of row tables (user/lib/snapshot.c), which keep their rows
+/* Snapshots of row tables (user/lib/bpfread/snapshot.c), which keep their rows
  * packed: every key comes back once, its rows on every CPU merged,
  * cumulative or as the difference from the previous read, whatever the
  * order the table gives.
  *
  * The table is this file's: it defines bpfmap__for_each_row(), so the
- * linker takes it instead of user/lib/bpfmap.c's and no BPF is involved. */
+ * linker takes it instead of user/lib/bpfread/bpfmap.c's and no BPF is involved. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>

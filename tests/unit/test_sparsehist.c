@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Sparse histograms (user/lib/sparsehist.c) hold the same samples and report
- * the same quantiles as the dense ones of user/lib/hist.c they replace in
+/* Sparse histograms (user/lib/stats/sparsehist.c) hold the same samples and report
+ * the same quantiles as the dense ones of user/lib/stats/hist.c they replace in
  * the listener and breakdown rows. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Option parsing: user/lib/opts.c and user/lib/trace_opts.c. */
+/* Option parsing: user/lib/cli/opts.c and user/lib/cli/trace_opts.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

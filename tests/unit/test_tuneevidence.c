@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* The tuner's evidence from a trace report (user/lib/tuneevidence.c) and
- * /proc/net/sockstat (user/lib/tunecollect.c): every field taken, absurd
+/* The tuner's evidence from a trace report (user/lib/tune/tuneevidence.c) and
+ * /proc/net/sockstat (user/lib/tune/tunecollect.c): every field taken, absurd
  * and missing values clamped, and what the rules then make of it. */
 #include <errno.h>
 #include <stdarg.h>
@@ -31,7 +31,9 @@ static const char report[] =
 	"\"listeners\":[{\"address\":\"0.0.0.0:9100\",\"port\":9100,\"netns\":4026532301,"
 	"\"pid\":42,\"comm\":\"tcpserver\",\"backlog_limit\":16,\"queue\":0,\"peak_queue\":17,"
 	"\"accepted\":89,\"overflows\":{\"total\":83,\"syn_time\":80,\"ack_time\":3},"
-	"\"accept_wait\":{\"count\":89,\"p50_us\":188700.5,\"p99_us\":343900.0}},"
+	"\"accept_wait\":{\"count\":89,\"p50_us\":188700.5,\"p99_us\":343900.0},"
+	"\"sockets\":[{\"inode\":501,\"pid\":42,\"backlog_limit\":16},"
+	"{\"inode\":502,\"pid\":43,\"backlog_limit\":8},{\"inode\":0}]},"
 	"{\"address\":\"[::]:1\",\"port\":1,\"netns\":1,\"backlog_limit\":4}]}";
 
 static void test_evidence_from_report(void **state)
@@ -61,7 +63,11 @@ static void test_evidence_from_report(void **state)
 	assert_int_equal(ls[0].overflows_syn, 80);
 	assert_true(ls[0].wait_p99_us == 343900.0);
 	assert_int_equal(ls[0].pid, 42);
-	assert_int_equal(ls[0].sock_ino, 0);	/* sock_diag's job */
+	assert_int_equal(ls[0].nsocks, 3);	/* an SO_REUSEPORT group */
+	assert_int_equal(ls[0].nsocks_listed, 2);	/* inode 0 cannot be raised */
+	assert_int_equal(ls[0].socks[1].ino, 502);
+	assert_int_equal(ls[0].socks[1].pid, 43);
+	assert_int_equal(ls[0].socks[1].limit, 8);
 	assert_false(ls[0].overflows_from_ns);	/* the namespace saw no more */
 	json_object_put(o);
 }
@@ -91,6 +97,35 @@ static void test_evidence_namespace_overflows(void **state)
 	assert_int_equal(tuneevidence__from_report(o, &ev, ls, 2), 0);
 	assert_int_equal(ls[0].overflows, 82);
 	assert_false(ls[0].overflows_from_ns);
+	json_object_put(o);
+}
+
+/* A listener shown twice is one: one recommendation, one change, made on
+ * the row that knows its sockets, for the sum of what both saw. */
+static void test_evidence_duplicate_rows(void **state)
+{
+	struct json_object *o = json_tokener_parse(
+		"{\"seconds\":10,\"listeners\":["
+		"{\"address\":\"0.0.0.0:80\",\"netns\":4026532301,\"backlog_limit\":8,"
+		"\"accepted\":10,\"overflows\":{\"syn_time\":5}},"
+		"{\"address\":\"0.0.0.0:80\",\"netns\":4026532301,\"backlog_limit\":16,"
+		"\"pid\":7,\"accepted\":20,\"overflows\":{\"syn_time\":40},"
+		"\"sockets\":[{\"inode\":9,\"pid\":7,\"backlog_limit\":16}]}]}");
+	struct tune_listener ls[4];
+	struct tune_evidence ev = { .netns = NS, .known = TK_SOMAXCONN, .somaxconn = 4096 };
+	int relistens = 0;
+	(void)state;
+
+	assert_int_equal(tuneevidence__from_report(o, &ev, ls, 4), 0);
+	assert_int_equal(ev.nlisteners, 1);
+	assert_int_equal(ls[0].accepted, 30);
+	assert_int_equal(ls[0].overflows, 45);
+	assert_int_equal(ls[0].limit, 16);
+	assert_int_equal(ls[0].nsocks_listed, 1);
+	assert_int_equal(tunerules__evaluate(&ev, R, TUNE_MAX_RECS, &N), 0);
+	for (size_t i = 0; i < N; i++)
+		relistens += R[i].kind == TUNE_RELISTEN;
+	assert_int_equal(relistens, 1);
 	json_object_put(o);
 }
 
@@ -148,6 +183,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_evidence_from_report),
 		cmocka_unit_test(test_evidence_namespace_overflows),
+		cmocka_unit_test(test_evidence_duplicate_rows),
 		cmocka_unit_test(test_evidence_absurd_report),
 		cmocka_unit_test(test_sockstat),
 	};

@@ -33,8 +33,9 @@ static int setup(void **state)
 	L.port = 8080;
 	L.netns = NS;
 	L.pid = 42;
-	L.sock_ino = 777;
-	L.same_port = 1;
+	L.socks[0].ino = 777;
+	L.nsocks_listed = 1;
+	L.nsocks = 1;
 	L.limit = 16;
 	L.accepted = 90;
 	E.seconds = 4;
@@ -122,7 +123,8 @@ static void test_backlog_is_the_cap(void **state)
 	assert_true(r->prop_num >= 16 + 1 + 83);	/* what it held + what it refused */
 	assert_string_equal(r->id, "listen-backlog/4026532301/0.0.0.0:8080");
 	assert_int_equal(r->pid, 42);
-	assert_int_equal(r->sock_ino, 777);
+	assert_int_equal(r->nsocks, 1);
+	assert_int_equal(r->socks[0].ino, 777);
 	assert_non_null(strstr(r->evidence, "overflowed 83 times in 4.0 s"));
 	assert_non_null(strstr(r->evidence, "its limit is 16 = the backlog the application asked"));
 	assert_non_null(strstr(r->evidence, "somaxconn is 4096"));
@@ -424,13 +426,13 @@ static void test_reuseport(void **state)
 	E.ncpus = 2;
 	run();
 	assert_int_equal(by_rule("reuseport", TUNE_ADVICE)->prop_num, 2);	/* <= CPUs */
-	L.same_port = 2;	/* already a group */
+	L.nsocks = 2;	/* already a group */
 	run();
 	assert_null(by_rule("reuseport", TUNE_ADVICE));
-	L.same_port = 0;	/* unknown */
+	L.nsocks = 0;	/* unknown */
 	run();
 	assert_null(by_rule("reuseport", TUNE_ADVICE));
-	L.same_port = 1;
+	L.nsocks = 1;
 	L.wait_p99_us = 1000;	/* a prompt loop */
 	run();
 	assert_null(by_rule("reuseport", TUNE_ADVICE));
@@ -528,7 +530,7 @@ static void fuzz_one(__u64 *s, struct tune_listener *ls, size_t nls)
 		ls[i].overflows = big[rnd(s) % 7];
 		ls[i].wait_p99_us = wild(s);
 		ls[i].wait_p50_us = wild(s);
-		ls[i].same_port = (__u32)(rnd(s) % 3);
+		ls[i].nsocks = (__u32)(rnd(s) % 3);
 	}
 	E.listeners = ls;
 	E.nlisteners = nls;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Records packed as their non-zero words (user/lib/wordpack.c) come back
+/* Records packed as their non-zero words (user/lib/bpfread/wordpack.c) come back
  * byte for byte, in the room wordpack__max_words() promises. */
 #include <stdarg.h>
 #include <stddef.h>

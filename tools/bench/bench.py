@@ -462,13 +462,16 @@ def measured_run(cfg, tracer_kind, load, stats=False, interval=1, probes=None, l
                 if total:
                     tot = total[-1]
                     run["lost_events"] = tot.get("lost_events")
-                    run["families"] = [k for k in ("connect", "accept_wait", "drops", "http",
-                                                   "uprobes", "read") if k in tot] + \
+                    # JSON keys are the families' names (docs/json.md); the
+                    # old keys kept for one release are not families.
+                    old = ("accept_wait", "read_wait", "read_syscall", "uprobes")
+                    run["families"] = [k for k in ("connect", "accept", "drops", "read", "http",
+                                                   "uprobe") if k in tot] + \
                         [k for k in tot if k not in ("type", "time", "seconds", "listeners",
-                                                     "lost_events", "connect", "accept_wait",
-                                                     "drops", "http", "uprobes", "read",
-                                                     "slow_events_lost_per_cpu")]
-                    run["accepts_seen"] = tot.get("accept_wait", {}).get("count")
+                                                     "lost_events", "connect", "accept",
+                                                     "drops", "http", "uprobe", "read",
+                                                     "slow_events_lost_per_cpu") + old]
+                    run["accepts_seen"] = tot.get("accept", {}).get("count")
                     run["connects_seen"] = tot.get("connect", {}).get("count")
                 run["stderr"] = [l for _, l in tracer.proc.err][:10]
                 run["rc"] = tracer.proc.rc

@@ -122,7 +122,7 @@ static const char *const op_names[OP_NR] = { "syscall", "read_file", "tcp_msg", 
 /* Iterations of each loop relative to -n: a connection costs ~50 syscalls. */
 static const long op_share[OP_NR] = { 1, 1, 4, 40 };
 
-/* A count from 1 to 10^8 (user/lib/opts.c says what is wrong), or exit 2. */
+/* A count from 1 to 10^8 (user/lib/cli/opts.c says what is wrong), or exit 2. */
 static long parse_count(const char *flag, const char *s)
 {
 	uint64_t v;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Test helper for user/lib/sockdiag.c: prints the TCP listeners of a network
+ * Test helper for user/lib/sys/sockdiag.c: prints the TCP listeners of a network
  * namespace (a path such as /run/netns/x, or none for the current one), one
  * per line:
  *   ADDR PORT QUEUE LIMIT DROPS OWNER_PID ENDPOINT INODE COOKIE

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The tracer that trace, tune and serve share: attach the selected probe
+ * families, read their maps into reports and the listener table, and
+ * detach everything on exit, SIGINT and SIGTERM. */
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "commands.h"
+#include "tracer.h"
+#include "report.h"
+#include "tracefs.h"
+#include "log.h"
+#include "slowlog.h"
+#include "opts.h"
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+bool tracer__stopping(void)
+{
+	return exiting;
+}
+
+double tracer__seconds_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void detach_all(struct tracer *t)
+{
+	for (int i = 0; i < t->n; i++)
+		t->ops[i]->detach(t->probes[i]);
+	t->n = 0;
+}
+
+static int check_tracepoints(const struct probe_ops *ops)
+{
+	for (const char *const *tp = ops->tracepoints; tp && *tp; tp++) {
+		if (!tracefs__has(*tp)) {
+			warn("%s: tracepoint %s does not exist on this kernel (see nettune doctor)",
+			     ops->name, *tp);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+/* Bad targets (no such tracepoint, symbol or process; not a Go binary) are
+ * the user's input: the probe said why in one line, and the exit code is 2,
+ * as for bad flags. */
+static bool is_usage_error(int err)
+{
+	return err == -ENOENT || err == -ENODEV || err == -ESRCH || err == -ENOEXEC ||
+	       err == -EPROTONOSUPPORT || err == -EINVAL;
+}
+
+static int start_slowlog(struct tracer *t)
+{
+	int err = 0;
+
+	if (!t->opts.min_us)
+		return 0;
+	t->slow = slowlog__new(t->opts.json);
+	if (!t->slow)
+		return -ENOMEM;
+	for (int i = 0; i < t->n && !err; i++) {
+		int ring, lost;
+
+		if (t->ops[i]->event_maps && !t->ops[i]->event_maps(t->probes[i], &ring, &lost))
+			err = slowlog__add(t->slow, ring, lost);
+	}
+	return err;
+}
+
+/* Loads in flight at once: each parses the kernel's BTF (several MiB), so
+ * running all at once raised the peak RSS past 32 MiB; two keep most of
+ * the startup gain (docs/benchmarks.md). */
+#define ATTACH_PARALLEL	2
+
+struct attach_job {
+	sem_t *gate;
+	const struct probe_ops *ops;
+	const struct trace_opts *opts;
+	struct probe *probe;
+	int err;
+	pthread_t thread;
+	bool started;
+};
+
+static void *attach_thread(void *arg)
+{
+	struct attach_job *j = arg;
+
+	sem_wait(j->gate);
+	j->err = check_tracepoints(j->ops);
+	if (!j->err)
+		j->err = j->ops->attach(&j->probe, j->opts);
+	sem_post(j->gate);
+	return NULL;
+}
+
+/* Families load in parallel: most of a load is libbpf parsing the kernel's
+ * BTF for CO-RE and the verifier, once per object, and the objects are
+ * independent. Nothing is left half-attached when one fails. */
+static int attach_all(struct tracer *t)
+{
+	struct attach_job jobs[TRACE_MAX_PROBES] = {};
+	int n = 0, err = 0;
+	sem_t gate;
+
+	/* Find (or mount) tracefs once, before the threads race to do it. */
+	if (!tracefs__events_dir()) {
+		warn("tracefs is not mounted and cannot be mounted at /sys/kernel/tracing: %s",
+		     strerror(errno));
+		return -ENOENT;
+	}
+	sem_init(&gate, 0, ATTACH_PARALLEL);
+	for (int i = 0; i < probe_table_len; i++) {
+		if (!(t->opts.probes & (1u << i)))
+			continue;
+		jobs[n] = (struct attach_job){ .gate = &gate, .ops = probe_table[i], .opts = &t->opts };
+		jobs[n].started = !pthread_create(&jobs[n].thread, NULL, attach_thread, &jobs[n]);
+		if (!jobs[n].started)
+			attach_thread(&jobs[n]);
+		n++;
+	}
+	for (int i = 0; i < n; i++) {
+		struct attach_job *j = &jobs[i];
+
+		if (j->started)
+			pthread_join(j->thread, NULL);
+		if (j->err == -ENODEV && !t->opts.probes_explicit) {
+			debug("%s: nothing to measure with these options; skipped", j->ops->name);
+			continue;
+		}
+		if (j->err && !err) {
+			if (!is_usage_error(j->err))
+				warn("%s: cannot attach: %s%s", j->ops->name, strerror(-j->err),
+				     j->err == -EPERM ? " (run as root, or with CAP_BPF and CAP_PERFMON)" : "");
+			err = j->err;
+		}
+		if (!j->err) {
+			t->probes[t->n] = j->probe;
+			t->ops[t->n++] = j->ops;
+		}
+	}
+	sem_destroy(&gate);
+	if (err)
+		detach_all(t);
+	return err;
+}
+
+__u64 tracer__lost(struct tracer *t)
+{
+	__u64 lost = 0;
+
+	for (int i = 0; i < t->n; i++)
+		lost += t->ops[i]->lost(t->probes[i]);
+	return lost + (t->slow ? slowlog__lost(t->slow) : 0);
+}
+
+void tracer__iso_time(char *buf, size_t len)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", localtime_r(&now, &tm));
+}
+
+/* The listener table of this collect: the census, then what each family
+ * saw, joined (user/lib/stats/listeners.h). */
+static int build_listeners(struct tracer *t, bool total)
+{
+	struct listener_filter f = {
+		.ports = t->opts.ports, .nports = t->opts.nports,
+		.pids = t->opts.pids, .npids = t->opts.npids,
+	};
+	int err = listener_table__begin(t->listeners, total);
+
+	for (int i = 0; i < t->n && !err; i++) {
+		f.syn_time |= t->ops[i]->explains_sk_drops;
+		if (t->ops[i]->listeners)
+			err = t->ops[i]->listeners(t->probes[i], t->listeners);
+	}
+	if (!err)
+		err = listener_table__join(t->listeners, &f);
+	if (err)
+		warn("cannot build the listener table: %s", strerror(-err));
+	return err;
+}
+
+/* Reads every family's maps and builds the per-listener table. */
+int tracer__collect(struct tracer *t, bool total, double *secs)
+{
+	struct timespec now;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	*secs = tracer__seconds_between(total ? &t->start : &t->last, &now);
+	t->last = now;
+	for (int i = 0; i < t->n; i++) {
+		err = t->ops[i]->collect(t->probes[i], total);
+		if (err) {
+			warn("%s: cannot read its maps: %s", t->ops[i]->name, strerror(-err));
+			return err;
+		}
+	}
+	return build_listeners(t, total);
+}
+
+/* The report as JSON (docs/json.md): the one contract for --json and tune.
+ * to_print: only for printing as JSON_C_TO_STRING_PLAIN before the next
+ * collect, which lets the listeners be made row by row as they are written. */
+struct json_object *tracer__json(struct tracer *t, bool total, double secs, bool to_print)
+{
+	struct json_object *root = json_object_new_object();
+	char when[40];
+
+	tracer__iso_time(when, sizeof(when));
+	json_object_object_add(root, "type", json_object_new_string(total ? "total" : "interval"));
+	json_object_object_add(root, "time", json_object_new_string(when));
+	json_object_object_add(root, "seconds", json_object_new_double(secs));
+	for (int i = 0; i < t->n; i++)
+		t->ops[i]->to_json(t->probes[i], root);
+	json_object_object_add(root, "listeners", to_print ?
+			       listener_table__json_printer(t->listeners) :
+			       listener_table__json(t->listeners));
+	json_object_object_add(root, "lost_events", json_object_new_uint64(tracer__lost(t)));
+	if (t->slow)
+		json_object_object_add(root, "slow_events_lost_per_cpu", slowlog__lost_json(t->slow));
+	return root;
+}
+
+static double seconds_until(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return tracer__seconds_between(&now, deadline);
+}
+
+/* Sleeps until the deadline or a signal, printing slow events meanwhile;
+ * returns false once exiting. */
+bool tracer__sleep_until(struct tracer *t, const struct timespec *deadline)
+{
+	while (t->slow && !exiting) {
+		double left = seconds_until(deadline);
+
+		if (left <= 0)
+			return true;
+		/* Short polls: a signal must end the wait promptly. */
+		slowlog__poll(t->slow, left > 0.2 ? 200 : (int)(left * 1000) + 1);
+	}
+	while (!exiting) {
+		int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, deadline, NULL);
+
+		if (rc == 0)
+			return true;
+		if (rc != EINTR)
+			return false;
+	}
+	return false;
+}
+
+void tracer__add_ms(struct timespec *ts, __u64 ms)
+{
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* The census of listeners and namespace counters, from now on, when a
+ * family reports listeners: every listener row then has its owner, limit
+ * and queue, whichever of those families run. */
+static int watch_listeners(struct tracer *t)
+{
+	for (int i = 0; i < t->n; i++)
+		if (t->ops[i]->listeners)
+			return listener_table__watch(t->listeners, t->opts.netns);
+	return 0;
+}
+
+/* Signal handlers, attach, slow log; on failure nothing stays attached and
+ * the return value is the exit code. */
+int tracer__start(struct tracer *t)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	int err;
+
+	/* Handlers first: a signal during attach must still detach cleanly. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	t->listeners = listener_table__new();
+	if (!t->listeners)
+		return EXIT_RUNTIME;
+	err = attach_all(t);
+	if (!err) {
+		/* The census baseline right after the events start: sk_drops
+		 * growth before it would be taken for SYN-time overflows,
+		 * events before it for more than sk_drops grew. */
+		err = watch_listeners(t);
+		if (err) {
+			warn("cannot read the listeners' census: %s", strerror(-err));
+			detach_all(t);
+		}
+	}
+	if (!err) {
+		err = start_slowlog(t);
+		if (err) {
+			warn("--min-us: cannot read the event ring buffers: %s", strerror(-err));
+			detach_all(t);
+		}
+	}
+	if (err) {
+		slowlog__free(t->slow);
+		listener_table__free(t->listeners);
+		return is_usage_error(err) ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t->start);
+	t->last = t->start;
+	info("attached %d probe famil%s; %s", t->n, t->n == 1 ? "y" : "ies",
+	     t->opts.duration_ms ? "tracing" : "tracing until Ctrl-C");
+	if (t->opts.empty_programs)
+		warn("--empty-programs: the programs return as they start; "
+		     "every count will be 0 (a floor for make bench)");
+	for (int i = 0; i < t->n; i++)
+		if (t->ops[i]->ready)
+			t->ops[i]->ready(t->probes[i]);
+	/* Loading freed the kernel BTF it parsed, but in the loader threads'
+	 * malloc arenas, where the reports (main thread) cannot reuse it: it
+	 * stayed resident (10-20 MiB) under every report's own peak. */
+	malloc_trim(0);
+	return 0;
+}
+
+void tracer__stop(struct tracer *t)
+{
+	slowlog__free(t->slow);
+	detach_all(t);
+	listener_table__free(t->listeners);
+}
+
