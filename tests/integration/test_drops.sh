@@ -27,7 +27,7 @@ FALLBACK=() KFREE_PROG=drops_kfree_skb_btf
 # Kernels without the TCP_LISTEN_OVERFLOW drop reason (6.1) cannot tell
 # ACK-time overflows from SYN-time ones: doctor names that limit, and only
 # the checks of the split are left out there; every total is still checked.
-LIMIT=$(nt_limit drops)
+LIMIT=$(nt_limit drops | grep -o 'no TCP_LISTEN_OVERFLOW[^;]*')
 [ -n "$LIMIT" ] && nt_log "doctor: drops: $LIMIT: SYN/ACK-time split not checked"
 split() { [ -z "$LIMIT" ]; }
 

@@ -42,6 +42,9 @@ struct doctor {
 	 * do not); where it does not, drops cannot tell them from SYN-time
 	 * ones (docs/kernels.md) */
 	bool listen_overflow_reason;
+	/* QUEUE_PURGE (6.12 has it, 6.1 not): without it, queues freed as a
+	 * socket closes are NOT_SPECIFIED drops, not told apart */
+	bool queue_purge_reason;
 	bool json;
 };
 
@@ -143,6 +146,7 @@ static void probe_machine(struct doctor *d, bool verbose)
 	libbpf_set_print(log__libbpf_print);
 	names = dropreason__load();
 	d->listen_overflow_reason = dropreason__has(names, "TCP_LISTEN_OVERFLOW");
+	d->queue_purge_reason = dropreason__has(names, "QUEUE_PURGE");
 	dropreason__free(names);
 	/* How each family with a preferred and a fallback method measures. */
 	d->method = calloc(probe_table_len, sizeof(*d->method));
@@ -194,6 +198,8 @@ static const char *fatal_reason(const struct doctor *d)
 	return NULL;
 }
 
+#define LIMIT_QUEUE_PURGE "no QUEUE_PURGE drop reason: queues freed as a socket closes " \
+	"are counted among NOT_SPECIFIED drops"
 #define LIMIT_OVERFLOW_SPLIT "no TCP_LISTEN_OVERFLOW drop reason: listen overflows are " \
 	"counted per listener, but ACK-time ones may show as syn_time"
 
@@ -221,9 +227,12 @@ static void print_text(const struct doctor *d)
 		if (method)
 			printf("  %-12s      method: %s\n", "", method);
 	}
+	if (!d->listen_overflow_reason || !d->queue_purge_reason)
+		printf("\nlimits on this kernel (docs/kernels.md):\n");
 	if (!d->listen_overflow_reason)
-		printf("\nlimits on this kernel (docs/kernels.md):\n  %-12s %s\n", "drops",
-		       LIMIT_OVERFLOW_SPLIT);
+		printf("  %-12s %s\n", "drops", LIMIT_OVERFLOW_SPLIT);
+	if (!d->queue_purge_reason)
+		printf("  %-12s %s\n", "drops", LIMIT_QUEUE_PURGE);
 	if (!d->attach[DOCTOR_KPROBE].works || !d->attach[DOCTOR_FENTRY].works)
 		printf("\nkprobes/fentry are unavailable: nettune needs neither (tracepoints only).\n");
 }
@@ -256,8 +265,16 @@ static void print_json(const struct doctor *d)
 	json_object_object_add(root, "measures", fam);
 	json_object_object_add(root, "methods", methods);
 	limits = json_object_new_object();
-	if (!d->listen_overflow_reason)
-		json_object_object_add(limits, "drops", json_object_new_string(LIMIT_OVERFLOW_SPLIT));
+	/* One string per family: its limits joined, each naming its reason. */
+	if (!d->listen_overflow_reason || !d->queue_purge_reason) {
+		char both[sizeof(LIMIT_OVERFLOW_SPLIT) + sizeof(LIMIT_QUEUE_PURGE) + 2];
+
+		snprintf(both, sizeof(both), "%s%s%s",
+			 d->listen_overflow_reason ? "" : LIMIT_OVERFLOW_SPLIT,
+			 !d->listen_overflow_reason && !d->queue_purge_reason ? "; " : "",
+			 d->queue_purge_reason ? "" : LIMIT_QUEUE_PURGE);
+		json_object_object_add(limits, "drops", json_object_new_string(both));
+	}
 	json_object_object_add(root, "limits", limits);
 	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY));
 	json_object_put(root);
