@@ -147,7 +147,7 @@ pick_accel() {
 # follow LOG: print the guest's progress lines as they come, until qemu ends.
 follow() {
 	tail -n +1 -F --pid="$QEMU_PID" "$1" 2>/dev/null | sed -u 's/\r$//' | grep --line-buffered -E \
-		'^(NT-|== |   (passed|skipped|FAILED)|failed: |integration: |Kernel panic|BUG:)' |
+		'^(NT-|== |   (passed|skipped|FAILED)|failed: |integration: )|Kernel panic|Oops|BUG:' |
 		sed -u 's/^/  /'
 }
 
