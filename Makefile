@@ -4,6 +4,9 @@
 #   make test       install deps, build, run unit and integration tests
 #   make bench      benchmarks (results in docs/benchmarks.md); not part of test
 #   make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
+#   make test-kernel KERNEL=6.1 (or KERNELS="6.1 6.12", TESTS="test_x.sh ...")
+#                   the integration suite inside a VM running a Debian kernel;
+#                   not part of test (docs/kernels.md)
 #   V=1             show commands; WERROR=1 (set in CI) turns warnings into errors
 
 .DELETE_ON_ERROR:
@@ -75,7 +78,7 @@ MAN_STAMP := $(OUT)/man/.stamp
 DEPLOY_DOCS := docs/metrics.md docs/deploy/prometheus.yml docs/deploy/prometheus-kubernetes.yml \
 	       docs/deploy/kubernetes-daemonset.yaml docs/deploy/grafana-dashboard.json
 
-.PHONY: all deps demo test unit integration bench bench-server vmlinux clean install man
+.PHONY: all deps demo test unit integration bench bench-server vmlinux clean install man test-kernel
 all: deps-stamp $(BPF_OBJS) $(OUT)/nettune $(TOOL_BINS) $(UNIT_BINS) $(TEST_HELPERS) $(MAN_STAMP)
 
 # Dependencies come from Debian's archive; the script installs only what is
@@ -159,6 +162,14 @@ integration: all $(FIXTURES)/truth.txt
 
 test: all $(FIXTURES)/truth.txt
 	$(Q)$(TEST_ENV) tests/run-unit.sh $(UNIT_BINS) && $(TEST_ENV) tests/integration/run.sh
+
+# The kernel matrix: binaries built here once, the suite run in a VM per
+# kernel. Its packages (qemu...) are installed only for this target.
+KERNEL    ?= 6.1
+KERNELS   ?= $(KERNEL)
+test-kernel: all $(FIXTURES)/truth.txt
+	$(Q)tools/install-deps.sh kernel-matrix
+	$(Q)tools/kernel-matrix/run.sh $(if $(TESTS),--tests "$(TESTS)") $(KERNELS)
 
 demo: all
 	$(Q)tools/demo.sh

@@ -204,11 +204,28 @@ static __always_inline void count_reset(const struct sock *sk, __u32 which)
 	counter_inc(&drops_counters, which);
 }
 
+/* tcp_send_reset has a record of its own on 6.12 and 6.18; on 6.1 it is an
+ * event of the tcp_event_sk_skb class (as tcp_retransmit_skb was), a type
+ * that the kernel this vmlinux.h comes from no longer has. */
+struct trace_event_raw_tcp_event_sk_skb {
+	struct trace_entry ent;
+	const void *skbaddr;
+	const void *skaddr;
+} __attribute__((preserve_access_index));
+
 SEC("tracepoint/tcp/tcp_send_reset")
-int drops_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
+int drops_send_reset(void *ctx)
 {
+	const void *sk;
+
 	RETURN_IF_EMPTY();
-	count_reset(ctx->skaddr, DROPS_RESETS_SENT);
+	/* Read, not dereferenced: clang merges the two branches into one load
+	 * at a computed offset, which the verifier refuses on a context. */
+	if (bpf_core_type_exists(struct trace_event_raw_tcp_send_reset))
+		sk = BPF_CORE_READ((struct trace_event_raw_tcp_send_reset *)ctx, skaddr);
+	else
+		sk = BPF_CORE_READ((struct trace_event_raw_tcp_event_sk_skb *)ctx, skaddr);
+	count_reset(sk, DROPS_RESETS_SENT);
 	return 0;
 }
 

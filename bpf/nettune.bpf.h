@@ -175,8 +175,7 @@ static __always_inline void listener_key_of(const struct sock *sk, struct listen
 	__u8 head[SK_HEAD_SIZE];
 	struct net *net;
 
-	/* The whole key, padding and unused address bytes too: it is hashed
-	 * and compared as bytes, so callers never have to clear it. */
+	/* An IPv4 key fills 4 of addr's 16 bytes: the rest would be stack. */
 	__builtin_memset(k, 0, sizeof(*k));
 	if (o_net + 8 > SK_HEAD_SIZE || o_num + 2 > SK_HEAD_SIZE || o_family + 2 > SK_HEAD_SIZE ||
 	    o_saddr + 4 > SK_HEAD_SIZE || o_saddr6 + 16 > SK_HEAD_SIZE) {
@@ -260,7 +259,7 @@ static __always_inline const struct sock *sock_of_fd_cast(int fd)
 /* listener_key_of() for a BTF socket pointer: plain loads. */
 static __always_inline void listener_key_of_btf(const struct sock *sk, struct listener_key *k)
 {
-	__builtin_memset(k, 0, sizeof(*k));	/* as in listener_key_of() */
+	__builtin_memset(k, 0, sizeof(*k));
 	k->netns = sk_netns_btf(sk);
 	k->port = sk->__sk_common.skc_num;
 	k->family = sk->__sk_common.skc_family;

@@ -276,15 +276,30 @@ static __always_inline void fallback_arrival(const struct sock *sk)
 		counter_inc(&read_lost, READ_LOST_UNREAD_FULL);
 }
 
-/* tcp_probe fires as a segment arrives, before its data is queued: what is
- * unread then is what earlier segments left. */
-SEC("tracepoint/tcp/tcp_probe")
-int read_tcp_probe(struct trace_event_raw_tcp_probe *ctx)
+/* Whether a segment carries data: tcp_probe fires with skb->data at the TCP
+ * header, as the tracepoint's own data_len assumes. */
+static __always_inline bool has_payload(const struct sk_buff *skb)
 {
-	const struct sock *sk = ctx->skaddr;
+	const unsigned char *th = BPF_CORE_READ(skb, data);
+	__u8 doff = 0;
+
+	bpf_probe_read_kernel(&doff, sizeof(doff), th + 12);
+	return BPF_CORE_READ(skb, len) > (__u32)(doff >> 4) * 4;
+}
+
+/* tcp_probe fires as a segment arrives, before its data is queued: what is
+ * unread then is what earlier segments left. A raw tracepoint: the classic
+ * record names its socket (skaddr) on recent kernels (6.12 does) but 6.1 has
+ * none; the raw arguments (sk, skb) are the same on every kernel. */
+SEC("raw_tracepoint/tcp_probe")
+int read_tcp_probe(struct bpf_raw_tracepoint_args *ctx)
+{
+	const struct sock *sk = (const struct sock *)ctx->args[0];
+	const struct sk_buff *skb = (const struct sk_buff *)ctx->args[1];
 
 	RETURN_IF_EMPTY();
-	if (ctx->data_len && BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP && sk_allowed_local(sk))
+	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP && sk_allowed_local(sk) &&
+	    has_payload(skb))
 		fallback_arrival(sk);
 	return 0;
 }

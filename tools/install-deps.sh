@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs, from Debian's archive, every package nettune needs to build, test,
 # demo and bench. Idempotent: asks dpkg first and installs only what is missing.
+#   tools/install-deps.sh                 what make, make test, demo and bench need
+#   tools/install-deps.sh kernel-matrix   plus the VM of make test-kernel (qemu,
+#                                         busybox-static...): heavy, so only on demand
 set -euo pipefail
 
 PKGS=(
@@ -16,6 +19,15 @@ PKGS=(
 	# workloads: Go servers (uprobes), nginx and wrk (load), bpftrace (bench anchor)
 	golang-go nginx-light wrk bpftrace
 )
+# make test-kernel: a VM (TCG or KVM) and its initramfs; the kernels
+# themselves are fetched with apt-get download by tools/kernel-matrix.
+KERNEL_MATRIX_PKGS=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd file)
+
+case ${1:-} in
+'') ;;
+kernel-matrix) PKGS+=("${KERNEL_MATRIX_PKGS[@]}") ;;
+*) echo "usage: tools/install-deps.sh [kernel-matrix]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -50,6 +50,21 @@ nt_setup() {
 	trap 'exit 143' TERM
 }
 
+# nt_method FAMILY: the method `nettune doctor` says FAMILY uses on this
+# kernel by default (empty if the family has one method only). Tests expect
+# what doctor predicts; docs/kernels.md says which kernels get which.
+nt_method() { nt_doctor '.methods[$f] // ""' "$1"; }
+
+# nt_limit FAMILY: what doctor says FAMILY cannot measure on this kernel
+# (empty if nothing). A test leaves out only the checks such a limit names.
+nt_limit() { nt_doctor '.limits[$f] // ""' "$1"; }
+
+nt_doctor() { # JQ-FILTER FAMILY: from `nettune doctor --json`, asked once per test
+	[ -s "$NT_TMP/doctor.json" ] || "$NETTUNE" doctor --json >"$NT_TMP/doctor.json" 2>/dev/null ||
+		nt_fail "nettune doctor failed"
+	jq -r --arg f "$2" "$1" "$NT_TMP/doctor.json"
+}
+
 # nt_ns SHORT: the full name of a test namespace.
 nt_ns() { printf '%s-%s' "$NT_ID" "$1"; }
 nt_ns_path() { printf '/run/netns/%s' "$(nt_ns "$1")"; }
@@ -96,7 +111,7 @@ nt_veth() {
 # nt_delayed_link NS_A ADDR_A NS_B ADDR_B DELAY_MS [LOSS_PCT]: connect two
 # namespaces through a relay namespace where tools/netdelay holds each frame
 # DELAY_MS in each direction (so RTT = 2 * DELAY_MS) and drops LOSS_PCT %.
-# This kernel has no netem; see shared/KERNEL-NOTES.md.
+# The project's machines have no netem; see docs/kernels.md "Test links".
 nt_delayed_link() {
 	local a=$(nt_ns "$1") b=$(nt_ns "$3") delay=$5 loss=${6:-0}
 	local relay="relay$RANDOM" r; r=$(nt_ns "$relay")

@@ -20,7 +20,16 @@ source "$(dirname "$0")/lib.sh"
 nt_setup "drops${NT_DROPS_FALLBACK:+-fallback}"
 H=$NT_BUILD/tests/helpers
 FALLBACK=() KFREE_PROG=drops_kfree_skb_btf
+# Kernels whose kfree_skb has no rx_sk (before 6.12) get the classic
+# tracepoint by default: doctor says so.
+[[ $(nt_method drops) = *tp_btf* ]] || KFREE_PROG=drops_kfree_skb
 [ -n "${NT_DROPS_FALLBACK:-}" ] && FALLBACK=(--force-fallback) KFREE_PROG=drops_kfree_skb
+# Kernels without the TCP_LISTEN_OVERFLOW drop reason (6.1) cannot tell
+# ACK-time overflows from SYN-time ones: doctor names that limit, and only
+# the checks of the split are left out there; every total is still checked.
+LIMIT=$(nt_limit drops | grep -o 'no TCP_LISTEN_OVERFLOW[^;]*')
+[ -n "$LIMIT" ] && nt_log "doctor: drops: $LIMIT: SYN/ACK-time split not checked"
+split() { [ -z "$LIMIT" ]; }
 
 # trace_ns NS: start nettune on one namespace, JSON to $NT_TMP/NS.json
 trace_ns() {
@@ -73,8 +82,8 @@ row=$(listener 9300)
 nt_log "SYN time: client $(cat "$NT_TMP/a-client.json"), ListenOverflows +$lo"
 nt_assert_ge "SYN-time overflows happened" "$lo" 40
 nt_assert_eq "SYN time: listener overflows = TcpExtListenOverflows" "$(jq .overflows.total <<<"$row")" "$lo"
-nt_assert_eq "SYN time: all at SYN time" "$(jq .overflows.syn_time <<<"$row")" "$lo"
-nt_assert_eq "SYN time: none at ACK time" "$(jq .overflows.ack_time <<<"$row")" 0
+split && nt_assert_eq "SYN time: all at SYN time" "$(jq .overflows.syn_time <<<"$row")" "$lo"
+split && nt_assert_eq "SYN time: none at ACK time" "$(jq .overflows.ack_time <<<"$row")" 0
 nt_assert_eq "SYN time: namespace total" "$(jq .drops.listen_overflows <<<"$OUT")" "$lo"
 nt_assert_eq "SYN time: backlog limit" "$(jq .backlog_limit <<<"$row")" 4
 
@@ -118,9 +127,9 @@ stop_trace srv
 row=$(listener 9400)
 nt_assert_ge "ACK-time overflows happened" "$lo" 4
 nt_assert_eq "ACK time: listener overflows = TcpExtListenOverflows" "$(jq .overflows.total <<<"$row")" "$lo"
-nt_assert_eq "ACK time: all at ACK time" "$(jq .overflows.ack_time <<<"$row")" "$lo"
-nt_assert_eq "ACK time: none at SYN time" "$(jq .overflows.syn_time <<<"$row")" 0
-nt_assert_eq "ACK time: TCP_LISTEN_OVERFLOW drops by reason" \
+split && nt_assert_eq "ACK time: all at ACK time" "$(jq .overflows.ack_time <<<"$row")" "$lo"
+split && nt_assert_eq "ACK time: none at SYN time" "$(jq .overflows.syn_time <<<"$row")" 0
+split && nt_assert_eq "ACK time: TCP_LISTEN_OVERFLOW drops by reason" \
 	"$(jq '.drops.by_reason.TCP_LISTEN_OVERFLOW' <<<"$OUT")" "$lo"
 
 # --- 3. SYN queue full, syncookies off -----------------------------------
@@ -170,6 +179,6 @@ stop_trace k
 row=$(listener 9600)
 nt_log "cookies: SyncookiesRecv +$ck, ListenOverflows +$lo, listener $(jq -c .overflows <<<"$row")"
 nt_assert_ge "SYN-cookie ACKs received" "$ck" 10
-nt_assert_ge "cookie-path overflows seen" "$(jq .overflows.ack_time_syncookie <<<"$row")" 1
+split && nt_assert_ge "cookie-path overflows seen" "$(jq .overflows.ack_time_syncookie <<<"$row")" 1
 nt_assert_eq "cookies: listener overflows = TcpExtListenOverflows" "$(jq .overflows.total <<<"$row")" "$lo"
 nt_pass

@@ -132,7 +132,13 @@ for method in preferred fallback; do
 	nt_log "$method: lost events (all families): $(jq .lost_events <<<"$out")"
 	# Closing sockets frees their queues (QUEUE_PURGE): not a drop.
 	nt_assert_eq "$method: QUEUE_PURGE among drops" "$(jq '.drops.by_reason.QUEUE_PURGE' <<<"$out")" null
-	nt_assert_ge "$method: queues purged on close, apart from drops" \
-		"$(jq '.drops.freed_not_dropped.QUEUE_PURGE // 0' <<<"$out")" 1
+	# Kernels without the reason (6.1) free them as NOT_SPECIFIED: doctor
+	# names that limit, and only this check is left out there.
+	if nt_limit drops | grep -q 'no QUEUE_PURGE'; then
+		nt_log "$method: doctor: no QUEUE_PURGE reason: purged queues not checked"
+	else
+		nt_assert_ge "$method: queues purged on close, apart from drops" \
+			"$(jq '.drops.freed_not_dropped.QUEUE_PURGE // 0' <<<"$out")" 1
+	fi
 done
 nt_pass

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "doctor.h"
 #include "doctor.skel.h"
+#include "dropreason.h"
 #include "probe.h"
 #include "tracefs.h"
 #include "log.h"
@@ -37,6 +38,13 @@ struct doctor {
 	/* probe_table[i]'s method here, or NULL: asked once, as some ask
 	 * the kernel's BTF (tens of ms) */
 	const char **method;
+	/* the kernel names ACK-time listen overflows (6.18 does; 6.1 and 6.12
+	 * do not); where it does not, drops cannot tell them from SYN-time
+	 * ones (docs/kernels.md) */
+	bool listen_overflow_reason;
+	/* QUEUE_PURGE (6.12 has it, 6.1 not): without it, queues freed as a
+	 * socket closes are NOT_SPECIFIED drops, not told apart */
+	bool queue_purge_reason;
 	bool json;
 };
 
@@ -124,6 +132,8 @@ static bool has_caps(void)
 
 static void probe_machine(struct doctor *d, bool verbose)
 {
+	struct dropreason *names;
+
 	uname(&d->uts);
 	d->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 	d->root = geteuid() == 0;
@@ -134,6 +144,10 @@ static void probe_machine(struct doctor *d, bool verbose)
 	for (int k = 0; k < DOCTOR_NR; k++)
 		try_attach(k, &d->attach[k]);
 	libbpf_set_print(log__libbpf_print);
+	names = dropreason__load();
+	d->listen_overflow_reason = dropreason__has(names, "TCP_LISTEN_OVERFLOW");
+	d->queue_purge_reason = dropreason__has(names, "QUEUE_PURGE");
+	dropreason__free(names);
 	/* How each family with a preferred and a fallback method measures. */
 	d->method = calloc(probe_table_len, sizeof(*d->method));
 	for (int i = 0; d->method && i < probe_table_len; i++) {
@@ -184,6 +198,11 @@ static const char *fatal_reason(const struct doctor *d)
 	return NULL;
 }
 
+#define LIMIT_QUEUE_PURGE "no QUEUE_PURGE drop reason: queues freed as a socket closes " \
+	"are counted among NOT_SPECIFIED drops"
+#define LIMIT_OVERFLOW_SPLIT "no TCP_LISTEN_OVERFLOW drop reason: listen overflows are " \
+	"counted per listener, but ACK-time ones may show as syn_time"
+
 static void print_text(const struct doctor *d)
 {
 	printf("kernel        %s %s (%s)\n", d->uts.sysname, d->uts.release, d->uts.machine);
@@ -208,6 +227,12 @@ static void print_text(const struct doctor *d)
 		if (method)
 			printf("  %-12s      method: %s\n", "", method);
 	}
+	if (!d->listen_overflow_reason || !d->queue_purge_reason)
+		printf("\nlimits on this kernel (docs/kernels.md):\n");
+	if (!d->listen_overflow_reason)
+		printf("  %-12s %s\n", "drops", LIMIT_OVERFLOW_SPLIT);
+	if (!d->queue_purge_reason)
+		printf("  %-12s %s\n", "drops", LIMIT_QUEUE_PURGE);
 	if (!d->attach[DOCTOR_KPROBE].works || !d->attach[DOCTOR_FENTRY].works)
 		printf("\nkprobes/fentry are unavailable: nettune needs neither (tracepoints only).\n");
 }
@@ -215,7 +240,7 @@ static void print_text(const struct doctor *d)
 static void print_json(const struct doctor *d)
 {
 	struct json_object *root = json_object_new_object(), *a, *tps, *fam;
-	struct json_object *methods = json_object_new_object();
+	struct json_object *methods = json_object_new_object(), *limits;
 
 	json_object_object_add(root, "kernel", json_object_new_string(d->uts.release));
 	json_object_object_add(root, "btf", json_object_new_boolean(d->btf));
@@ -239,6 +264,18 @@ static void print_json(const struct doctor *d)
 	json_object_object_add(root, "tracepoints", tps);
 	json_object_object_add(root, "measures", fam);
 	json_object_object_add(root, "methods", methods);
+	limits = json_object_new_object();
+	/* One string per family: its limits joined, each naming its reason. */
+	if (!d->listen_overflow_reason || !d->queue_purge_reason) {
+		char both[sizeof(LIMIT_OVERFLOW_SPLIT) + sizeof(LIMIT_QUEUE_PURGE) + 2];
+
+		snprintf(both, sizeof(both), "%s%s%s",
+			 d->listen_overflow_reason ? "" : LIMIT_OVERFLOW_SPLIT,
+			 !d->listen_overflow_reason && !d->queue_purge_reason ? "; " : "",
+			 d->queue_purge_reason ? "" : LIMIT_QUEUE_PURGE);
+		json_object_object_add(limits, "drops", json_object_new_string(both));
+	}
+	json_object_object_add(root, "limits", limits);
 	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY));
 	json_object_put(root);
 }

@@ -163,7 +163,11 @@ static const char *accept_method(const struct trace_opts *o)
  * (bpf_rdonly_cast, Linux 6.2+), or those with probe reads. */
 static void choose_programs(struct accept_bpf *s, bool cast, const struct trace_opts *o)
 {
-	(void)o;
+	/* Empty programs (--empty-programs) never reach the kfunc call, so a
+	 * kernel without it loads them too: ask its BTF, as doctor does, so
+	 * the floor attaches what a real run would. */
+	if (cast && o->empty_programs)
+		cast = !strcmp(accept_method(o), METHOD_CAST);
 	bpf_program__set_autoload(s->progs.accept4_exit_cast, cast);
 	bpf_program__set_autoload(s->progs.accept_exit_cast, cast);
 	bpf_program__set_autoload(s->progs.accept4_exit, !cast);

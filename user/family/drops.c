@@ -35,6 +35,9 @@ struct probe {
 	/* The tracer's listener table, joined with its census: the
 	 * per-listener counts and the namespace counters are reported from it. */
 	struct listener_table *listeners;
+	/* No TCP_LISTEN_OVERFLOW reason (6.1, 6.12): ACK-time overflows have
+	 * no event of their own (docs/kernels.md). */
+	bool no_overflow_reason;
 };
 
 static void merge_val(void *dst, const void *cpu)
@@ -98,6 +101,9 @@ static void drops_ready(struct probe *p)
 	p->names = dropreason__load();
 	if (!p->names)
 		warn("drops: no drop reason names in the kernel's BTF; reporting numbers");
+	else if ((p->no_overflow_reason = !dropreason__has(p->names, "TCP_LISTEN_OVERFLOW")))
+		warn("drops: this kernel has no TCP_LISTEN_OVERFLOW drop reason: listen overflows "
+		     "are counted, but ACK-time ones may show as syn_time");
 }
 
 static int drops_collect(struct probe *p, bool total)
@@ -118,6 +124,8 @@ static int drops_collect(struct probe *p, bool total)
 static int drops_listeners(struct probe *p, struct listener_table *t)
 {
 	p->listeners = t;
+	if (p->no_overflow_reason)
+		listener_table__ack_overflows_unseen(t);
 	return snapshot__for_each(p->snap, p->since_attach, add_listener, t);
 }
 

@@ -20,6 +20,7 @@ struct listener_table {
 	bool index_stale;
 	struct nswatch *census;	/* NULL unless watching */
 	struct listener_totals totals;	/* of the last join, before -p */
+	bool ack_overflows_unseen;	/* see listener_table__ack_overflows_unseen() */
 };
 
 struct listener_table *listener_table__new(void)
@@ -65,6 +66,11 @@ int listener_table__begin(struct listener_table *t, bool total)
 {
 	reset_rows(t);
 	return t->census ? nswatch__refresh(t->census, total) : 0;
+}
+
+void listener_table__ack_overflows_unseen(struct listener_table *t)
+{
+	t->ack_overflows_unseen = true;
 }
 
 const struct nswatch *listener_table__census(const struct listener_table *t)
@@ -354,7 +360,7 @@ int listener_table__join(struct listener_table *t, const struct listener_filter 
 	err = listeners__join_sockets(t, ls, n, f);
 	free(ls);
 	if (t->census && f->syn_time)
-		listeners__split_syn_queue_drops(t, t->census);
+		listeners__split_syn_queue_drops(t, t->census, t->ack_overflows_unseen);
 	memset(&t->totals, 0, sizeof(t->totals));
 	for (size_t i = 0; i < t->len; i++) {
 		t->totals.overflow_syn += t->rows[i].overflow_syn;
@@ -388,13 +394,16 @@ __u64 listeners__syn_time(const struct listener_row *r)
 	return r->sk_drops > seen_as_events ? r->sk_drops - seen_as_events : 0;
 }
 
-void listeners__split_syn_queue_drops(struct listener_table *t, const struct nswatch *census)
+void listeners__split_syn_queue_drops(struct listener_table *t, const struct nswatch *census,
+				      bool ack_overflows_unseen)
 {
 	for (size_t n = 0; n < nswatch__ns_count(census); n++) {
 		const struct nswatch_ns *ns = nswatch__ns(census, n);
 		__u64 unexplained = 0, ack = 0, syn_overflows;
 
-		if (!ns->delta[NSC_REQQ_FULL_DROP])
+		/* Where ACK-time overflows have no event they grow sk_drops
+		 * unexplained too: cap by ListenOverflows always there. */
+		if (!ns->delta[NSC_REQQ_FULL_DROP] && !ack_overflows_unseen)
 			continue;
 		for (size_t i = 0; i < t->len; i++) {
 			if (t->rows[i].key.netns == ns->ino) {
@@ -413,7 +422,8 @@ void listeners__split_syn_queue_drops(struct listener_table *t, const struct nsw
 			if (r->key.netns == ns->ino && syn_overflows < unexplained) {
 				__u64 share = r->overflow_syn * syn_overflows / unexplained;
 
-				r->syn_queue_drops += r->overflow_syn - share;
+				if (ns->delta[NSC_REQQ_FULL_DROP])
+					r->syn_queue_drops += r->overflow_syn - share;
 				r->overflow_syn = share;
 			}
 		}

@@ -108,6 +108,10 @@ int listener_table__add_accepts(struct listener_table *t, const struct listener_
 int listener_table__add_drops(struct listener_table *t, const struct listener_key *k,
 			      __u64 overflow_ack, __u64 overflow_cookie, __u64 synack_retrans,
 			      __u64 drops_other);
+/* The kernel has no event for ACK-time overflows (no TCP_LISTEN_OVERFLOW
+ * reason): each grows sk_drops unexplained, so join always caps the rows'
+ * SYN-time overflows by their namespace's ListenOverflows. Sticky. */
+void listener_table__ack_overflows_unseen(struct listener_table *t);
 /* Joins the census into the rows and applies the filters. */
 int listener_table__join(struct listener_table *t, const struct listener_filter *f);
 

@@ -19,6 +19,7 @@ int listeners__join_sockets(struct listener_table *t, const struct nswatch_liste
 __u64 listeners__syn_time(const struct listener_row *r);
 /* With syncookies off a full SYN queue grows sk_drops too: scales each
  * row's SYN-time overflows down to its namespace's share. */
-void listeners__split_syn_queue_drops(struct listener_table *t, const struct nswatch *census);
+void listeners__split_syn_queue_drops(struct listener_table *t, const struct nswatch *census,
+				      bool ack_overflows_unseen);
 
 #endif

@@ -77,6 +77,14 @@ const char *dropreason__name(const struct dropreason *d, __u32 value)
 	return d && value < d->n ? d->names[value] : NULL;
 }
 
+bool dropreason__has(const struct dropreason *d, const char *name)
+{
+	for (__u32 i = 0; d && i < d->n; i++)
+		if (d->names[i] && !strcmp(d->names[i], name))
+			return true;
+	return false;
+}
+
 bool dropreason__is_drop(const char *name)
 {
 	static const char *const freed[] = { "QUEUE_PURGE" };

@@ -14,6 +14,8 @@ struct dropreason *dropreason__load(void);
 void dropreason__free(struct dropreason *d);
 /* "TCP_LISTEN_OVERFLOW" for its value, or NULL when the kernel has none. */
 const char *dropreason__name(const struct dropreason *d, __u32 value);
+/* Whether the kernel has the reason NAME ("TCP_LISTEN_OVERFLOW"). */
+bool dropreason__has(const struct dropreason *d, const char *name);
 /* Whether a reason is a drop of network data. Some kfree_skb calls free
  * what nobody will read any more (QUEUE_PURGE: a socket's queues emptied as
  * it is closed or destroyed), which happens on every busy server and says

@@ -14,7 +14,7 @@ struct sockdiag_listener {
 	__u32 limit;		/* accept-queue limit: the backlog after the somaxconn clamp;
 				 * the queue is full only above it (it holds limit + 1) */
 	__u32 drops;		/* sk_drops: listen overflows and other drops, see
-				 * shared/KERNEL-NOTES.md "Listen queues" */
+				 * docs/kernels.md "Listen queues" */
 	__u32 inode;		/* socket inode, to find the owning process */
 	__u16 port;		/* local port, host byte order */
 	__u8 family;		/* AF_INET or AF_INET6 */

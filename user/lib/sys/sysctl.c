@@ -201,7 +201,7 @@ int sysctl__read_ll(int nsfd, const char *key, int field, long long *out)
 
 /* The two values nettune refuses to write whatever a caller asks: tw_recycle
  * was removed in 4.12 and broke clients behind NAT; syncookies off turns a
- * SYN flood into an outage (shared/KERNEL-NOTES.md "Sysctls"). */
+ * SYN flood into an outage (docs/kernels.md "Sysctls"). */
 static bool forbidden(const char *key, const char *val)
 {
 	long long v;

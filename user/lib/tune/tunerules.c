@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * Rules from measured evidence to recommendations: the system-wide rules
- * and the evaluation that runs them all (the listener rules are in
- * tunerules_listen.c, what both build with in tunerec.c). Grounding is in
- * docs/tuning.md and shared/KERNEL-NOTES.md ("Listen queues", "Sysctls").
+ * Rules from measured evidence to recommendations: the framework and the
+ * system-wide rules (the listener rules are in tunerules_listen.c). Grounding is in
+ * docs/tuning.md and docs/kernels.md ("Listen queues", "Sysctls").
  * Every numeric proposal goes through tunerules__bounded() (bounded step,
  * hard ceiling, never below the kernel default) and tunerules__safe().
  */
