@@ -44,7 +44,7 @@ static void check_all(struct listener_table *t, unsigned n, int step)
 	for (unsigned i = 0; i < N; i += step) {
 		struct listener_key k = key_of(i);
 
-		assert_true(listener_table__row_exists(t, &k));
+		assert_non_null(listener_table__find(t, &k));
 		assert_int_equal(listener_table__row(t, &k)->pid, (int)i + 1);
 	}
 	assert_int_equal(listener_table__len(t), n);
@@ -90,9 +90,9 @@ static void test_filter_and_reset(void **state)
 	assert_int_equal(listener_table__len(t), 2);
 	assert_int_equal(listener_table__row(t, &k0)->pid, 1);
 	assert_int_equal(listener_table__row(t, &k2)->pid, 3);
-	assert_false(listener_table__row_exists(t, &k1));
+	assert_null(listener_table__find(t, &k1));
 	assert_int_equal(listener_table__begin(t, true), 0);
-	assert_false(listener_table__row_exists(t, &k0));
+	assert_null(listener_table__find(t, &k0));
 	assert_int_equal(listener_table__row(t, &k0)->pid, 0);
 	assert_int_equal(listener_table__len(t), 1);
 	listener_table__free(t);
@@ -266,7 +266,7 @@ static void test_join_reuseport_group(void **state)
 	assert_int_equal(listener_table__add_drops(t, &k, 2, 1, 0, 1), 0);
 	assert_int_equal(listeners__join_sockets(t, ls, 4, &f), 0);
 	assert_int_equal(listener_table__len(t), 1);
-	assert_false(listener_table__row_exists(t, &k4));
+	assert_null(listener_table__find(t, &k4));
 	r = listener_table__row(t, &k);
 	assert_int_equal(r->nsockets, 3);
 	assert_int_equal(r->sockets[0].inode, 11);
@@ -329,9 +329,9 @@ static void test_join_pid_filter(void **state)
 	f.syn_time = false;
 	assert_int_equal(listener_table__join(t, &f), 0);
 	assert_int_equal(listener_table__len(t), 2);
-	assert_true(listener_table__row_exists(t, &k5));
-	assert_true(listener_table__row_exists(t, &k6));
-	assert_false(listener_table__row_exists(t, &k7));
+	assert_non_null(listener_table__find(t, &k5));
+	assert_non_null(listener_table__find(t, &k6));
+	assert_null(listener_table__find(t, &k7));
 	listener_table__free(t);
 }
 

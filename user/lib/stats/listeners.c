@@ -130,12 +130,12 @@ static size_t *index_slot(struct listener_table *t, const struct listener_key *k
 	return rowindex__slot(&t->index, &index_ops, t->rows, key_hash(k), k);
 }
 
-bool listener_table__row_exists(struct listener_table *t, const struct listener_key *k)
+struct listener_row *listener_table__find(struct listener_table *t, const struct listener_key *k)
 {
 	size_t *slot = index_slot(t, k);
 
 	/* Without memory for the index, listener_table__row() fails too. */
-	return slot && *slot;
+	return slot && *slot ? &t->rows[*slot - 1] : NULL;
 }
 
 struct listener_row *listener_table__row(struct listener_table *t, const struct listener_key *k)
@@ -329,9 +329,12 @@ int listeners__join_sockets(struct listener_table *t, const struct nswatch_liste
 			return -ENOMEM;
 	}
 	for (size_t i = 0; i < n && !err; i++) {
+		struct listener_row *r;
+
 		census_key(ls[i], &k);
-		if (port_wanted(f, ls[i]->diag.port) && listener_table__row_exists(t, &k))
-			err = add_socket(listener_table__row(t, &k), ls[i]);
+		r = port_wanted(f, ls[i]->diag.port) ? listener_table__find(t, &k) : NULL;
+		if (r)
+			err = add_socket(r, ls[i]);
 	}
 	for (size_t i = 0; i < t->len; i++) {
 		struct listener_row *r = &t->rows[i];

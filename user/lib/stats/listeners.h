@@ -130,7 +130,8 @@ const struct nswatch *listener_table__census(const struct listener_table *t);
 
 /* The row of a listener, created zeroed; NULL on allocation failure. */
 struct listener_row *listener_table__row(struct listener_table *t, const struct listener_key *k);
-bool listener_table__row_exists(struct listener_table *t, const struct listener_key *k);
+/* The row of a listener, or NULL when it has none. */
+struct listener_row *listener_table__find(struct listener_table *t, const struct listener_key *k);
 size_t listener_table__len(const struct listener_table *t);
 struct listener_row *listener_table__at(struct listener_table *t, size_t i);
 /* Orders rows busiest first (reports and JSON). */

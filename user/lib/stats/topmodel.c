@@ -108,6 +108,8 @@ static int fold_listener(struct top_model *m, const struct listener_row *r, bool
 static void line_of(struct top_line *l, struct listener_row *s, struct listener_table *t,
 		    double secs)
 {
+	const struct listener_row *r;
+
 	memset(l, 0, sizeof(*l));
 	l->key = s->key;
 	listener__format(&s->key, l->address, sizeof(l->address));
@@ -124,9 +126,8 @@ static void line_of(struct top_line *l, struct listener_row *s, struct listener_
 		l->wait_p50_ns = sparse_hist__quantile(&s->wait, 0.5);
 		l->wait_p99_ns = sparse_hist__quantile(&s->wait, 0.99);
 	}
-	if (secs > 0 && listener_table__row_exists(t, &s->key)) {
-		const struct listener_row *r = listener_table__row(t, &s->key);
-
+	r = secs > 0 ? listener_table__find(t, &s->key) : NULL;
+	if (r) {
 		l->accepts_per_s = (double)r->wait.count / secs;
 		l->overflows_per_s = (double)(r->overflow_syn + r->overflow_ack) / secs;
 	}
