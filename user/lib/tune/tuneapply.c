@@ -171,20 +171,25 @@ static int check_socket(const struct tune_apply_opts *o, const struct tune_socke
 	return 0;
 }
 
+/* Where a socket of the group is held, and its limit, as the check found. */
+struct held_socket {
+	int pid, fd;
+	__u32 limit;
+};
+
 /* listen() again on one socket, journaled first, read back after: 0, 1 if
  * it needs no raise (a group's socket already at least EFF: never lowered),
- * -1 with WHY. */
+ * -1 with WHY. relisten__apply() checks that the descriptor is still that
+ * socket, listening. */
 static int raise_socket(const struct tune_apply_opts *o, const struct tune_rec *r,
-			const struct tune_socket *s, long long eff, char *why, size_t len,
-			int *nwritten)
+			const struct tune_socket *s, const struct held_socket *h, long long eff,
+			char *why, size_t len, int *nwritten)
 {
 	struct journal_entry e = { .kind = JOURNAL_RELISTEN, .state = JOURNAL_PENDING };
-	__u32 limit = 0;
-	int pid, fd, err;
+	int pid = h->pid, fd = h->fd, err;
+	__u32 limit = h->limit;
 	size_t idx;
 
-	if (check_socket(o, s, &pid, &fd, &limit, why, len))
-		return -1;
 	if ((long long)limit >= eff)
 		return 1;
 	relisten_entry(o, r, pid, fd, s->ino, limit, eff, &e);
@@ -212,13 +217,13 @@ static int raise_socket(const struct tune_apply_opts *o, const struct tune_rec *
 }
 
 /* Why a relisten cannot start: nothing is raised unless every socket of
- * the group can be (a group half raised is a listener with two limits). */
+ * the group can be (a group half raised is a listener with two limits).
+ * Where each is held goes to HELD, for the raise. */
 static bool cannot_start(const struct tune_apply_opts *o, const struct tune_rec *r, long long eff,
-			 long long somaxconn, struct tune_outcome *out)
+			 long long somaxconn, struct held_socket *held, struct tune_outcome *out)
 {
 	char why[200];
-	int pid, fd;
-	__u32 limit, below = 0;
+	__u32 below = 0;
 
 	if (!r->nsocks) {
 		say(out, TUNE_SKIPPED, "listener %s is gone, or sock_diag did not show its "
@@ -231,11 +236,13 @@ static bool cannot_start(const struct tune_apply_opts *o, const struct tune_rec 
 		return true;
 	}
 	for (__u32 i = 0; i < r->nsocks; i++) {
-		if (check_socket(o, &r->socks[i], &pid, &fd, &limit, why, sizeof(why))) {
+		struct held_socket *h = &held[i];
+
+		if (check_socket(o, &r->socks[i], &h->pid, &h->fd, &h->limit, why, sizeof(why))) {
 			say(out, TUNE_SKIPPED, "%s", why);
 			return true;
 		}
-		below += (long long)limit < eff;
+		below += (long long)h->limit < eff;
 	}
 	if (!below) {
 		say(out, TUNE_SKIPPED, "somaxconn %lld would clamp listen(%lld) to at most the "
@@ -250,6 +257,7 @@ static bool cannot_start(const struct tune_apply_opts *o, const struct tune_rec 
 static int apply_relisten(const struct tune_apply_opts *o, const struct tune_rec *r,
 			  struct tune_outcome *out, int *nwritten)
 {
+	struct held_socket held[TUNE_MAX_SOCKETS];
 	long long eff, somaxconn;
 	char why[200] = "";
 	__u32 done = 0, raised = 0;
@@ -260,10 +268,11 @@ static int apply_relisten(const struct tune_apply_opts *o, const struct tune_rec
 		return 0;
 	}
 	eff = effective_backlog(o, r, &somaxconn);
-	if (cannot_start(o, r, eff, somaxconn, out))
+	if (cannot_start(o, r, eff, somaxconn, held, out))
 		return 0;
 	for (; done < r->nsocks && rc >= 0; done++) {
-		rc = raise_socket(o, r, &r->socks[done], eff, why, sizeof(why), nwritten);
+		rc = raise_socket(o, r, &r->socks[done], &held[done], eff, why, sizeof(why),
+				  nwritten);
 		raised += rc == 0;
 	}
 	if (raised)
