@@ -207,13 +207,29 @@ nt_prog_names() {
 	nt_progs "$(nt_prog_ids "$1")" | jq -r '[.[].name] | sort | join(",")'
 }
 
+# nt_progs_left IDS: how many of these programs are still loaded, waiting
+# up to 3 s for 0: the kernel frees a closed program after an RCU grace period.
+nt_progs_left() {
+	local n
+	for _ in $(seq 30); do
+		n=$(nt_progs "$1" | jq length)
+		[ "$n" = 0 ] && break
+		sleep 0.1
+	done
+	echo "$n"
+}
+
+# nt_map_ids PID: the BPF maps a process holds, by id (a JSON array).
+nt_map_ids() {
+	cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '$1 == "map_id:" { print $2 }' | sort -un | jq -sc .
+}
+
 # nt_map_entries PID NAME TYPE: max_entries of the BPF map of TYPE (as
 # bpftool names it) called NAME that the process holds (the kernel keeps 15
 # characters of a map's name).
 nt_map_entries() {
 	local ids
-	ids=$(cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '$1 == "map_id:" { print $2 }' |
-		sort -un | jq -sc .)
+	ids=$(nt_map_ids "$1")
 	bpftool map show -j | jq -r --argjson ids "$ids" --arg name "${2:0:15}" \
 		--arg type "$3" '.[] | select(.id as $i | $ids | index($i)) |
 			select(.name == $name and .type == $type) | .max_entries'

@@ -31,10 +31,7 @@ declare -A target=([9301]=10.79.0.1 [9302]=10.79.0.1 [9303]=::1 [9304]=10.79.0.1
 # row_tables PID: "name map_id used_map_id key_size" for each row table the
 # tracer holds (the kernel keeps 15 characters of a map's name).
 row_tables() {
-	local ids
-	ids=$(cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '$1 == "map_id:" { print $2 }' |
-		sort -un | jq -sc .)
-	bpftool map show -j | jq -r --argjson ids "$ids" '
+	bpftool map show -j | jq -r --argjson ids "$(nt_map_ids "$1")" '
 		[.[] | select(.id as $i | $ids | index($i))] as $m |
 		[["accept_stats", 32], ["drops_listeners", 24], ["connect_stats", 16],
 		 ["read_stats", 16], ["read_syscall_stats", 16]][] as [$n, $k] |

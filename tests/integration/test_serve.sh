@@ -239,10 +239,6 @@ nt_assert_ge "serve holds BPF programs" "$(jq length <<<"$ids")" 1
 kill -TERM "$SERVE"
 wait "$SERVE"
 nt_assert_eq "serve's exit code at SIGTERM" $? 0
-for _ in $(seq 30); do	# programs are freed after an RCU grace period
-	[ "$(nt_progs "$ids" | jq length)" = 0 ] && break
-	sleep 0.1
-done
-nt_assert_eq "its BPF programs after exit ($(nt_progs "$ids" | jq -c '[.[].name]'))" \
-	"$(nt_progs "$ids" | jq length)" 0
+left=$(nt_progs_left "$ids")
+nt_assert_eq "its BPF programs after exit ($(nt_progs "$ids" | jq -c '[.[].name]'))" "$left" 0
 nt_pass

@@ -36,17 +36,6 @@ start_top() {
 		 2>'$NT_TMP/$1.err'; echo \$? >'$NT_TMP/$1.exit'; stty -a >'$NT_TMP/$1.stty'; sleep 600"
 	for _ in $(seq 50); do [ -s "$NT_TMP/$1.pid" ] && break; sleep 0.1; done
 }
-# left IDS: how many of these BPF programs are still loaded; the kernel
-# frees a closed program after an RCU grace period, so give it 3 s.
-left() {
-	local n
-	for _ in $(seq 30); do
-		n=$(bpftool prog show -j | jq --argjson ids "$1" '[.[] | select(.id as $i | $ids | index($i))] | length')
-		[ "$n" = 0 ] && break
-		sleep 0.1
-	done
-	echo "$n"
-}
 # restored NAME: the terminal has echo and canonical mode back.
 restored() {
 	for _ in $(seq 50); do [ -s "$NT_TMP/$1.stty" ] && break; sleep 0.1; done
@@ -138,7 +127,7 @@ nt_log "ok: redrawn at 120 columns (header $width wide)"
 tmux send-keys -t "$SESSION" q
 for _ in $(seq 100); do [ -s "$NT_TMP/$SESSION.exit" ] && break; sleep 0.1; done
 nt_assert_eq "q: exit code" "$(cat "$NT_TMP/$SESSION.exit" 2>/dev/null)" 0
-nt_assert_eq "q: its BPF programs left loaded" "$(left "$progs")" 0
+nt_assert_eq "q: its BPF programs left loaded" "$(nt_progs_left "$progs")" 0
 restored "$SESSION"
 
 # --- SIGTERM: the same, from outside ------------------------------------------
@@ -149,6 +138,6 @@ progs=$(nt_prog_ids "$(cat "$NT_TMP/term.pid")")
 kill -TERM "$(cat "$NT_TMP/term.pid")"
 for _ in $(seq 100); do [ -s "$NT_TMP/term.exit" ] && break; sleep 0.1; done
 nt_assert_eq "SIGTERM: exit code" "$(cat "$NT_TMP/term.exit" 2>/dev/null)" 0
-nt_assert_eq "SIGTERM: its BPF programs left loaded" "$(left "$progs")" 0
+nt_assert_eq "SIGTERM: its BPF programs left loaded" "$(nt_progs_left "$progs")" 0
 restored term
 nt_pass
