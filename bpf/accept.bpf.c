@@ -2,66 +2,19 @@
 /*
  * Accept-queue wait from tracepoints alone: a passive child socket goes
  * SYN_RECV -> ESTABLISHED right after it is put on its listener's accept
- * queue (softirq); accept()/accept4() returning its descriptor ends the wait
- * (process context, where the accepting process is known). The descriptors
+ * queue (softirq), where bpf/sock_state.bpf.c, the one nettune program at
+ * that hook, starts its clock (accept's half: bpf/accept_state.bpf.h);
+ * accept()/accept4() returning its descriptor ends the wait (process
+ * context, where the accepting process is known): the programs here. The descriptors
  * are resolved to sockets by walking the task's file table: with plain
  * loads where the kernel has bpf_rdonly_cast, with probe reads elsewhere.
  */
-#include "nettune.bpf.h"
-#include "sock_stamp.bpf.h"
+#include "accept_state.bpf.h"
 #include "row_table.bpf.h"
-#include "accept.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* When each child entered its listener's accept queue, by socket cookie:
- * a lock-free table (bpf/sock_stamp.bpf.h) instead of a hash map. */
-SOCK_STAMP_TABLE(accept_since);
-
 ROW_TABLE(accept_stats, struct accept_row, ACCEPT_MAX_KEYS);
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, ACCEPT_LOST_NR);
-	__type(key, __u32);
-	__type(value, __u64);
-} accept_lost SEC(".maps");
-
-/* tp_btf: the socket is a BTF pointer (plain loads) and no tracepoint
- * record is built; most of a connection's ten state changes return at the
- * first comparisons. */
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(accept_state, const struct sock *child, int oldstate, int newstate)
-{
-	const struct tcp_sock *tp;
-	__u64 cookie, queued;
-
-	RETURN_IF_EMPTY();
-	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
-		/* NULL unless a full TCP socket: the protocol test as well. */
-		tp = bpf_skc_to_tcp_sock((void *)child);
-		if (!tp || !sk_allowed_local_btf(child))
-			return 0;
-		/* The child is in the queue already, and TCP is processing the
-		 * handshake's last ACK on it: tcp_mstamp is fresh. */
-		queued = tcp_rx_time_ns(tp);
-		cookie = bpf_get_socket_cookie((void *)child);
-		if (stamp_start_new(&accept_since, cookie, queued) == STAMP_DISPLACED)
-			counter_inc(&accept_lost, ACCEPT_LOST_DISPLACED);
-	} else if (newstate == TCP_CLOSE &&
-		   (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT)) {
-		/* Never accepted: reset, or its listener closed, while it
-		 * waited in the queue, where a child is ESTABLISHED or (the
-		 * client sent FIN) CLOSE_WAIT. A connection that ends the usual
-		 * way leaves from FIN_WAIT2 or LAST_ACK and is skipped without
-		 * touching the table: two set probes per connection saved. A
-		 * socket nobody asked the cookie of has none, and no clock. */
-		cookie = child->__sk_common.skc_cookie.counter;
-		if (cookie)
-			stamp_stop(&accept_since, cookie);
-	}
-	return 0;
-}
 
 /* A listener's queue length and limit. They are neighbours in struct sock
  * (every kernel so far): one read then, two otherwise. Offsets and sizes

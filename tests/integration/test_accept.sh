@@ -23,9 +23,9 @@ nt_wait_port srv $PORT
 methods="cast probe-read"
 [[ $(nt_method accept) = *bpf_rdonly_cast* ]] || methods="default probe-read"
 for method in $methods; do
-	extra=() want_progs=accept4_exit_cast,accept_exit_cast,accept_state
-	[ $method = default ] && want_progs=accept4_exit,accept_exit,accept_state
-	[ $method = probe-read ] && extra=(--force-fallback) want_progs=accept4_exit,accept_exit,accept_state
+	extra=() want_progs=accept4_exit_cast,accept_exit_cast,sock_state
+	[ $method = default ] && want_progs=accept4_exit,accept_exit,sock_state
+	[ $method = probe-read ] && extra=(--force-fallback) want_progs=accept4_exit,accept_exit,sock_state
 	"$NETTUNE" trace --json --netns "$(nt_ns_path srv)" --probes accept --min-us 675000 \
 		"${extra[@]}" >"$NT_TMP/$method.json" 2>"$NT_TMP/$method.err" &
 	tracer=$!

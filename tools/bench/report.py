@@ -76,6 +76,8 @@ def throughput_table(res):
 
 
 def family_of(prog):
+    if prog == "sock_state":    # the one program at inet_sock_set_state
+        return "connect, accept"
     name = prog.split("_")[0]
     return "accept" if name.startswith("accept") else name
 

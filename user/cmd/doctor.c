@@ -13,6 +13,7 @@
 #include "doctor.skel.h"
 #include "dropreason.h"
 #include "probe.h"
+#include "shared_hooks.h"
 #include "tracefs.h"
 #include "log.h"
 #include "optable.h"
@@ -218,6 +219,15 @@ static void print_text(const struct doctor *d)
 		for (const char *const *tp = probe_table[i]->tracepoints; tp && *tp; tp++)
 			printf("  %-34s %-4s (%s)\n", *tp, tracefs__has(*tp) ? "yes" : "NO",
 			       probe_table[i]->name);
+	printf("\nhooks several families share (one program serves them all):\n");
+	for (int h = 0; h < shared_hook_table_len; h++) {
+		const struct shared_hook_info *hk = &shared_hook_table[h];
+
+		printf("  %-34s %s:", hk->tracepoint, hk->program);
+		for (const char *const *f = hk->families; *f; f++)
+			printf("%s %s", f == hk->families ? "" : ",", *f);
+		printf("\n");
+	}
 	printf("\nwhat nettune measures on this machine:\n");
 	for (int i = 0; i < probe_table_len; i++) {
 		const char *method = family_method(d, i);
@@ -240,7 +250,7 @@ static void print_text(const struct doctor *d)
 static void print_json(const struct doctor *d)
 {
 	struct json_object *root = json_object_new_object(), *a, *tps, *fam;
-	struct json_object *methods = json_object_new_object(), *limits;
+	struct json_object *methods = json_object_new_object(), *limits, *shared;
 
 	json_object_object_add(root, "kernel", json_object_new_string(d->uts.release));
 	json_object_object_add(root, "btf", json_object_new_boolean(d->btf));
@@ -264,6 +274,18 @@ static void print_json(const struct doctor *d)
 	json_object_object_add(root, "tracepoints", tps);
 	json_object_object_add(root, "measures", fam);
 	json_object_object_add(root, "methods", methods);
+	shared = json_object_new_object();
+	for (int h = 0; h < shared_hook_table_len; h++) {
+		const struct shared_hook_info *hk = &shared_hook_table[h];
+		struct json_object *o = json_object_new_object(), *f = json_object_new_array();
+
+		json_object_object_add(o, "program", json_object_new_string(hk->program));
+		for (const char *const *n = hk->families; *n; n++)
+			json_object_array_add(f, json_object_new_string(*n));
+		json_object_object_add(o, "families", f);
+		json_object_object_add(shared, hk->tracepoint, o);
+	}
+	json_object_object_add(root, "shared_hooks", shared);
 	limits = json_object_new_object();
 	/* One string per family: its limits joined, each naming its reason. */
 	if (!d->listen_overflow_reason || !d->queue_purge_reason) {

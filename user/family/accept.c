@@ -18,6 +18,7 @@
 /* This translation unit's definition of the opaque probe handle. */
 struct probe {
 	struct accept_bpf *skel;
+	const struct bpf_object *hook;	/* the shared program at its state hook, or NULL */
 	struct snapshot *snap;
 	struct hist total;
 	struct breakdown *by_pid;
@@ -118,12 +119,22 @@ static int accept_listeners(struct probe *p, struct listener_table *t)
 	return snapshot__for_each(p->snap, p->since_attach, add_listener, t);
 }
 
+static struct bpf_object *accept_object(struct probe *p)
+{
+	return p->skel->obj;
+}
+
+static void accept_count_hook(struct probe *p, const struct bpf_object *hook)
+{
+	p->hook = hook;
+}
+
 static __u64 accept_lost(struct probe *p)
 {
 	__u64 lost[ACCEPT_LOST_NR] = {};
 
 	bpfmap__sum_counters(bpf_map__fd(p->skel->maps.accept_lost), ACCEPT_LOST_NR, lost);
-	return lost[0] + lost[1] + bpfmap__recursion_misses(p->skel->obj);
+	return lost[0] + lost[1] + probe__recursion_misses(p->skel->obj, p->hook);
 }
 
 static int accept_event_maps(struct probe *p, int *ring, int *lost)
@@ -205,7 +216,7 @@ static void accept_metrics(struct probe *p, struct promtext *w)
 
 	bpfmap__sum_counters(bpf_map__fd(p->skel->maps.accept_lost), ACCEPT_LOST_NR, lost);
 	probe__lost_metrics(w, "accept", causes, lost, ACCEPT_LOST_NR,
-			    bpfmap__recursion_misses(p->skel->obj));
+			    probe__recursion_misses(p->skel->obj, p->hook));
 }
 
 static const char *const accept_tracepoints[] = {
@@ -227,4 +238,6 @@ const struct probe_ops accept_probe_ops = {
 	.metrics = accept_metrics,
 	.event_maps = accept_event_maps,
 	.detach = accept_detach,
+	.object = accept_object,
+	.count_hook = accept_count_hook,
 };

@@ -18,6 +18,7 @@
 /* This translation unit's definition of the opaque probe handle. */
 struct probe {
 	struct connect_bpf *skel;
+	const struct bpf_object *hook;	/* the shared program at its state hook, or NULL */
 	struct snapshot *snap;
 	struct hist total;
 	__u64 failed[CONNECT_FAIL_NR];
@@ -129,12 +130,22 @@ static void connect_json(struct probe *p, struct json_object *root)
 	json_object_object_add(root, "connect", o);
 }
 
+static struct bpf_object *connect_object(struct probe *p)
+{
+	return p->skel->obj;
+}
+
+static void connect_count_hook(struct probe *p, const struct bpf_object *hook)
+{
+	p->hook = hook;
+}
+
 static __u64 connect_lost(struct probe *p)
 {
 	__u64 lost[CONNECT_LOST_NR] = {};
 
 	bpfmap__sum_counters(bpf_map__fd(p->skel->maps.connect_lost), CONNECT_LOST_NR, lost);
-	return lost[0] + lost[1] + bpfmap__recursion_misses(p->skel->obj);
+	return lost[0] + lost[1] + probe__recursion_misses(p->skel->obj, p->hook);
 }
 
 static int connect_event_maps(struct probe *p, int *ring, int *lost)
@@ -196,7 +207,7 @@ static void connect_metrics(struct probe *p, struct promtext *w)
 	}
 	bpfmap__sum_counters(bpf_map__fd(p->skel->maps.connect_lost), CONNECT_LOST_NR, lost);
 	probe__lost_metrics(w, "connect", causes, lost, CONNECT_LOST_NR,
-			    bpfmap__recursion_misses(p->skel->obj));
+			    probe__recursion_misses(p->skel->obj, p->hook));
 }
 
 static const char *const connect_tracepoints[] = { "sock/inet_sock_set_state", NULL };
@@ -214,4 +225,6 @@ const struct probe_ops connect_probe_ops = {
 	.metrics = connect_metrics,
 	.event_maps = connect_event_maps,
 	.detach = connect_detach,
+	.object = connect_object,
+	.count_hook = connect_count_hook,
 };

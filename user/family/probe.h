@@ -16,6 +16,7 @@
 
 struct probe;
 struct promtext;
+struct bpf_object;
 
 struct probe_ops {
 	const char *name;		/* family name, as in --probes and JSON keys */
@@ -57,6 +58,14 @@ struct probe_ops {
 	 * docs/metrics.md, for `nettune serve`; per-listener rows are
 	 * exported from the listener table, not here */
 	void (*metrics)(struct probe *p, struct promtext *w);
+	/* optional, for a family whose hook is shared with others
+	 * (shared_hooks.h): its BPF object, whose maps the shared program
+	 * borrows by name ... */
+	struct bpf_object *(*object)(struct probe *p);
+	/* ... and the shared program's object, whose recursion misses this
+	 * family then counts among its lost events (one family per shared
+	 * program does, so that the total counts each miss once) */
+	void (*count_hook)(struct probe *p, const struct bpf_object *hook);
 	void (*detach)(struct probe *p);	/* accepts NULL */
 };
 

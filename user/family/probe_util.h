@@ -46,6 +46,15 @@ int probe__fill_filters(int pids_fd, int ports_fd, const struct trace_opts *o);
 void probe__lost_metrics(struct promtext *w, const char *family, const char *const *causes,
 			 const __u64 *lost, int n, __u64 recursion);
 
+/* The BPF recursion guard's misses, lost events: of a family's own
+ * programs, and of the shared program at a hook the family counts
+ * (probe_ops.count_hook), or NULL. */
+static inline __u64 probe__recursion_misses(const struct bpf_object *own,
+					    const struct bpf_object *hook)
+{
+	return bpfmap__recursion_misses(own) + (hook ? bpfmap__recursion_misses(hook) : 0);
+}
+
 /* The lifecycle every family's skeleton goes through after open (and after
  * choosing its programs): filters, load, filter sets, attach. Evaluates to
  * 0 or a negative errno. name is the skeleton's prefix (connect for

@@ -17,6 +17,7 @@
 #include "tracefs.h"
 #include "log.h"
 #include "slowlog.h"
+#include "shared_hooks.h"
 #include "opts.h"
 
 static volatile sig_atomic_t exiting;
@@ -39,6 +40,9 @@ double tracer__seconds_between(const struct timespec *a, const struct timespec *
 
 static void detach_all(struct tracer *t)
 {
+	/* The shared programs first: they write into the families' maps. */
+	shared_hooks__detach(t->hooks);
+	t->hooks = NULL;
 	for (int i = 0; i < t->n; i++)
 		t->ops[i]->detach(t->probes[i]);
 	t->n = 0;
@@ -156,6 +160,9 @@ static int attach_all(struct tracer *t)
 		}
 	}
 	sem_destroy(&gate);
+	/* Then the one program at each hook that several of them use. */
+	if (!err)
+		err = shared_hooks__attach(&t->hooks, t->ops, t->probes, t->n, &t->opts);
 	if (err)
 		detach_all(t);
 	return err;

@@ -16,12 +16,14 @@
 #include "trace_opts.h"
 
 struct slowlog;
+struct shared_hooks;
 
 struct tracer {
 	struct trace_opts opts;		/* set by the caller before tracer__start */
 	struct probe *probes[TRACE_MAX_PROBES];
 	const struct probe_ops *ops[TRACE_MAX_PROBES];
 	int n;
+	struct shared_hooks *hooks;	/* programs several families share */
 	struct listener_table *listeners;
 	struct slowlog *slow;	/* --min-us, else NULL */
 	struct timespec start, last;
