@@ -5,7 +5,6 @@
 
 #include "hist_layout.h"
 
-#define CONNECT_MAX_INFLIGHT	65536	/* connects between SYN_SENT and the answer */
 #define CONNECT_MAX_KEYS	2048	/* distinct (process, netns, port) rows */
 
 enum connect_fail {

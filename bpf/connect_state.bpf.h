@@ -14,24 +14,23 @@
 
 #include "nettune.bpf.h"
 #include "row_table.bpf.h"
+#include "sock_record.bpf.h"
 #include "connect.h"
 
 #define ECONNRESET	104
 #define ETIMEDOUT	110
 #define ECONNREFUSED	111
 
+/* What SYN_SENT learns, for the answer: in a lock-free per-socket record
+ * table (bpf/sock_record.bpf.h) instead of a hash map. */
 struct connect_start {
+	__u64 id;	/* the socket's address */
 	__u64 ts;
 	struct connect_key key;	/* 8-byte aligned: row_find reads it in words */
 	char comm[16];
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CONNECT_MAX_INFLIGHT);
-	__type(key, __u64);	/* struct sock * */
-	__type(value, struct connect_start);
-} connect_inflight SEC(".maps");
+SOCK_RECORD_TABLE(connect_inflight, struct connect_start);
 
 ROW_TABLE(connect_stats, struct connect_row, CONNECT_MAX_KEYS);
 
@@ -44,22 +43,43 @@ struct {
 
 static __always_inline void connect_syn_sent(const struct sock *sk)
 {
-	__u64 skaddr = (__u64)sk;
-	struct connect_start st = {};
+	__u64 skaddr = sk_addr_num(sk, &connect_inflight);
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u16 dport = __builtin_bswap16(sk->__sk_common.skc_dport);
+	struct connect_start *st;
+	struct rec_ref ref;
+	__u32 netns;
+	int way = -1;
+	__u64 ts;
 
 	if (sk_protocol_btf(sk) != IPPROTO_TCP || !pid_allowed(tgid) || !port_allowed(dport))
 		return;
-	st.key.netns = sk_netns_btf(sk);
-	if (!netns_allowed(st.key.netns))
+	netns = sk_netns_btf(sk);
+	if (!netns_allowed(netns))
 		return;
-	st.ts = bpf_ktime_get_ns();
-	st.key.tgid = tgid;
-	st.key.dport = dport;
-	bpf_get_current_comm(st.comm, sizeof(st.comm));
-	if (bpf_map_update_elem(&connect_inflight, &skaddr, &st, BPF_ANY))
+	ts = bpf_ktime_get_ns();
+	ref = rec_ref(&connect_inflight, &connect_inflight_data, skaddr);
+	switch (rec_claim(&ref, skaddr, ts, sizeof(*st), &way)) {
+	case REC_DISPLACED:
 		counter_inc(&connect_lost, CONNECT_LOST_INFLIGHT_FULL);
+		break;
+	case REC_NO_SLOT:
+		counter_inc(&connect_lost, CONNECT_LOST_INFLIGHT_FULL);
+		return;
+	default:
+		break;
+	}
+	st = rec_at(&ref, way, sizeof(*st));
+	if (!st)
+		return;
+	/* Every byte: the key is hashed and compared as words. */
+	st->id = skaddr;
+	st->ts = ts;
+	st->key.tgid = tgid;
+	st->key.netns = netns;
+	st->key.dport = dport;
+	__builtin_memset(st->key.pad, 0, sizeof(st->key.pad));
+	bpf_get_current_comm(st->comm, sizeof(st->comm));
 }
 
 static __always_inline __u32 connect_fail_kind(const struct sock *sk)
@@ -84,20 +104,22 @@ static __always_inline __u32 connect_fail_kind(const struct sock *sk)
 
 static __always_inline void connect_syn_done(const struct sock *sk, int newstate)
 {
-	__u64 skaddr = (__u64)sk, now, lat;
+	__u64 skaddr = sk_addr_num(sk, &connect_inflight), now, lat;
 	const struct tcp_sock *tp;
-	struct connect_start *st;
+	struct connect_start start;
+	const struct connect_start *st = &start;
 	struct connect_row *row;
 	struct connect_val *val;
+	struct rec_ref ref;
 
-	st = bpf_map_lookup_elem(&connect_inflight, &skaddr);
-	if (!st)
-		return;	/* started before attach, or filtered out */
+	ref = rec_ref(&connect_inflight, &connect_inflight_data, skaddr);
+	if (!rec_take(&ref, skaddr, &start, sizeof(start)))
+		return;	/* started before attach, filtered out, or lost */
 	row = row_find(&connect_stats, &connect_stats_used, (const __u64 *)&st->key,
 		       sizeof(st->key) / 8);
 	if (!row) {
 		counter_inc(&connect_lost, CONNECT_LOST_KEYS_FULL);
-		goto out;
+		return;
 	}
 	val = &row->val;
 	if (!val->comm[0])
@@ -117,8 +139,6 @@ static __always_inline void connect_syn_done(const struct sock *sk, int newstate
 		if (kind < CONNECT_FAIL_NR)
 			val->failed[kind]++;
 	}
-out:
-	bpf_map_delete_elem(&connect_inflight, &skaddr);
 }
 
 /* A state change of any socket: the two that bound a connect. */

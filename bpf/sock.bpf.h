@@ -96,4 +96,13 @@ static __always_inline __u64 tcp_rx_time_ns(const struct tcp_sock *tp)
 	return tp->tcp_mstamp * 1000 + 500;
 }
 
+/* A socket's address as a number, to hash: its distance from base, a
+ * pointer that never moves (a map). The verifier allows no arithmetic on a
+ * BTF pointer, and no reading half of a stored one, but lets a privileged
+ * program subtract one pointer from another. */
+static __always_inline __u64 sk_addr_num(const void *sk, const void *base)
+{
+	return (__u64)sk - (__u64)base;
+}
+
 #endif /* NETTUNE_SOCK_BPF_H */
