@@ -5,7 +5,7 @@
  * instead of a per-CPU hash map. The hash map's lookup (hashing the key with
  * jhash, then its bucket, element and value, each a likely cache miss after
  * the kernel's own work on a connection) was a quarter to a half of accept's
- * costliest program (docs/benchmarks.md, round 6); here the key sits in the
+ * costliest program (docs/benchmarks-history.md, round 6); here the key sits in the
  * row's first line, which the row's update touches anyway.
  *
  * A row starts with a tag (the key's hash, odd) and the key. Lookup probes
