@@ -53,7 +53,7 @@ static __always_inline void on_syn_sent(const struct sock *sk)
 	if (sk_protocol_btf(sk) != IPPROTO_TCP || !pid_allowed(tgid) || !port_allowed(dport))
 		return;
 	st.key.netns = sk_netns_btf(sk);
-	if (!netns_allowed(st.key.netns))
+	if (!netns_allowed(st.key.netns) || !sk_cgroup(sk, true, &st.key.cgroup))
 		return;
 	st.ts = bpf_ktime_get_ns();
 	st.key.tgid = tgid;
