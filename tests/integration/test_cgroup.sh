@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Cgroup attribution and --cgroup (docs/containers.md). Two servers in one
+# namespace, each in a cgroup of its own (A's one level deeper, below a
+# slice), and a client for each, in a cgroup of its own as well, reaching the
+# servers from another namespace through a delayed link: the SYN-ACK is held
+# 3 ms by tools/netdelay, so each connect completes in softirq while the
+# client sleeps in connect() and some other task (netdelay, ksoftirqd, the
+# idle task) is current; the row must still name the client's cgroup. The
+# clients run at the same time, pinned to different CPUs.
+#
+# Truths: the clients' own counts of successful connects, the cgroups the
+# test created (and their names, built like systemd units), the ports.
+#  1. no filter: each listener, accept row and connect row names its own
+#     cgroup and has its own count;
+#  2. --cgroup A (the slice, by its path from the cgroup2 root): only A's
+#     listener, accepts and connects, every count A's own, through a
+#     descendant of A;
+#  3. --cgroup B (its full path on the mount): only B's;
+#  4. bad input: no such cgroup, and a directory that is not cgroup v2, get
+#     one line and exit 2.
+source "$(dirname "$0")/lib.sh"
+nt_setup cgroup
+
+MNT=$(nt_cgroup2_mount)
+[ -n "$MNT" ] || nt_skip "cgroup v2 is not mounted"
+command -v taskset >/dev/null || nt_skip "taskset is not installed"
+CPUS=$(nproc)
+NA=30 NB=45 PA=9411 PB=9412 SRV=10.82.0.2
+
+top=$(nt_cgroup "nettune-test-$NT_ID")
+sliceA=$(nt_cgroup "nettune-test-$NT_ID/ntA.slice")
+srvA=$(nt_cgroup "nettune-test-$NT_ID/ntA.slice/ntsrv-a.service")
+cliA=$(nt_cgroup "nettune-test-$NT_ID/ntA.slice/ntcli-a.scope")
+srvB=$(nt_cgroup "nettune-test-$NT_ID/ntsrv-b.service")
+cliB=$(nt_cgroup "nettune-test-$NT_ID/ntcli-b.scope")
+rel() { printf '%s' "${1#"$MNT"}"; }	# a cgroup's path from the cgroup2 root
+
+nt_netns srv
+nt_netns cli
+nt_delayed_link cli 10.82.0.1/24 srv $SRV/24 3
+nt_bg_cgroup "$srvA" srv "$NT_BUILD/tests/helpers/tcpserver" --port $PA
+serverA=$NT_LAST_PID
+nt_bg_cgroup "$srvB" srv "$NT_BUILD/tests/helpers/tcpserver" --port $PB
+serverB=$NT_LAST_PID
+nt_wait_port srv $PA
+nt_wait_port srv $PB
+nt_assert_eq "server A's cgroup" "$(grep '^0::' /proc/$serverA/cgroup)" "0::$(rel "$srvA")"
+
+# run NAME ARGS...: trace while both clients connect; the last report in
+# $NT_TMP/NAME.json (and as text in NAME.txt), the clients' pids in cA, cB.
+run() {
+	local name=$1 tracer text; shift
+	"$NETTUNE" trace --json --probes connect,accept,drops "$@" \
+		>"$NT_TMP/$name.json" 2>"$NT_TMP/$name.err" &
+	tracer=$!
+	NT_PIDS+=("$tracer")
+	"$NETTUNE" trace --probes connect,accept,drops "$@" \
+		>"$NT_TMP/$name.txt" 2>"$NT_TMP/$name-text.err" &
+	text=$!
+	NT_PIDS+=("$text")
+	nt_wait_attached "$NT_TMP/$name.err"
+	nt_wait_attached "$NT_TMP/$name-text.err"
+	nt_bg_cgroup "$cliA" cli taskset -c 0 "$NT_BUILD/tests/helpers/tcpclient" \
+		--addr $SRV --port $PA --count $NA >"$NT_TMP/$name-a.json"
+	cA=$NT_LAST_PID
+	nt_bg_cgroup "$cliB" cli taskset -c $((CPUS - 1)) "$NT_BUILD/tests/helpers/tcpclient" \
+		--addr $SRV --port $PB --count $NB >"$NT_TMP/$name-b.json"
+	cB=$NT_LAST_PID
+	wait "$cA" || nt_fail "$name: client A failed"
+	wait "$cB" || nt_fail "$name: client B failed"
+	nt_assert_eq "$name: client A's own successful connects" \
+		"$(jq .ok "$NT_TMP/$name-a.json")" $NA
+	nt_assert_eq "$name: client B's own successful connects" \
+		"$(jq .ok "$NT_TMP/$name-b.json")" $NB
+	nt_wait_served srv $PA
+	nt_wait_served srv $PB
+	kill -INT "$tracer" "$text"
+	wait "$tracer" || nt_fail "$name: nettune failed: $(cat "$NT_TMP/$name.err")"
+	wait "$text" || nt_fail "$name: nettune failed: $(cat "$NT_TMP/$name-text.err")"
+	out=$(tail -n 1 "$NT_TMP/$name.json")
+}
+
+# q JQ: a value from the last report.
+q() { jq -c "$1" <<<"$out"; }
+
+# listener PORT FIELD
+listener() { q "[.listeners[] | select(.port == $1)][0].$2 // null"; }
+# by_pid FAMILY PID FIELD: the family's by-process row of PID.
+by_pid() { q "[.$1.by_pid[] | select(.pid == $2)][0].$3 // null"; }
+
+# --- 1. no filter: every row names its own cgroup --------------------------
+run all --netns "$(nt_ns_path srv)"
+nt_assert_eq "listener A's cgroup" "$(listener $PA cgroup)" "\"$(rel "$srvA")\""
+nt_assert_eq "listener A's cgroup name" "$(listener $PA cgroup_name)" '"ntsrv-a.service"'
+nt_assert_eq "listener A's accepts" "$(listener $PA accepted)" $NA
+nt_assert_eq "listener B's cgroup" "$(listener $PB cgroup)" "\"$(rel "$srvB")\""
+nt_assert_eq "listener B's cgroup name" "$(listener $PB cgroup_name)" '"ntsrv-b.service"'
+nt_assert_eq "listener B's accepts" "$(listener $PB accepted)" $NB
+nt_assert_eq "accepts by server A: cgroup" "$(by_pid accept $serverA cgroup)" "\"$(rel "$srvA")\""
+nt_assert_eq "accepts by server A: count" "$(by_pid accept $serverA latency.count)" $NA
+nt_assert_eq "accepts by server B: cgroup" "$(by_pid accept $serverB cgroup)" "\"$(rel "$srvB")\""
+nt_assert_eq "accepts by server B: count" "$(by_pid accept $serverB latency.count)" $NB
+nt_assert_eq "accept rows: the two servers'" "$(q '.accept.count')" $((NA + NB))
+# The text report shows them too: under each listener, and by process.
+grep -qF "cgroup: ntsrv-a.service ($(rel "$srvA"))" "$NT_TMP/all.txt" ||
+	nt_fail "no cgroup line for listener A in the text report: $(cat "$NT_TMP/all.txt")"
+grep -qE "^ +$serverB +tcpserver .* ntsrv-b.service\$" "$NT_TMP/all.txt" ||
+	nt_fail "no cgroup for server B's accepts in the text report: $(cat "$NT_TMP/all.txt")"
+nt_log "ok: the text report names the listeners' and the servers' cgroups"
+
+# The connects: their SYN-ACKs were processed in softirq, 3 ms after the SYN.
+run connects --netns "$(nt_ns_path cli)"
+nt_assert_eq "connects by client A: cgroup" "$(by_pid connect $cA cgroup)" "\"$(rel "$cliA")\""
+nt_assert_eq "connects by client A: name" "$(by_pid connect $cA cgroup_name)" '"ntcli-a.scope"'
+nt_assert_eq "connects by client A: count" "$(by_pid connect $cA latency.count)" $NA
+nt_assert_eq "connects by client B: cgroup" "$(by_pid connect $cB cgroup)" "\"$(rel "$cliB")\""
+nt_assert_eq "connects by client B: count" "$(by_pid connect $cB latency.count)" $NB
+nt_assert_eq "connect rows: the two clients'" "$(q '.connect.count')" $((NA + NB))
+nt_assert_ge "connect p50 (us): the link's 6 ms RTT" "$(q '.connect.p50_us')" 6000
+
+# --- 2. --cgroup A: A's listener, accepts and connects only ----------------
+# No --netns: the kernel filter alone keeps out every other socket on the host.
+run onlyA --cgroup "$(rel "$sliceA")"
+nt_assert_eq "A: listeners" "$(q '[.listeners[].port] | sort')" "[$PA]"
+nt_assert_eq "A: listener A's accepts" "$(listener $PA accepted)" $NA
+nt_assert_eq "A: accept count" "$(q '.accept.count')" $NA
+nt_assert_eq "A: accepting processes" "$(q '[.accept.by_pid[].pid]')" "[$serverA]"
+nt_assert_eq "A: connect count" "$(q '.connect.count')" $NA
+nt_assert_eq "A: connecting processes" "$(q '[.connect.by_pid[].pid]')" "[$cA]"
+nt_assert_eq "A: the connects' cgroup" "$(by_pid connect $cA cgroup)" "\"$(rel "$cliA")\""
+
+# --- 3. --cgroup B, by its full path on the mount ---------------------------
+run onlyB --cgroup "$srvB" --cgroup "$cliB"
+nt_assert_eq "B: listeners" "$(q '[.listeners[].port] | sort')" "[$PB]"
+nt_assert_eq "B: accept count" "$(q '.accept.count')" $NB
+nt_assert_eq "B: accepting processes" "$(q '[.accept.by_pid[].pid]')" "[$serverB]"
+nt_assert_eq "B: connect count" "$(q '.connect.count')" $NB
+
+# --- 4. bad input ------------------------------------------------------------
+for bad in "/nettune-no-such-cgroup-$NT_ID" /proc; do
+	rc=0
+	"$NETTUNE" trace -d 1 --cgroup "$bad" >"$NT_TMP/bad.out" 2>"$NT_TMP/bad.err" || rc=$?
+	nt_assert_eq "--cgroup $bad: exit code" $rc 2
+	nt_assert_eq "--cgroup $bad: one line on stderr" "$(wc -l <"$NT_TMP/bad.err")" 1
+	nt_assert_eq "--cgroup $bad: nothing on stdout" "$(wc -c <"$NT_TMP/bad.out")" 0
+	nt_log "   $(cat "$NT_TMP/bad.err")"
+done
+nt_pass
