@@ -46,18 +46,20 @@ nt_cgroup2_mount() {
 		/proc/self/mountinfo | head -n 1
 }
 
-# nt_cgroup REL: create the cgroup REL (a path below the cgroup2 mount, its
-# parents first) and print its full path; removed at cleanup, children
-# first, once every process in it is gone. Processes are moved into it from
-# here, not from inside `ip netns exec`, which remounts /sys.
+# nt_cgroup VAR REL: create the cgroup REL (a path below the cgroup2 mount,
+# its parents first) and set VAR to its full path; removed at cleanup,
+# children first, once every process in it is gone. (A variable, not
+# output: in $(...) the list of cgroups to remove would be a subshell's.)
+# Processes are moved into it from here, not from inside `ip netns exec`,
+# which remounts /sys.
 nt_cgroup() {
 	local mnt dir
 	mnt=$(nt_cgroup2_mount)
 	[ -n "$mnt" ] || nt_fail "cgroup v2 is not mounted"
-	dir="$mnt/${1#/}"
+	dir="$mnt/${2#/}"
 	mkdir "$dir" || nt_fail "cannot create cgroup $dir"
 	NT_CGROUPS+=("$dir")
-	printf '%s\n' "$dir"
+	printf -v "$1" '%s' "$dir"
 }
 
 # nt_cgroups_remove: kill whatever is left in the test's cgroups, then

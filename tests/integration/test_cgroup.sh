@@ -27,12 +27,13 @@ command -v taskset >/dev/null || nt_skip "taskset is not installed"
 CPUS=$(nproc)
 NA=30 NB=45 PA=9411 PB=9412 SRV=10.82.0.2
 
-top=$(nt_cgroup "nettune-test-$NT_ID")
-sliceA=$(nt_cgroup "nettune-test-$NT_ID/ntA.slice")
-srvA=$(nt_cgroup "nettune-test-$NT_ID/ntA.slice/ntsrv-a.service")
-cliA=$(nt_cgroup "nettune-test-$NT_ID/ntA.slice/ntcli-a.scope")
-srvB=$(nt_cgroup "nettune-test-$NT_ID/ntsrv-b.service")
-cliB=$(nt_cgroup "nettune-test-$NT_ID/ntcli-b.scope")
+nt_cgroup top "nettune-test-$NT_ID"
+nt_cgroup sliceA "nettune-test-$NT_ID/ntA.slice"
+nt_cgroup srvA "nettune-test-$NT_ID/ntA.slice/ntsrv-a.service"
+nt_cgroup cliA "nettune-test-$NT_ID/ntA.slice/ntcli-a.scope"
+nt_cgroup srvB "nettune-test-$NT_ID/ntsrv-b.service"
+nt_cgroup cliB "nettune-test-$NT_ID/ntcli-b.scope"
+# Every exit path removes them (nt_cleanup); checked after the run below.
 rel() { printf '%s' "${1#"$MNT"}"; }	# a cgroup's path from the cgroup2 root
 
 nt_netns srv
