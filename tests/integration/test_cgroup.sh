@@ -61,6 +61,17 @@ run() {
 	NT_PIDS+=("$text")
 	nt_wait_attached "$NT_TMP/$name.err"
 	nt_wait_attached "$NT_TMP/$name-text.err"
+	clients "$name"
+	kill -INT "$tracer" "$text"
+	wait "$tracer" || nt_fail "$name: nettune failed: $(cat "$NT_TMP/$name.err")"
+	wait "$text" || nt_fail "$name: nettune failed: $(cat "$NT_TMP/$name-text.err")"
+	out=$(tail -n 1 "$NT_TMP/$name.json")
+}
+
+# clients NAME: both clients at once, A's on the first CPU and B's on the
+# last; their pids in cA and cB; back once the servers have served them.
+clients() {
+	local name=$1
 	nt_bg_cgroup "$cliA" cli taskset -c 0 "$NT_BUILD/tests/helpers/tcpclient" \
 		--addr $SRV --port $PA --count $NA >"$NT_TMP/$name-a.json"
 	cA=$NT_LAST_PID
@@ -75,10 +86,6 @@ run() {
 		"$(jq .ok "$NT_TMP/$name-b.json")" $NB
 	nt_wait_served srv $PA
 	nt_wait_served srv $PB
-	kill -INT "$tracer" "$text"
-	wait "$tracer" || nt_fail "$name: nettune failed: $(cat "$NT_TMP/$name.err")"
-	wait "$text" || nt_fail "$name: nettune failed: $(cat "$NT_TMP/$name-text.err")"
-	out=$(tail -n 1 "$NT_TMP/$name.json")
 }
 
 # q JQ: a value from the last report.
@@ -137,7 +144,27 @@ nt_assert_eq "B: accept count" "$(q '.accept.count')" $NB
 nt_assert_eq "B: accepting processes" "$(q '[.accept.by_pid[].pid]')" "[$serverB]"
 nt_assert_eq "B: connect count" "$(q '.connect.count')" $NB
 
-# --- 4. bad input ------------------------------------------------------------
+# --- 4. serve: the cgroup label, and --cgroup A -----------------------------
+SP=$((20000 + $$ % 20000))
+"$NETTUNE" serve --listen 127.0.0.1:$SP --textfile "$NT_TMP/metrics.prom" -i 1 \
+	--probes accept,drops --cgroup "$(rel "$sliceA")" >/dev/null 2>"$NT_TMP/serve.err" &
+serve=$!
+NT_PIDS+=("$serve")
+nt_wait_attached "$NT_TMP/serve.err"
+clients serve
+sleep 2.5	# the textfile is rewritten every second
+metric() { # NAME LISTENER-PORT: the sample of that listener, its labels and value
+	grep "^$1{listener=\"0.0.0.0:$2\"" "$NT_TMP/metrics.prom"
+}
+nt_assert_eq "serve: listener A's accept_wait count" \
+	"$(metric nettune_accept_wait_seconds_count $PA)" \
+	"nettune_accept_wait_seconds_count{listener=\"0.0.0.0:$PA\",netns=\"$(
+	stat -L -c %i "$(nt_ns_path srv)")\",comm=\"tcpserver\",cgroup=\"$(rel "$srvA")\"} $NA"
+nt_assert_eq "serve: no series for listener B" "$(metric nettune_listener_backlog_limit $PB)" ""
+kill -TERM "$serve"
+wait "$serve" || nt_fail "serve failed: $(cat "$NT_TMP/serve.err")"
+
+# --- 5. bad input ------------------------------------------------------------
 for bad in "/nettune-no-such-cgroup-$NT_ID" /proc; do
 	rc=0
 	"$NETTUNE" trace -d 1 --cgroup "$bad" >"$NT_TMP/bad.out" 2>"$NT_TMP/bad.err" || rc=$?
