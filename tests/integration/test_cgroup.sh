@@ -164,7 +164,34 @@ nt_assert_eq "serve: no series for listener B" "$(metric nettune_listener_backlo
 kill -TERM "$serve"
 wait "$serve" || nt_fail "serve failed: $(cat "$NT_TMP/serve.err")"
 
-# --- 5. bad input ------------------------------------------------------------
+# --- 5. no cgroup v2 mount: doctor says so, rows name no cgroup, all else works
+# (in a private mount namespace whose cgroup2 mount is gone: the host keeps its)
+NOMNT=(unshare -m --propagation private sh -c 'umount -l "$0" && exec "$@"' "$MNT")
+nomnt() { "${NOMNT[@]}" "$@"; }
+nt_assert_eq "doctor without cgroup2" "$(nomnt "$NETTUNE" doctor | grep '^cgroup v2')" \
+	"cgroup v2     NOT MOUNTED: rows name no cgroup, --cgroup is refused (docs/containers.md)"
+nt_assert_eq "doctor --json without cgroup2" "$(nomnt "$NETTUNE" doctor --json | jq .cgroup2)" null
+# Not through the function: in the background it would be a subshell, and
+# the tracer's pid must be $! (unshare and sh exec it).
+"${NOMNT[@]}" "$NETTUNE" trace --json --probes accept,drops --netns "$(nt_ns_path srv)" \
+	>"$NT_TMP/nomnt.json" 2>"$NT_TMP/nomnt.err" &
+tracer=$!
+NT_PIDS+=("$tracer")
+nt_wait_attached "$NT_TMP/nomnt.err"
+clients nomnt
+kill -INT "$tracer"
+wait "$tracer" || nt_fail "nettune without cgroup2 failed: $(cat "$NT_TMP/nomnt.err")"
+out=$(tail -n 1 "$NT_TMP/nomnt.json")
+nt_assert_eq "no cgroup2: listener A's accepts" "$(listener $PA accepted)" $NA
+nt_assert_eq "no cgroup2: listener A's cgroup" "$(listener $PA cgroup)" null
+nt_assert_eq "no cgroup2: server B's accepts" "$(by_pid accept $serverB latency.count)" $NB
+nt_assert_eq "no cgroup2: server B's cgroup" "$(by_pid accept $serverB cgroup)" null
+rc=0
+nomnt "$NETTUNE" trace -d 1 --cgroup "$(rel "$srvA")" 2>"$NT_TMP/bad.err" >/dev/null || rc=$?
+nt_assert_eq "no cgroup2: --cgroup refused" "$rc: $(cat "$NT_TMP/bad.err")" \
+	"2: nettune: --cgroup $(rel "$srvA"): cgroup v2 is not mounted on this host"
+
+# --- 6. bad input ------------------------------------------------------------
 for bad in "/nettune-no-such-cgroup-$NT_ID" /proc; do
 	rc=0
 	"$NETTUNE" trace -d 1 --cgroup "$bad" >"$NT_TMP/bad.out" 2>"$NT_TMP/bad.err" || rc=$?
