@@ -8,15 +8,19 @@
 # idle task) is current; the row must still name the client's cgroup. The
 # clients run at the same time, pinned to different CPUs.
 #
-# Truths: the clients' own counts of successful connects, the cgroups the
+# Truths: the clients' own counts of successful connects (each sends one
+# byte, which the server reads: one read_wait each), the cgroups the
 # test created (and their names, built like systemd units), the ports.
-#  1. no filter: each listener, accept row and connect row names its own
+#  1. no filter: each listener, accept, read and connect row names its own
 #     cgroup and has its own count;
 #  2. --cgroup A (the slice, by its path from the cgroup2 root): only A's
-#     listener, accepts and connects, every count A's own, through a
+#     listener, accepts, reads and connects, every count A's own, through a
 #     descendant of A;
 #  3. --cgroup B (its full path on the mount): only B's;
-#  4. bad input: no such cgroup, and a directory that is not cgroup v2, get
+#  4. serve --cgroup A: listener A's series with its cgroup label, none of B's;
+#  5. no cgroup2 mount (a private mount namespace): doctor says so, rows have
+#     no cgroup, counts are intact, --cgroup is refused;
+#  6. bad input: no such cgroup, and a directory that is not cgroup v2, get
 #     one line and exit 2.
 source "$(dirname "$0")/lib.sh"
 nt_setup cgroup
@@ -39,9 +43,9 @@ rel() { printf '%s' "${1#"$MNT"}"; }	# a cgroup's path from the cgroup2 root
 nt_netns srv
 nt_netns cli
 nt_delayed_link cli 10.82.0.1/24 srv $SRV/24 3
-nt_bg_cgroup "$srvA" srv "$NT_BUILD/tests/helpers/tcpserver" --port $PA
+nt_bg_cgroup "$srvA" srv "$NT_BUILD/tests/helpers/tcpserver" --port $PA --block-read
 serverA=$NT_LAST_PID
-nt_bg_cgroup "$srvB" srv "$NT_BUILD/tests/helpers/tcpserver" --port $PB
+nt_bg_cgroup "$srvB" srv "$NT_BUILD/tests/helpers/tcpserver" --port $PB --block-read
 serverB=$NT_LAST_PID
 nt_wait_port srv $PA
 nt_wait_port srv $PB
@@ -51,11 +55,11 @@ nt_assert_eq "server A's cgroup" "$(grep '^0::' /proc/$serverA/cgroup)" "0::$(re
 # $NT_TMP/NAME.json (and as text in NAME.txt), the clients' pids in cA, cB.
 run() {
 	local name=$1 tracer text; shift
-	"$NETTUNE" trace --json --probes connect,accept,drops "$@" \
+	"$NETTUNE" trace --json --probes connect,accept,drops,read "$@" \
 		>"$NT_TMP/$name.json" 2>"$NT_TMP/$name.err" &
 	tracer=$!
 	NT_PIDS+=("$tracer")
-	"$NETTUNE" trace --probes connect,accept,drops "$@" \
+	"$NETTUNE" trace --probes connect,accept,drops,read "$@" \
 		>"$NT_TMP/$name.txt" 2>"$NT_TMP/$name-text.err" &
 	text=$!
 	NT_PIDS+=("$text")
@@ -73,10 +77,10 @@ run() {
 clients() {
 	local name=$1
 	nt_bg_cgroup "$cliA" cli taskset -c 0 "$NT_BUILD/tests/helpers/tcpclient" \
-		--addr $SRV --port $PA --count $NA >"$NT_TMP/$name-a.json"
+		--addr $SRV --port $PA --count $NA --payload x >"$NT_TMP/$name-a.json"
 	cA=$NT_LAST_PID
 	nt_bg_cgroup "$cliB" cli taskset -c $((CPUS - 1)) "$NT_BUILD/tests/helpers/tcpclient" \
-		--addr $SRV --port $PB --count $NB >"$NT_TMP/$name-b.json"
+		--addr $SRV --port $PB --count $NB --payload x >"$NT_TMP/$name-b.json"
 	cB=$NT_LAST_PID
 	wait "$cA" || nt_fail "$name: client A failed"
 	wait "$cB" || nt_fail "$name: client B failed"
@@ -109,6 +113,12 @@ nt_assert_eq "accepts by server A: count" "$(by_pid accept $serverA latency.coun
 nt_assert_eq "accepts by server B: cgroup" "$(by_pid accept $serverB cgroup)" "\"$(rel "$srvB")\""
 nt_assert_eq "accepts by server B: count" "$(by_pid accept $serverB latency.count)" $NB
 nt_assert_eq "accept rows: the two servers'" "$(q '.accept.count')" $((NA + NB))
+# Each connection's one-byte payload waits once for the server's read.
+nt_log "lost events: $(q .lost_events)"
+nt_assert_eq "reads by server A: cgroup" "$(by_pid read.wait $serverA cgroup)" "\"$(rel "$srvA")\""
+nt_assert_eq "reads by server A: count" "$(by_pid read.wait $serverA latency.count)" $NA
+nt_assert_eq "reads by server B: cgroup" "$(by_pid read.wait $serverB cgroup)" "\"$(rel "$srvB")\""
+nt_assert_eq "reads by server B: count" "$(by_pid read.wait $serverB latency.count)" $NB
 # The text report shows them too: under each listener, and by process.
 grep -qF "cgroup: ntsrv-a.service ($(rel "$srvA"))" "$NT_TMP/all.txt" ||
 	nt_fail "no cgroup line for listener A in the text report: $(cat "$NT_TMP/all.txt")"
@@ -133,6 +143,8 @@ nt_assert_eq "A: listeners" "$(q '[.listeners[].port] | sort')" "[$PA]"
 nt_assert_eq "A: listener A's accepts" "$(listener $PA accepted)" $NA
 nt_assert_eq "A: accept count" "$(q '.accept.count')" $NA
 nt_assert_eq "A: accepting processes" "$(q '[.accept.by_pid[].pid]')" "[$serverA]"
+nt_assert_eq "A: reading processes" "$(q '[.read.wait.by_pid[].pid]')" "[$serverA]"
+nt_assert_eq "A: read count" "$(q '.read.wait.count')" $NA
 nt_assert_eq "A: connect count" "$(q '.connect.count')" $NA
 nt_assert_eq "A: connecting processes" "$(q '[.connect.by_pid[].pid]')" "[$cA]"
 nt_assert_eq "A: the connects' cgroup" "$(by_pid connect $cA cgroup)" "\"$(rel "$cliA")\""
