@@ -128,6 +128,7 @@ static void usage(FILE *out, struct serve_parse *p)
 "  nettune serve                                 every family, on 127.0.0.1:7941\n"
 "  nettune serve --listen 10.0.0.5:7941          for a Prometheus on another host\n"
 "  nettune serve --port 443 --probes accept,drops\n"
+"  nettune serve --cgroup /kubepods.slice        every Kubernetes pod, no other socket\n"
 "  nettune serve --textfile /var/lib/node_exporter/textfile/nettune.prom\n"
 "  curl -s 127.0.0.1:7941/metrics | promtool check metrics\n");
 }
