@@ -75,7 +75,7 @@ int cgroup__resolve(const char *path, __u64 *id, __u32 *level)
 	return 0;
 }
 
-/* The paths seen by the walks: a growing array, sorted by id after each. */
+/* The paths of the last walk, sorted by id. */
 struct known {
 	__u64 id;
 	char *path;
@@ -87,7 +87,7 @@ struct known {
 static struct {
 	struct known *v;
 	size_t len, cap;
-	size_t sorted;		/* v[0..sorted) is sorted by id */
+	size_t sorted;		/* v[0..sorted) is sorted by id: all but during a walk */
 	size_t mlen;
 	time_t last_walk;
 	int failed;
@@ -117,8 +117,6 @@ static int visit(const char *fpath, const struct stat *sb, int type, struct FTW 
 
 	(void)ftw;
 	if (type != FTW_D)
-		return 0;
-	if (lookup(sb->st_ino))
 		return 0;
 	if (memo.len == memo.cap) {
 		size_t cap = memo.cap ? memo.cap * 2 : 256;
@@ -154,8 +152,10 @@ static void walk(void)
 		return;
 	}
 	memo.mlen = strlen(mnt);
-	/* New entries go after the sorted ones, which lookup() searches: a
-	 * walk visits each directory once, so no id is added twice. */
+	for (size_t i = 0; i < memo.len; i++)
+		free(memo.v[i].path);
+	memo.len = memo.sorted = 0;
+	/* A walk visits each directory once: no id is added twice. */
 	nftw(mnt, visit, 32, FTW_PHYS | FTW_MOUNT);
 	qsort(memo.v, memo.len, sizeof(*memo.v), cmp_known);
 	memo.sorted = memo.len;
@@ -182,11 +182,15 @@ const char *cgroup__path(__u64 id)
 
 bool cgroup__within(__u64 id, __u64 want)
 {
-	const char *p = cgroup__path(id), *w = cgroup__path(want);
+	const char *p = cgroup__path(id), *w;
+	struct known *k;
 	size_t n;
 
 	if (id == want)
 		return true;
+	/* Not cgroup__path(want): a second walk would free p. */
+	k = lookup(want);
+	w = k ? k->path : NULL;
 	if (!p || !w)
 		return false;
 	if (!strcmp(w, "/"))

@@ -23,9 +23,10 @@ int cgroup__mount(char *buf, size_t len);
 int cgroup__resolve(const char *path, __u64 *id, __u32 *level);
 /* The path (relative to the cgroup2 root, "/" for the root) of cgroup ID,
  * or NULL: 0, no cgroup2 mount, or a cgroup that no longer exists. Paths
- * are remembered from walks of the mount, made again (at most once a
- * second) when an id is not known. The strings live until the process
- * ends. */
+ * come from a walk of the mount, made again (at most once a second) when
+ * an id is not known; each walk replaces the last, so removed cgroups are
+ * forgotten and a long run's memory follows the tree, not its history.
+ * The string is valid until the next call. */
 const char *cgroup__path(__u64 id);
 /* Whether cgroup ID is WANT or lies below it (by their paths). */
 bool cgroup__within(__u64 id, __u64 want);
