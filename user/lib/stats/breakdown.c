@@ -5,6 +5,7 @@
 #include <string.h>
 #include "breakdown.h"
 #include "report.h"
+#include "cgroup.h"
 
 struct breakdown {
 	const char *id_name;
@@ -140,8 +141,23 @@ const struct breakdown_row *breakdown__row(struct breakdown *b, size_t i)
 	return i < b->len ? &b->rows[i] : NULL;
 }
 
+/* Whether any of the first max_rows rows lies outside the root cgroup: the
+ * cgroup column is printed only then, so a host that runs no services in
+ * cgroups sees the table it always saw. */
+static bool show_cgroups(struct breakdown *b, size_t max_rows)
+{
+	for (size_t i = 0; b->by_cgroup && i < b->len && i < max_rows; i++) {
+		const char *path = cgroup__path(breakdown__row(b, i)->group);
+
+		if (path && strcmp(path, "/"))
+			return true;
+	}
+	return false;
+}
+
 void breakdown__print(struct breakdown *b, FILE *out, const char *title, size_t max_rows)
 {
+	bool cgroups = show_cgroups(b, max_rows);
 	char s[3][24];
 
 	if (!b->len)
@@ -149,7 +165,7 @@ void breakdown__print(struct breakdown *b, FILE *out, const char *title, size_t 
 	fprintf(out, "  %s\n    %-8s %-18s %9s", title, b->id_name, "", "count");
 	for (int c = 0; c < b->ncounters; c++)
 		fprintf(out, " %9.9s", b->counter_names[c]);
-	fprintf(out, " %9s %9s %9s%s\n", "p50", "p99", "max", b->by_cgroup ? "  cgroup" : "");
+	fprintf(out, " %9s %9s %9s%s\n", "p50", "p99", "max", cgroups ? "  cgroup" : "");
 	for (size_t i = 0; i < b->len && i < max_rows; i++) {
 		const struct breakdown_row *r = breakdown__row(b, i);
 		struct hist_summary sum;
@@ -166,7 +182,7 @@ void breakdown__print(struct breakdown *b, FILE *out, const char *title, size_t 
 			fputc(' ', out);
 			report__pad(out, sum.count ? s[k] : "-", 9, 1);
 		}
-		if (b->by_cgroup) {
+		if (cgroups) {
 			char name[128];
 
 			fprintf(out, "  %.40s", report__cgroup_name(r->group, name, sizeof(name)));
