@@ -36,16 +36,14 @@ static __always_inline void backlog_of(const struct sock *sk, __u32 *queue, __u3
 	}
 }
 
-static __always_inline void record(const struct listener_key *listener, __u32 depth,
+static __always_inline void record(const struct accept_key *k, __u32 depth,
 				   __u32 limit, const struct sock *child, __u64 wait_ns,
-				   __u32 tgid, __u64 now)
+				   __u64 now)
 {
-	struct accept_key key __attribute__((aligned(8))) = {};
+	struct accept_key key __attribute__((aligned(8))) = *k;
 	struct accept_row *row;
 	struct accept_val *val;
 
-	key.listener = *listener;
-	key.tgid = tgid;
 	row = row_find(&accept_stats, &accept_stats_used, (const __u64 *)&key, sizeof(key) / 8);
 	if (!row) {
 		counter_inc(&accept_lost, ACCEPT_LOST_KEYS_FULL);
@@ -86,7 +84,7 @@ static __always_inline int on_exit(long ret, const bool cast)
 {
 	const struct sock *child, *listener;
 	__u32 tgid, depth, limit;
-	struct listener_key key;
+	struct accept_key key;
 	__u64 cookie, since, now;
 
 	RETURN_IF_EMPTY();
@@ -110,17 +108,19 @@ static __always_inline int on_exit(long ret, const bool cast)
 		listener = sock_of_fd_cast(listen_fd_of_current());
 		if (!listener)
 			return 0;
-		listener_key_of_btf(listener, &key);
+		if (!accept_key_of(listener, tgid, true, &key))
+			return 0;
 		depth = listener->sk_ack_backlog;
 		limit = listener->sk_max_ack_backlog;
 	} else {
 		listener = sock_of_fd(listen_fd_of_current());
 		if (!listener)
 			return 0;
-		listener_key_of(listener, &key);
+		if (!accept_key_of(listener, tgid, false, &key))
+			return 0;
 		backlog_of(listener, &depth, &limit);
 	}
-	record(&key, depth, limit, child, stamp_elapsed(since, now), tgid, now);
+	record(&key, depth, limit, child, stamp_elapsed(since, now), now);
 	return 0;
 }
 

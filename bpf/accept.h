@@ -15,11 +15,13 @@ enum accept_lost {
 };
 
 struct accept_key {
+	__u64 cgroup;	/* cgroup v2 id of the listener's socket (its children
+			 * inherit it; bpf/cgroup.bpf.h); 0: none */
 	struct listener_key listener;
 	__u32 tgid;	/* the process that called accept() */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct accept_key) == 32, "accept_key layout");
+_Static_assert(sizeof(struct accept_key) == 40, "accept_key layout");
 
 struct accept_val {
 	__u64 limit_ns;		/* bpf_ktime_get_ns() when limit was read: the CPUs'

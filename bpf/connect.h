@@ -5,7 +5,7 @@
 
 #include "hist_layout.h"
 
-#define CONNECT_MAX_KEYS	2048	/* distinct (process, netns, port) rows */
+#define CONNECT_MAX_KEYS	2048	/* distinct (process, netns, port, cgroup) rows */
 
 enum connect_fail {
 	CONNECT_FAIL_REFUSED,	/* RST answered the SYN: ECONNREFUSED/ECONNRESET */
@@ -22,12 +22,13 @@ enum connect_lost {
 };
 
 struct connect_key {
+	__u64 cgroup;	/* cgroup v2 id of the socket (bpf/cgroup.bpf.h); 0: none */
 	__u32 tgid;
 	__u32 netns;	/* network namespace inode */
 	__u16 dport;	/* destination port, host byte order */
 	__u16 pad[3];
 };
-_Static_assert(sizeof(struct connect_key) == 16, "connect_key layout");
+_Static_assert(sizeof(struct connect_key) == 24, "connect_key layout");
 
 struct connect_val {
 	__u64 failed[CONNECT_FAIL_NR];

@@ -48,14 +48,14 @@ static __always_inline void connect_syn_sent(const struct sock *sk)
 	__u16 dport = __builtin_bswap16(sk->__sk_common.skc_dport);
 	struct connect_start *st;
 	struct rec_ref ref;
+	__u64 ts, cgroup;
 	__u32 netns;
 	int way = -1;
-	__u64 ts;
 
 	if (sk_protocol_btf(sk) != IPPROTO_TCP || !pid_allowed(tgid) || !port_allowed(dport))
 		return;
 	netns = sk_netns_btf(sk);
-	if (!netns_allowed(netns))
+	if (!netns_allowed(netns) || !sk_cgroup(sk, true, &cgroup))
 		return;
 	ts = bpf_ktime_get_ns();
 	ref = rec_ref(&connect_inflight, &connect_inflight_data, skaddr);
@@ -75,6 +75,7 @@ static __always_inline void connect_syn_sent(const struct sock *sk)
 	/* Every byte: the key is hashed and compared as words. */
 	st->id = skaddr;
 	st->ts = ts;
+	st->key.cgroup = cgroup;
 	st->key.tgid = tgid;
 	st->key.netns = netns;
 	st->key.dport = dport;

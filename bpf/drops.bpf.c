@@ -49,6 +49,8 @@ static __always_inline struct drops_listener_val *listener_row(const struct sock
 		counter_inc(&drops_counters, DROPS_LOST_LISTENERS_FULL);
 		return NULL;
 	}
+	if (!row->val.cgroup)	/* a listener's socket never changes cgroup */
+		row->val.cgroup = cgroup_id_of(sk_cgroup_ptr(sk, btf));
 	return &row->val;
 }
 

@@ -30,6 +30,8 @@ struct drops_listener_val {
 				 * as NO_SOCKET with rx_sk = the listener */
 	__u64 synack_retrans;	/* tcp:tcp_retransmit_synack */
 	__u64 other_drops;	/* other kfree_skb reasons with the listener as socket */
+	__u64 cgroup;		/* cgroup v2 id of the listener's socket, set with the
+				 * row: a value, not part of the key, see listener.h */
 };
 
 /* A row of drops_listeners (bpf/row_table.bpf.h). */

@@ -5,5 +5,6 @@
 
 #define FILTER_MAX_PIDS		64
 #define FILTER_MAX_PORTS	64
+#define FILTER_MAX_CGROUPS	8	/* --cgroup, repeatable */
 
 #endif

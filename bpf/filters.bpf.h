@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* The -p, --port and --netns filters, set from user space: rodata switches
+/* The -p, --port, --netns and --cgroup filters, set from user space: rodata switches
  * and the maps of wanted pids and ports. Per object: each family's
  * skeleton gets its own copy, filled by user space. */
 #ifndef NETTUNE_FILTERS_BPF_H
@@ -8,6 +8,7 @@
 #include "base.bpf.h"
 #include "filter.h"
 #include "sock.bpf.h"
+#include "cgroup.bpf.h"
 
 /* Filters, fixed at load time (rodata) so the verifier prunes what is off. */
 const volatile bool targ_filter_pid = false;
@@ -50,19 +51,21 @@ static __always_inline bool sk_netns_allowed(const struct sock *sk)
 	return !targ_netns || sk_netns(sk) == targ_netns;
 }
 
-/* A socket the namespace and (local) port filters let through. */
+/* A socket the namespace, (local) port and cgroup filters let through. */
 static __always_inline bool sk_allowed_local(const struct sock *sk)
 {
 	/* Each field is read only when its filter is set: without filters the
 	 * verifier drops the reads, which are most of a drop event's cost. */
 	return sk_netns_allowed(sk) &&
-	       (!targ_filter_port || port_allowed(BPF_CORE_READ(sk, __sk_common.skc_num)));
+	       (!targ_filter_port || port_allowed(BPF_CORE_READ(sk, __sk_common.skc_num))) &&
+	       sk_cgroup_allowed(sk, false);
 }
 
 static __always_inline bool sk_allowed_local_btf(const struct sock *sk)
 {
 	return (!targ_netns || sk_netns_btf(sk) == targ_netns) &&
-	       (!targ_filter_port || port_allowed(sk->__sk_common.skc_num));
+	       (!targ_filter_port || port_allowed(sk->__sk_common.skc_num)) &&
+	       sk_cgroup_allowed(sk, true);
 }
 
 #endif /* NETTUNE_FILTERS_BPF_H */

@@ -8,6 +8,8 @@
 #include "base.bpf.h"
 #include "listener.h"
 #include "sock.bpf.h"
+#include "cgroup.bpf.h"
+#include "accept.h"
 
 /* The head of struct sock_common, where a socket's addresses, port, family
  * and namespace live, fits in this many bytes in every kernel so far. */
@@ -65,6 +67,25 @@ static __always_inline void listener_key_of_btf(const struct sock *sk, struct li
 		__builtin_memcpy(k->addr, &sk->__sk_common.skc_v6_rcv_saddr, 16);
 	else
 		__builtin_memcpy(k->addr, &sk->__sk_common.skc_rcv_saddr, 4);
+}
+
+/* An accept row's key: the listener, its socket's cgroup, the accepting
+ * process; false when --cgroup leaves the listener out. */
+static __always_inline bool accept_key_of(const struct sock *listener, __u32 tgid,
+					  const bool btf, struct accept_key *k)
+{
+	__u64 cg;
+
+	__builtin_memset(k, 0, sizeof(*k));
+	if (!sk_cgroup(listener, btf, &cg))
+		return false;
+	if (btf)
+		listener_key_of_btf(listener, &k->listener);
+	else
+		listener_key_of(listener, &k->listener);
+	k->cgroup = cg;
+	k->tgid = tgid;
+	return true;
 }
 
 #endif /* NETTUNE_KEYS_BPF_H */

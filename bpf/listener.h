@@ -4,6 +4,10 @@
 #ifndef NETTUNE_LISTENER_H
 #define NETTUNE_LISTENER_H
 
+/* No cgroup in it: a listener is one row whichever family saw it and
+ * however it is seen (sock_diag's census joins on this key). A listening
+ * socket's cgroup never changes, so rows carry it as a value (drops) or in
+ * their own key beside this one (accept). */
 struct listener_key {
 	__u32 netns;	/* network namespace inode */
 	__u16 port;	/* local port, host byte order */

@@ -103,11 +103,13 @@ static __always_inline __u16 fold_ephemeral(__u16 port)
 
 /* The reader's row for a socket's (netns, local port) in table (read_stats
  * or read_syscall_stats), with its comm set: the row's value, or NULL. */
-static __always_inline void *row_of(void *table, void *used, __u32 netns, __u16 lport)
+static __always_inline void *row_of(void *table, void *used, __u64 cgroup, __u32 netns,
+				    __u16 lport)
 {
 	struct read_key key __attribute__((aligned(8))) = {};
 	char *r, *comm;
 
+	key.cgroup = cgroup;
 	key.tgid = bpf_get_current_pid_tgid() >> 32;
 	key.netns = netns;
 	key.lport = fold_ephemeral(lport);
@@ -123,25 +125,27 @@ static __always_inline void *row_of(void *table, void *used, __u32 netns, __u16 
 }
 
 /* A read of ret bytes drained a socket after its data waited wait_ns. */
-static __always_inline void record_wait(__u32 netns, __u16 lport, __u64 wait_ns, int ret)
+static __always_inline void record_wait(__u64 cgroup, __u32 netns, __u16 lport, __u64 wait_ns,
+					int ret)
 {
 	struct read_val *val;
 
 	if (ret <= 0 || !pid_allowed(bpf_get_current_pid_tgid() >> 32))
 		return;
-	val = row_of(&read_stats, &read_stats_used, netns, lport);
+	val = row_of(&read_stats, &read_stats_used, cgroup, netns, lport);
 	if (val)
 		hist_record(&val->wait, wait_ns);
 }
 
 /* A read-family syscall that read a TCP socket took syscall_ns. */
-static __always_inline void record_syscall(__u32 netns, __u16 lport, __u64 syscall_ns, long ret)
+static __always_inline void record_syscall(__u64 cgroup, __u32 netns, __u16 lport,
+					   __u64 syscall_ns, long ret)
 {
 	struct read_syscall_val *val;
 
 	if (ret < 0 || !targ_read_syscall)
 		return;
-	val = row_of(&read_syscall_stats, &read_syscall_stats_used, netns, lport);
+	val = row_of(&read_syscall_stats, &read_syscall_stats_used, cgroup, netns, lport);
 	if (val) {
 		hist_record(&val->syscall, syscall_ns);
 		val->bytes += ret;
@@ -197,7 +201,7 @@ int BPF_PROG(read_recv_length, struct sock *sk, int ret, int flags)
 {
 	const struct tcp_sock *tp;
 	struct read_call *call;
-	__u64 since, now = 0;
+	__u64 since, now = 0, cgroup;
 	__u32 netns;
 	__u16 lport;
 
@@ -205,12 +209,13 @@ int BPF_PROG(read_recv_length, struct sock *sk, int ret, int flags)
 	tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp || (flags & MSG_PEEK) || !sk_allowed_local_btf(sk))
 		return 0;
+	sk_cgroup(sk, true, &cgroup);	/* the filter is in sk_allowed_local_btf */
 	netns = sk_netns_btf(sk);
 	lport = sk->__sk_common.skc_num;
 	if (unread_btf(sk, tp) <= 0 &&
 	    (since = stamp_stop(&read_since, bpf_get_socket_cookie(sk)))) {
 		now = bpf_ktime_get_ns();
-		record_wait(netns, lport, stamp_elapsed(since, now), ret);
+		record_wait(cgroup, netns, lport, stamp_elapsed(since, now), ret);
 	}
 	/* read_syscall: only inside the read-family syscall that stamped the
 	 * thread (sock_recvmsg also runs under io_uring and other callers). */
@@ -219,7 +224,7 @@ int BPF_PROG(read_recv_length, struct sock *sk, int ret, int flags)
 	call = bpf_task_storage_get(&read_calls, bpf_get_current_task_btf(), 0, 0);
 	if (!call || !call->ts || !in_syscall(call->nr))
 		return 0;
-	record_syscall(netns, lport, (now ?: bpf_ktime_get_ns()) - call->ts, ret);
+	record_syscall(cgroup, netns, lport, (now ?: bpf_ktime_get_ns()) - call->ts, ret);
 	call->ts = 0;	/* recvmmsg: the first message ends it */
 	return 0;
 }
@@ -325,7 +330,7 @@ static __always_inline int on_exit(long ret)
 {
 	struct read_call *call;
 	const struct sock *sk;
-	__u64 key, *since, ts, now;
+	__u64 key, *since, ts, now, cgroup;
 	__u32 netns;
 	__u16 lport;
 
@@ -339,15 +344,16 @@ static __always_inline int on_exit(long ret)
 	if (!sk)
 		return 0;
 	now = bpf_ktime_get_ns();
+	sk_cgroup(sk, false, &cgroup);	/* the filter is in tcp_sock_of_fd */
 	netns = sk_netns(sk);
 	lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	key = (__u64)sk;
 	since = bpf_map_lookup_elem(&read_unread, &key);
 	if (since && unread_probed(sk) <= 0) {
-		record_wait(netns, lport, now - *since, (int)ret);
+		record_wait(cgroup, netns, lport, now - *since, (int)ret);
 		bpf_map_delete_elem(&read_unread, &key);
 	}
-	record_syscall(netns, lport, now - ts, ret);
+	record_syscall(cgroup, netns, lport, now - ts, ret);
 	return 0;
 }
 

@@ -17,12 +17,13 @@ enum read_lost {
 };
 
 struct read_key {
+	__u64 cgroup;	/* cgroup v2 id of the socket read (bpf/cgroup.bpf.h); 0: none */
 	__u32 tgid;	/* the reading process */
 	__u32 netns;
 	__u16 lport;	/* local port, host byte order; 0: any ephemeral port */
 	__u16 pad[3];
 };
-_Static_assert(sizeof(struct read_key) == 16, "read_key layout");
+_Static_assert(sizeof(struct read_key) == 24, "read_key layout");
 
 /* A row's value in read_stats: read_wait. */
 struct read_val {

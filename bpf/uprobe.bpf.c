@@ -111,8 +111,9 @@ static __always_inline void on_entry(struct pt_regs *ctx, __u64 id)
 		.func = (__u32)(cookie & UPROBE_COOKIE_FUNC_MASK),
 	};
 	struct uprobe_call c = {};
+	__u64 cg;
 
-	if (!id || !pid_allowed(k.tgid))
+	if (!id || !pid_allowed(k.tgid) || !task_cgroup(&cg))
 		return;
 	if (cookie & UPROBE_COOKIE_HTTP_METHOD)
 		c.tag = http_method(ctx);
@@ -161,6 +162,7 @@ static __always_inline void on_return(struct pt_regs *ctx, __u64 id)
 		bpf_map_delete_elem(&http_status, &obj);
 	}
 	bpf_map_delete_elem(&uprobe_calls, &k);
+	sk.cgroup = bpf_get_current_cgroup_id();
 	row = row_find(&uprobe_stats, &uprobe_stats_used, (const __u64 *)&sk, sizeof(sk) / 8);
 	if (!row) {
 		counter_inc(&uprobe_lost, UPROBE_LOST_KEYS_FULL);

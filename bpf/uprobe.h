@@ -73,12 +73,13 @@ struct uprobe_call {
 _Static_assert(sizeof(struct uprobe_call) == 24, "uprobe_call layout");
 
 struct uprobe_key {
+	__u64 cgroup;	/* cgroup v2 id of the task returning (no socket here) */
 	__u32 func;	/* low 32 bits of the cookie */
 	__u32 tgid;
 	__u32 tag;	/* HTTP_TAG(method, status), or 0 */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct uprobe_key) == 16, "uprobe_key layout");
+_Static_assert(sizeof(struct uprobe_key) == 24, "uprobe_key layout");
 
 struct uprobe_val {
 	char comm[16];	/* comm of the first task seen returning */

@@ -12,6 +12,7 @@ NETTUNE=${NETTUNE:-$NT_BUILD/nettune}
 NT_SKIP=77
 NT_NAMESPACES=()
 NT_PIDS=()
+NT_CGROUPS=()
 NT_TMP=
 
 nt_log()  { printf '  [%s] %s\n' "${NT_TEST:-test}" "$*" >&2; }
@@ -29,12 +30,62 @@ nt_cleanup() {
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
+	nt_cgroups_remove
 	for ns in "${NT_NAMESPACES[@]}"; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
 	[ -n "$NT_TMP" ] && rm -rf "$NT_TMP"
 	exit $rc
+}
+
+# nt_cgroup2_mount: where cgroup v2 is mounted (empty if it is not). Never
+# assume /sys/fs/cgroup: hybrid hosts mount it at /sys/fs/cgroup/unified.
+nt_cgroup2_mount() {
+	awk '{ for (i = 1; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") print $5; break } }' \
+		/proc/self/mountinfo | head -n 1
+}
+
+# nt_cgroup VAR REL: create the cgroup REL (a path below the cgroup2 mount,
+# its parents first) and set VAR to its full path; removed at cleanup,
+# children first, once every process in it is gone. (A variable, not
+# output: in $(...) the list of cgroups to remove would be a subshell's.)
+# Processes are moved into it from here, not from inside `ip netns exec`,
+# which remounts /sys.
+nt_cgroup() {
+	local mnt dir
+	mnt=$(nt_cgroup2_mount)
+	[ -n "$mnt" ] || nt_fail "cgroup v2 is not mounted"
+	dir="$mnt/${2#/}"
+	mkdir "$dir" || nt_fail "cannot create cgroup $dir"
+	NT_CGROUPS+=("$dir")
+	printf -v "$1" '%s' "$dir"
+}
+
+# nt_cgroups_remove: kill whatever is left in the test's cgroups, then
+# remove them, deepest (created last) first.
+nt_cgroups_remove() {
+	local i dir p
+	for ((i = ${#NT_CGROUPS[@]} - 1; i >= 0; i--)); do
+		dir=${NT_CGROUPS[i]}
+		[ -d "$dir" ] || continue
+		for _ in $(seq 50); do
+			[ -s "$dir/cgroup.procs" ] || break
+			while read -r p; do kill -KILL "$p" 2>/dev/null; done <"$dir/cgroup.procs"
+			sleep 0.1
+		done
+		rmdir "$dir" 2>/dev/null || printf 'cleanup: cannot remove cgroup %s\n' "$dir" >&2
+	done
+}
+
+# nt_bg_cgroup CGROUP SHORT CMD...: nt_bg, with the command in CGROUP (a full
+# path) from its first instruction: the subshell moves itself there from
+# outside the namespace, then becomes the command (same pid).
+nt_bg_cgroup() {
+	local cg=$1 ns; ns=$(nt_ns "$2"); shift 2
+	( echo "$BASHPID" >"$cg/cgroup.procs" || exit 1; exec ip netns exec "$ns" "$@" ) &
+	NT_LAST_PID=$!
+	NT_PIDS+=("$NT_LAST_PID")
 }
 
 # nt_setup NAME: check prerequisites, arm cleanup, make a scratch dir ($NT_TMP).

@@ -33,8 +33,8 @@ declare -A target=([9301]=10.79.0.1 [9302]=10.79.0.1 [9303]=::1 [9304]=10.79.0.1
 row_tables() {
 	bpftool map show -j | jq -r --argjson ids "$(nt_map_ids "$1")" '
 		[.[] | select(.id as $i | $ids | index($i))] as $m |
-		[["accept_stats", 32], ["drops_listeners", 24], ["connect_stats", 16],
-		 ["read_stats", 16], ["read_syscall_stats", 16]][] as [$n, $k] |
+		[["accept_stats", 40], ["drops_listeners", 24], ["connect_stats", 24],
+		 ["read_stats", 24], ["read_syscall_stats", 24]][] as [$n, $k] |
 		($m | map(select(.name == $n[:15] and .type == "percpu_array"))[0].id) as $rows |
 		($m | map(select(.name == ($n + "_used")[:15] and .type == "array"))[0].id) as $used |
 		select($rows != null and $used != null) | "\($n) \($rows) \($used) \($k)"'
@@ -51,16 +51,20 @@ for line in sys.stdin:
     if (r["cpu"], k) in seen:
         bad.append("key %s twice on CPU %d" % (r["key"], r["cpu"]))
     seen.add((r["cpu"], k))
+    # accept_stats: the cgroup id (8 bytes), then the listener key
+    lk = k[8:32] if name == "accept_stats" else k[:24]
     if name in ("accept_stats", "drops_listeners"):
-        family = int.from_bytes(k[6:8], "little")
+        family = int.from_bytes(lk[6:8], "little")
         used = 4 if family == 2 else 16 if family == 10 else None
         if used is None:
             bad.append("family %d in %s" % (family, r["key"]))
-        elif any(k[8 + used:24]):
+        elif any(lk[8 + used:24]):
             bad.append("address bytes past %d set: %s" % (used, r["key"]))
-        if name == "accept_stats" and any(k[28:32]):
+        if name == "accept_stats" and any(k[36:40]):
             bad.append("padding set: %s" % r["key"])
-    elif any(k[10:16]):
+        if name == "accept_stats" and not any(k[0:8]):
+            bad.append("no cgroup: %s" % r["key"])
+    elif any(k[18:24]):   # cgroup, tgid, netns, port, then padding
         bad.append("padding set: %s" % r["key"])
 print("%d rows: %s" % (n, "; ".join(bad[:3])) if bad else n)
 sys.exit(1 if bad else 0)

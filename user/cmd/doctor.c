@@ -15,6 +15,7 @@
 #include "probe.h"
 #include "shared_hooks.h"
 #include "tracefs.h"
+#include "cgroup.h"
 #include "log.h"
 #include "optable.h"
 #include "opts.h"
@@ -46,6 +47,9 @@ struct doctor {
 	/* QUEUE_PURGE (6.12 has it, 6.1 not): without it, queues freed as a
 	 * socket closes are NOT_SPECIFIED drops, not told apart */
 	bool queue_purge_reason;
+	/* where cgroup v2 is mounted, "" if it is not: rows then name no
+	 * cgroup and --cgroup is refused (docs/containers.md) */
+	char cgroup2[256];
 	bool json;
 };
 
@@ -140,6 +144,8 @@ static void probe_machine(struct doctor *d, bool verbose)
 	d->root = geteuid() == 0;
 	d->caps = has_caps();
 	d->tracefs = tracefs__events_dir() != NULL;
+	if (cgroup__mount(d->cgroup2, sizeof(d->cgroup2)))
+		d->cgroup2[0] = '\0';
 	if (!verbose)
 		libbpf_set_print(quiet_print);	/* failures are the point here */
 	for (int k = 0; k < DOCTOR_NR; k++)
@@ -210,6 +216,11 @@ static void print_text(const struct doctor *d)
 	printf("BTF           %s\n", d->btf ? "yes (/sys/kernel/btf/vmlinux)" : "NO");
 	printf("privileges    %s\n", d->caps ? (d->root ? "root" : "CAP_BPF + CAP_PERFMON") : "NONE");
 	printf("tracefs       %s\n", d->tracefs ? tracefs__events_dir() : "NOT MOUNTED");
+	if (d->cgroup2[0])
+		printf("cgroup v2     %s\n", d->cgroup2);
+	else
+		printf("cgroup v2     NOT MOUNTED: rows name no cgroup, --cgroup is refused "
+		       "(docs/containers.md)\n");
 	printf("\nattach types (each loaded, attached and fired here):\n");
 	for (int k = 0; k < DOCTOR_NR; k++)
 		printf("  %-16s %s%s%s\n", attach_names[k], d->attach[k].works ? "yes" : "no",
@@ -256,6 +267,8 @@ static void print_json(const struct doctor *d)
 	json_object_object_add(root, "btf", json_object_new_boolean(d->btf));
 	json_object_object_add(root, "privileged", json_object_new_boolean(d->caps));
 	json_object_object_add(root, "tracefs", json_object_new_boolean(d->tracefs));
+	json_object_object_add(root, "cgroup2", d->cgroup2[0] ? json_object_new_string(d->cgroup2) :
+								 NULL);
 	a = json_object_new_object();
 	for (int k = 0; k < DOCTOR_NR; k++)
 		json_object_object_add(a, attach_names[k], json_object_new_boolean(d->attach[k].works));

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <bpf/libbpf.h>
+#include "cgroup.h"
 #include "commands.h"
 #include "httpserve.h"
 #include "log.h"
@@ -127,6 +128,7 @@ static void usage(FILE *out, struct serve_parse *p)
 "  nettune serve                                 every family, on 127.0.0.1:7941\n"
 "  nettune serve --listen 10.0.0.5:7941          for a Prometheus on another host\n"
 "  nettune serve --port 443 --probes accept,drops\n"
+"  nettune serve --cgroup /kubepods.slice        every Kubernetes pod, no other socket\n"
 "  nettune serve --textfile /var/lib/node_exporter/textfile/nettune.prom\n"
 "  curl -s 127.0.0.1:7941/metrics | promtool check metrics\n");
 }
@@ -177,25 +179,30 @@ static int check_textfile_dir(const char *path)
 	return err;
 }
 
-/* Labels of a listener: its address, namespace and owner's name (pids
- * churn; they are never labels). */
+/* Labels of a listener: its address, namespace, owner's name (pids
+ * churn; they are never labels) and its socket's cgroup v2 path ("" when
+ * not known: no cgroup2 mount, or the cgroup is gone). A listener has one
+ * cgroup, so the label adds no identities. */
 struct listener_labels {
 	char addr[64], netns[16];
-	struct prom_label l[4];
+	struct prom_label l[5];
 };
 
 static void listener_labels(const struct listener_row *r, struct listener_labels *ll,
 			    const char *extra_name, const char *extra)
 {
+	const char *cg = cgroup__path(r->cgroup);
+
 	listener__format(&r->key, ll->addr, sizeof(ll->addr));
 	snprintf(ll->netns, sizeof(ll->netns), "%u", r->key.netns);
 	ll->l[0] = (struct prom_label){ "listener", ll->addr };
 	ll->l[1] = (struct prom_label){ "netns", ll->netns };
 	ll->l[2] = (struct prom_label){ "comm", r->comm };
-	ll->l[3] = (struct prom_label){ extra_name, extra };
+	ll->l[3] = (struct prom_label){ "cgroup", cg ? cg : "" };
+	ll->l[4] = (struct prom_label){ extra_name, extra };
 }
 
-#define LISTENER_NID	3	/* listener, netns, comm: the bounded identity */
+#define LISTENER_NID	4	/* listener, netns, comm, cgroup: the bounded identity */
 
 /* One metric per listener from a field of its row: a __u64 counter, or a
  * __u32 gauge. */
@@ -211,9 +218,9 @@ static void listener_metric(struct promtext *w, struct listener_table *t, const 
 
 		listener_labels(r, &ll, NULL, NULL);
 		if (type == PROM_COUNTER)
-			promtext__counter(w, ll.l, 3, *(const __u64 *)field);
+			promtext__counter(w, ll.l, LISTENER_NID, *(const __u64 *)field);
 		else
-			promtext__gauge(w, ll.l, 3, *(const __u32 *)field);
+			promtext__gauge(w, ll.l, LISTENER_NID, *(const __u32 *)field);
 	}
 }
 
@@ -229,9 +236,9 @@ static void listener_metrics(struct promtext *w, struct listener_table *t)
 		const struct listener_row *r = listener_table__at(t, i);
 
 		listener_labels(r, &ll, "path", "syn");
-		promtext__counter(w, ll.l, 4, r->overflow_syn);
-		ll.l[3].value = "ack";
-		promtext__counter(w, ll.l, 4, r->overflow_ack);
+		promtext__counter(w, ll.l, LISTENER_NID + 1, r->overflow_syn);
+		ll.l[LISTENER_NID].value = "ack";
+		promtext__counter(w, ll.l, LISTENER_NID + 1, r->overflow_ack);
 	}
 	listener_metric(w, t, "nettune_synack_retransmits_total", PROM_COUNTER,
 			"SYN-ACK retransmits, by listener", ROW_OFF(synack_retrans));
@@ -253,7 +260,7 @@ static void listener_metrics(struct promtext *w, struct listener_table *t)
 		if (!r->wait.count)
 			continue;
 		listener_labels(r, &ll, NULL, NULL);
-		promtext__sparse_hist(w, ll.l, 3, &r->wait);
+		promtext__sparse_hist(w, ll.l, LISTENER_NID, &r->wait);
 	}
 }
 

@@ -16,6 +16,8 @@
 #include "journal.h"
 #include "log.h"
 #include "netns.h"
+#include "cgroup.h"
+#include "filter.h"
 #include "nsref.h"
 #include "optable.h"
 #include "opts.h"
@@ -37,6 +39,9 @@ struct tune_opts {
 	struct tune_target_opts t;
 	uint64_t duration_ms;
 	const char *state_dir;
+	__u64 cgroups[FILTER_MAX_CGROUPS];	/* --cgroup: ids and depths */
+	__u32 cgroup_levels[FILTER_MAX_CGROUPS];
+	int ncgroups;
 	bool json, apply, relisten, allow_global, status, sysctls, verbose;
 };
 
@@ -48,6 +53,20 @@ static int set_duration(void *v, const char *a)
 	return opts__seconds("-d", a, 86400, &TO(v)->duration_ms);
 }
 static int set_netns(void *v, const char *a) { TO(v)->t.netns = a; return 0; }
+static int set_cgroup(void *v, const char *a)
+{
+	struct tune_opts *o = TO(v);
+	int err;
+
+	if (o->ncgroups == FILTER_MAX_CGROUPS) {
+		warn("--cgroup: at most %d cgroups", FILTER_MAX_CGROUPS);
+		return -E2BIG;
+	}
+	err = cgroup__resolve(a, &o->cgroups[o->ncgroups], &o->cgroup_levels[o->ncgroups]);
+	if (!err)
+		o->ncgroups++;
+	return err;
+}
 static int set_state_dir(void *v, const char *a) { TO(v)->state_dir = a; return 0; }
 
 /* The flags: one setter each, setting one bool. */
@@ -71,6 +90,8 @@ static const struct optable_opt tune_opts_table[] = {
 	{ "duration", 'd', "SEC", "observe this long (default 10)", set_duration, NULL },
 	{ "netns", 0, "NS", "the namespace to tune: /run/netns/NAME, /proc/PID/ns/net\n"
 			    "or a pid (default: -p's, else nettune's own)", set_netns, NULL },
+	{ "cgroup", 0, "PATH", "evidence only from sockets of this cgroup v2 and those\n"
+			       "below it (repeatable; docs/containers.md)", set_cgroup, NULL },
 	{ "json", 0, NULL, "one JSON object on stdout (docs/tuning.md)", set_json, NULL },
 	{ "apply", 0, NULL, "write the proposed sysctls where each lives; every\n"
 			    "original is journaled first and read back after", set_apply, NULL },
@@ -96,7 +117,8 @@ static const struct optable tune_table = { .cmd = "tune", .groups = tune_groups 
 static void usage(FILE *out, struct tune_opts *o)
 {
 	fprintf(out,
-"Usage: nettune tune [-p PID] [-d SEC] [--netns NS] [--json] [--apply [--relisten]]\n"
+"Usage: nettune tune [-p PID] [-d SEC] [--netns NS] [--cgroup PATH] [--json]\n"
+"                    [--apply [--relisten]]\n"
 "                    [--allow-global] [--state-dir DIR]\n"
 "       nettune tune --status [--state-dir DIR] [--json]\n"
 "       nettune tune --sysctls [--netns NS | -p PID] [--json]\n\n"
@@ -108,6 +130,7 @@ static void usage(FILE *out, struct tune_opts *o)
 "EXAMPLES\n"
 "  nettune tune -p 4242                   advice for one server, 10 s of evidence\n"
 "  nettune tune --netns /run/netns/blue -d 30 --json\n"
+"  nettune tune --cgroup /system.slice/nginx.service   advice from one service's sockets\n"
 "  nettune tune -p 4242 --apply --relisten   apply, raising live backlogs in place\n"
 "  nettune tune --status                  what is applied, where\n"
 "  nettune rollback                       put every original back\n");
@@ -165,6 +188,9 @@ static int observe(const struct tune_opts *o, const struct tune_target *t,
 		to.pids[0] = (__u32)o->t.pid;
 		to.npids = 1;
 	}
+	to.ncgroups = o->ncgroups;
+	memcpy(to.cgroups, o->cgroups, sizeof(to.cgroups));
+	memcpy(to.cgroup_levels, o->cgroup_levels, sizeof(to.cgroup_levels));
 	if (select_probes(&to.probes)) {
 		warn("tune: this build has no connect, accept or drops probe");
 		return EXIT_RUNTIME;

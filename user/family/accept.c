@@ -68,7 +68,7 @@ static int account(const void *key, const void *val, void *ctx)
 	if (!v->wait.count)
 		return 0;
 	hist__add(&p->total, &v->wait);
-	return breakdown__add(p->by_pid, k->tgid, v->comm, &v->wait, NULL);
+	return breakdown__add_in(p->by_pid, k->cgroup, k->tgid, v->comm, &v->wait, NULL);
 }
 
 static int accept_collect(struct probe *p, bool total)
@@ -106,11 +106,15 @@ static int add_listener(const void *key, const void *val, void *ctx)
 {
 	const struct accept_key *k = key;
 	const struct accept_val *v = val;
+	int err;
 
 	if (!v->wait.count)
 		return 0;
-	return listener_table__add_accepts(ctx, &k->listener, (int)k->tgid, v->comm, &v->wait,
-					   v->peak_depth, v->limit, v->limit_ns);
+	err = listener_table__add_accepts(ctx, &k->listener, (int)k->tgid, v->comm, &v->wait,
+					  v->peak_depth, v->limit, v->limit_ns);
+	if (!err)
+		listener_table__set_cgroup(ctx, &k->listener, k->cgroup);
+	return err;
 }
 
 /* The rows of the last collect, into the listener table in place. */
@@ -193,6 +197,8 @@ static int accept_attach(struct probe **out, const struct trace_opts *o)
 	if (!p)
 		return err;
 	p->by_pid = breakdown__new("pid", NULL);
+	if (p->by_pid)
+		breakdown__group_by_cgroup(p->by_pid);
 	p->snap = snapshot__new(&snap_ops);
 	if (!p->by_pid || !p->snap)
 		goto fail;

@@ -77,7 +77,7 @@ static int account(const void *key, const void *val, void *ctx)
 		return 0;
 	hist__add(&p->total, &v->lat);
 	snprintf(label, sizeof(label), "%s", v->comm);
-	breakdown__add(p->by_pid, k->tgid, label, &v->lat, fails);
+	breakdown__add_in(p->by_pid, k->cgroup, k->tgid, label, &v->lat, fails);
 	snprintf(label, sizeof(label), "netns %u", k->netns);
 	return breakdown__add_in(p->by_port, k->netns, k->dport, label, &v->lat, fails);
 }
@@ -173,6 +173,8 @@ static int connect_attach(struct probe **out, const struct trace_opts *o)
 		return err;
 	p->by_pid = breakdown__new("pid", fail_names);
 	p->by_port = breakdown__new("port", fail_names);
+	if (p->by_pid)
+		breakdown__group_by_cgroup(p->by_pid);
 	p->snap = snapshot__new(&snap_ops);
 	p->skel = connect_bpf__open();
 	if (!p->by_pid || !p->by_port || !p->snap || !p->skel) {

@@ -49,6 +49,8 @@ static void merge_val(void *dst, const void *cpu)
 	d->overflow_cookie += v->overflow_cookie;
 	d->synack_retrans += v->synack_retrans;
 	d->other_drops += v->other_drops;
+	if (!d->cgroup)	/* every CPU's row names the same socket's */
+		d->cgroup = v->cgroup;
 }
 
 static void delta_val(void *val, const void *prev)
@@ -72,11 +74,15 @@ static const struct snapshot_ops snap_ops = {
 static int add_listener(const void *key, const void *val, void *ctx)
 {
 	const struct drops_listener_val *v = val;
+	int err;
 
 	if (!v->overflow_ack && !v->overflow_cookie && !v->synack_retrans && !v->other_drops)
 		return 0;
-	return listener_table__add_drops(ctx, key, v->overflow_ack, v->overflow_cookie,
-					 v->synack_retrans, v->other_drops);
+	err = listener_table__add_drops(ctx, key, v->overflow_ack, v->overflow_cookie,
+					v->synack_retrans, v->other_drops);
+	if (!err)
+		listener_table__set_cgroup(ctx, key, v->cgroup);
+	return err;
 }
 
 /* Reads cumulative per-CPU counters and turns them into this report's part. */

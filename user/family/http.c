@@ -46,6 +46,7 @@ struct target {
 	struct proc_id id;
 	char exe[PATH_MAX];
 	char comm[16];
+	__u64 cgroup;		/* cgroup v2 id its handlers last ran in, 0 unknown */
 	char go_version[64];
 	char module[256];
 	struct hist lat;
@@ -354,6 +355,8 @@ static int account(const struct uprobe_key *k, const struct uprobe_val *v, void 
 			continue;
 		if (!t->comm[0])
 			memcpy(t->comm, v->comm, sizeof(t->comm));
+		if (k->cgroup)
+			t->cgroup = k->cgroup;
 		hist__add(&t->lat, &v->lat);
 		hist__add(&p->total, &v->lat);
 		hist__add(&p->by_method[HTTP_TAG_METHOD(k->tag) < HTTP_METHOD_NR ?
@@ -422,6 +425,7 @@ static struct json_object *targets_json(struct probe *p)
 
 		json_object_object_add(o, "pid", json_object_new_uint64(t->pid));
 		json_object_object_add(o, "comm", json_object_new_string(t->comm));
+		report__cgroup_json(o, t->cgroup);
 		json_object_object_add(o, "exe", json_object_new_string(t->exe));
 		json_object_object_add(o, "go_version", json_object_new_string(t->go_version));
 		json_object_object_add(o, "module", json_object_new_string(t->module));

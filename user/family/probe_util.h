@@ -24,6 +24,11 @@
 		(skel)->rodata->targ_filter_pid = (o)->npids > 0;           \
 		(skel)->rodata->targ_filter_port = (o)->nports > 0;         \
 		(skel)->rodata->targ_netns = (o)->netns;                    \
+		(skel)->rodata->targ_ncgroups = (o)->ncgroups;              \
+		memcpy((void *)(skel)->rodata->targ_cgroup_ids, (o)->cgroups, \
+		       sizeof((o)->cgroups));                               \
+		memcpy((void *)(skel)->rodata->targ_cgroup_levels,          \
+		       (o)->cgroup_levels, sizeof((o)->cgroup_levels));     \
 		(skel)->rodata->targ_min_ns = (o)->min_us * 1000;           \
 		(skel)->rodata->targ_empty = (o)->empty_programs;           \
 		bpf_map__set_max_entries((skel)->maps.events, PROBE_EVENTS_BYTES(o)); \

@@ -112,7 +112,7 @@ static int view_add(struct family_view *v, const struct read_key *k, const char 
 		return 0;
 	hist__add(&v->total, h);
 	v->bytes += bytes;
-	err = breakdown__add(v->by_pid, k->tgid, comm, h, counters);
+	err = breakdown__add_in(v->by_pid, k->cgroup, k->tgid, comm, h, counters);
 	if (k->lport)
 		snprintf(label, sizeof(label), "netns %u", k->netns);
 	else
@@ -330,6 +330,10 @@ static int read_attach(struct probe **out, const struct trace_opts *o)
 	p->wait.by_port = breakdown__new("port", NULL);
 	p->syscall.by_pid = breakdown__new_amounts("pid", bytes_name);
 	p->syscall.by_port = breakdown__new_amounts("port", bytes_name);
+	if (p->wait.by_pid)
+		breakdown__group_by_cgroup(p->wait.by_pid);
+	if (p->syscall.by_pid)
+		breakdown__group_by_cgroup(p->syscall.by_pid);
 	p->wait.snap = snapshot__new(&wait_ops);
 	p->syscall.snap = snapshot__new(&syscall_ops);
 	if (!p->wait.by_pid || !p->wait.by_port || !p->syscall.by_pid || !p->syscall.by_port ||

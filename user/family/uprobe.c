@@ -196,6 +196,8 @@ static int uprobe_attach(struct probe **out, const struct trace_opts *o)
 	err = funcprobe__new(o, &p->fp);
 	for (int i = 0; !err && i < o->nuprobes; i++) {
 		p->funcs[i].by_pid = breakdown__new("pid", NULL);
+		if (p->funcs[i].by_pid)
+			breakdown__group_by_cgroup(p->funcs[i].by_pid);
 		p->n++;
 		err = p->funcs[i].by_pid ? setup_func(p, i, o) : -ENOMEM;
 	}
@@ -216,7 +218,7 @@ static int account(const struct uprobe_key *k, const struct uprobe_val *v, void 
 		return 0;
 	f = &p->funcs[k->func];
 	hist__add(&f->total, &v->lat);
-	return breakdown__add(f->by_pid, k->tgid, v->comm, &v->lat, NULL);
+	return breakdown__add_in(f->by_pid, k->cgroup, k->tgid, v->comm, &v->lat, NULL);
 }
 
 static int uprobe_collect(struct probe *p, bool total)

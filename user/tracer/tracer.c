@@ -192,6 +192,7 @@ static int build_listeners(struct tracer *t)
 	struct listener_filter f = {
 		.ports = t->opts.ports, .nports = t->opts.nports,
 		.pids = t->opts.pids, .npids = t->opts.npids,
+		.cgroups = t->opts.cgroups, .ncgroups = t->opts.ncgroups,
 	};
 	int err = 0;
 

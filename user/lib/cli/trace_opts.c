@@ -4,6 +4,7 @@
 #include <string.h>
 #include "log.h"
 #include "netns.h"
+#include "cgroup.h"
 #include "opts.h"
 #include "trace_opts.h"
 #include "optable.h"
@@ -92,6 +93,20 @@ static int set_netns(void *v, const char *a)
 	TP(v)->o->netns_arg = a;
 	return netns__resolve(a, &TP(v)->o->netns);
 }
+static int set_cgroup(void *v, const char *a)
+{
+	struct trace_opts *o = TP(v)->o;
+	int err;
+
+	if (o->ncgroups == FILTER_MAX_CGROUPS) {
+		warn("--cgroup: at most %d cgroups", FILTER_MAX_CGROUPS);
+		return -E2BIG;
+	}
+	err = cgroup__resolve(a, &o->cgroups[o->ncgroups], &o->cgroup_levels[o->ncgroups]);
+	if (!err)
+		o->ncgroups++;
+	return err;
+}
 static int set_uprobe(void *v, const char *a) { return add_uprobe(TP(v)->o, a); }
 static int set_verbose(void *v, const char *a) { (void)a; TP(v)->o->verbose = true; return 0; }
 static int set_json(void *v, const char *a) { (void)a; TP(v)->o->json = true; return 0; }
@@ -149,6 +164,9 @@ const struct optable_opt trace_filter_opts[] = {
 			     "connects (repeatable)", set_port, NULL },
 	{ "netns", 0, "NS", "only this network namespace: a pid or a path such as\n"
 			    "/run/netns/NAME (default: every namespace)", set_netns, NULL },
+	{ "cgroup", 0, "PATH", "only sockets of this cgroup v2 and the cgroups below it\n"
+			       "(repeatable): a path on the cgroup2 mount, or from\n"
+			       "its root, e.g. /system.slice/nginx.service", set_cgroup, NULL },
 	{ 0 },
 };
 
@@ -241,6 +259,8 @@ void trace_opts__usage(FILE *out, const char *const *probe_names, int nprobes)
 "  nettune trace -p 4242 -i 1             one process, a report every second\n"
 "  nettune trace --port 443 --json -d 30  one port, as JSON\n"
 "  nettune trace --netns /run/netns/blue  one network namespace until Ctrl-C\n"
+"  nettune trace --cgroup /system.slice/nginx.service -d 10\n"
+"                                         one systemd service (and its children)\n"
 "  nettune trace --min-us 100000 -i 10    log connections slower than 100 ms\n"
 "  nettune trace --probes read --read-syscall -d 10\n"
 "                                         read_wait and each read syscall's time\n");

@@ -20,6 +20,9 @@ struct trace_opts {
 	int nports;
 	__u32 netns;		/* netns inode to scope to; 0 = all */
 	const char *netns_arg;	/* --netns as given (serve's tuner opens it), or NULL */
+	__u64 cgroups[FILTER_MAX_CGROUPS];	/* --cgroup: cgroup v2 ids ... */
+	__u32 cgroup_levels[FILTER_MAX_CGROUPS];	/* ... and their depths */
+	int ncgroups;
 	uint64_t interval_ms;	/* 0: one report at the end */
 	uint64_t duration_ms;	/* 0: until SIGINT/SIGTERM */
 	uint64_t min_us;	/* --min-us: log connections slower than this; 0 = off */

@@ -5,12 +5,14 @@
 #include <string.h>
 #include "breakdown.h"
 #include "report.h"
+#include "cgroup.h"
 
 struct breakdown {
 	const char *id_name;
 	const char *const *counter_names;	/* NULL-terminated, may be NULL */
 	int ncounters;
 	bool amounts;		/* counters are amounts: not ranked */
+	bool by_cgroup;		/* groups are cgroup v2 ids */
 	struct breakdown_row *rows;
 	size_t len, cap;
 	int sorted;
@@ -37,6 +39,11 @@ struct breakdown *breakdown__new_amounts(const char *id_name, const char *const 
 	if (b)
 		b->amounts = true;
 	return b;
+}
+
+void breakdown__group_by_cgroup(struct breakdown *b)
+{
+	b->by_cgroup = true;
 }
 
 static void free_hists(struct breakdown *b)
@@ -134,8 +141,23 @@ const struct breakdown_row *breakdown__row(struct breakdown *b, size_t i)
 	return i < b->len ? &b->rows[i] : NULL;
 }
 
+/* Whether any of the first max_rows rows lies outside the root cgroup: the
+ * cgroup column is printed only then, so a host that runs no services in
+ * cgroups sees the table it always saw. */
+static bool show_cgroups(struct breakdown *b, size_t max_rows)
+{
+	for (size_t i = 0; b->by_cgroup && i < b->len && i < max_rows; i++) {
+		const char *path = cgroup__path(breakdown__row(b, i)->group);
+
+		if (path && strcmp(path, "/"))
+			return true;
+	}
+	return false;
+}
+
 void breakdown__print(struct breakdown *b, FILE *out, const char *title, size_t max_rows)
 {
+	bool cgroups = show_cgroups(b, max_rows);
 	char s[3][24];
 
 	if (!b->len)
@@ -143,7 +165,7 @@ void breakdown__print(struct breakdown *b, FILE *out, const char *title, size_t 
 	fprintf(out, "  %s\n    %-8s %-18s %9s", title, b->id_name, "", "count");
 	for (int c = 0; c < b->ncounters; c++)
 		fprintf(out, " %9.9s", b->counter_names[c]);
-	fprintf(out, " %9s %9s %9s\n", "p50", "p99", "max");
+	fprintf(out, " %9s %9s %9s%s\n", "p50", "p99", "max", cgroups ? "  cgroup" : "");
 	for (size_t i = 0; i < b->len && i < max_rows; i++) {
 		const struct breakdown_row *r = breakdown__row(b, i);
 		struct hist_summary sum;
@@ -159,6 +181,11 @@ void breakdown__print(struct breakdown *b, FILE *out, const char *title, size_t 
 		for (int k = 0; k < 3; k++) {
 			fputc(' ', out);
 			report__pad(out, sum.count ? s[k] : "-", 9, 1);
+		}
+		if (cgroups) {
+			char name[128];
+
+			fprintf(out, "  %.40s", report__cgroup_name(r->group, name, sizeof(name)));
 		}
 		fputc('\n', out);
 	}
@@ -181,6 +208,8 @@ struct json_object *breakdown__json(struct breakdown *b, const char *label_name)
 		for (int c = 0; c < b->ncounters; c++)
 			json_object_object_add(o, b->counter_names[c],
 					       json_object_new_uint64(r->counters[c]));
+		if (b->by_cgroup)
+			report__cgroup_json(o, r->group);
 		sparse_hist__summarize(&r->h, &sum);
 		json_object_object_add(o, "latency", report__summary_json(&sum));
 		json_object_array_add(arr, o);

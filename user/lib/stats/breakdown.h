@@ -32,6 +32,10 @@ struct breakdown *breakdown__new(const char *id_name, const char *const *counter
 struct breakdown *breakdown__new_amounts(const char *id_name, const char *const *counter_names);
 void breakdown__free(struct breakdown *b);
 void breakdown__reset(struct breakdown *b);
+/* Rows of a breakdown by process are kept apart by cgroup (the group is
+ * a cgroup v2 id, user/lib/sys/cgroup.h): the table and JSON show its path
+ * and name. */
+void breakdown__group_by_cgroup(struct breakdown *b);
 /* Adds h and counters (may be NULL) to the row of id, creating it. */
 int breakdown__add(struct breakdown *b, __u64 id, const char *label,
 		   const struct hist *h, const __u64 *counters);
@@ -43,7 +47,9 @@ int breakdown__add_in(struct breakdown *b, __u64 group, __u64 id, const char *la
 const struct breakdown_row *breakdown__row(struct breakdown *b, size_t i);
 /* A table: id, label, count, counters, p50, p99, max; at most max_rows. */
 void breakdown__print(struct breakdown *b, FILE *out, const char *title, size_t max_rows);
-/* [{ <id_name>: id, "label": ..., counters..., "latency": {summary} }] */
+/* [{ <id_name>: id, "label": ..., counters..., "latency": {summary} }],
+ * with "cgroup" (path, null if unknown) and "cgroup_name" when grouped by
+ * cgroup. */
 struct json_object *breakdown__json(struct breakdown *b, const char *label_name);
 
 #endif

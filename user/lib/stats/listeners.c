@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cgroup.h"
 #include "listeners.h"
 #include "listeners_int.h"
 #include "nswatch.h"
@@ -237,6 +238,15 @@ int listener_table__add_drops(struct listener_table *t, const struct listener_ke
 	return 0;
 }
 
+void listener_table__set_cgroup(struct listener_table *t, const struct listener_key *k,
+				__u64 cgroup)
+{
+	struct listener_row *r = cgroup ? listener_table__find(t, k) : NULL;
+
+	if (r && !r->cgroup)
+		r->cgroup = cgroup;
+}
+
 static bool port_wanted(const struct listener_filter *f, __u16 port)
 {
 	for (int i = 0; i < f->nports; i++)
@@ -256,6 +266,12 @@ static bool pid_wanted(const struct listener_filter *f, int pid)
 /* -p: a listener its processes own (any socket of a group) or accept from. */
 static bool row_wanted(const struct listener_filter *f, const struct listener_row *r)
 {
+	bool in_cgroup = !f->ncgroups;
+
+	for (int i = 0; i < f->ncgroups && !in_cgroup; i++)
+		in_cgroup = cgroup__within(r->cgroup, f->cgroups[i]);
+	if (!in_cgroup)
+		return false;
 	if (!f->npids || pid_wanted(f, r->pid))
 		return true;
 	for (size_t i = 0; i < r->nsockets; i++)
@@ -304,6 +320,8 @@ static int add_socket(struct listener_row *r, const struct nswatch_listener *l)
 		memcpy(r->comm, l->comm, sizeof(r->comm));
 	}
 	r->seen_in_diag = true;
+	if (l->diag.cgroup)	/* the kernel's word on the socket wins */
+		r->cgroup = l->diag.cgroup;
 	r->sk_drops += l->drops_delta;
 	return 0;
 }

@@ -12,6 +12,8 @@
  * local address, port), built whole by one helper on each side. An
  * SO_REUSEPORT group shares that key: it is one row, with its sockets listed.
  * What each field means, and who wins where sources disagree:
+ *   cgroup             the cgroup v2 id of the listening socket (it never
+ *                      changes): sock_diag's, else the families' rows'
  *   owner (pid, comm)  the owner of the first socket whose owner is known,
  *                      from sock_diag; never an accepting process; 0 when
  *                      the census lacks it
@@ -53,6 +55,7 @@ struct listener_acceptor {
 
 struct listener_row {
 	struct listener_key key;
+	__u64 cgroup;		/* cgroup v2 id of the listening socket; 0 unknown */
 	int pid;		/* owner (sock_diag); 0 unknown */
 	char comm[16];
 	__u32 limit;		/* accept-queue limit: backlog after the somaxconn clamp */
@@ -88,6 +91,9 @@ struct listener_filter {
 	int nports;
 	const __u32 *pids;
 	int npids;
+	const __u64 *cgroups;	/* --cgroup: ids; a row is kept when its cgroup lies
+				 * in one (or below) */
+	int ncgroups;
 	bool syn_time;
 };
 
@@ -108,6 +114,9 @@ int listener_table__add_accepts(struct listener_table *t, const struct listener_
 int listener_table__add_drops(struct listener_table *t, const struct listener_key *k,
 			      __u64 overflow_ack, __u64 overflow_cookie, __u64 synack_retrans,
 			      __u64 drops_other);
+/* The cgroup v2 id a family saw the listener's socket in (0: none seen). */
+void listener_table__set_cgroup(struct listener_table *t, const struct listener_key *k,
+				__u64 cgroup);
 /* The kernel has no event for ACK-time overflows (no TCP_LISTEN_OVERFLOW
  * reason): each grows sk_drops unexplained, so join always caps the rows'
  * SYN-time overflows by their namespace's ListenOverflows. Sticky. */

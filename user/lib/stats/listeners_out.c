@@ -6,6 +6,8 @@
 #include <json-c/printbuf.h>
 #include "listeners.h"
 #include "report.h"
+#include "cgroup.h"
+#include "cgroupname.h"
 
 void listener__format(const struct listener_key *k, char *buf, size_t len)
 {
@@ -20,12 +22,17 @@ void listener__format(const struct listener_key *k, char *buf, size_t len)
 	}
 }
 
-/* A group's sockets, or processes other than the owner that accepted:
- * one more line under the row, only when there is something to add. */
+/* A group's sockets, its cgroup below the root, or processes other than
+ * the owner that accepted: one more line under the row for each, only when
+ * there is something to add. */
 static void print_details(const struct listener_row *r, FILE *out)
 {
+	const char *cg = cgroup__path(r->cgroup);
 	bool others = false;
+	char name[128];
 
+	if (cg && strcmp(cg, "/"))
+		fprintf(out, "    cgroup: %s (%s)\n", cgroup__name(cg, name, sizeof(name)), cg);
 	for (size_t i = 0; i < r->nacceptors; i++)
 		others |= r->acceptors[i].pid != r->pid;
 	if (r->nsockets > 1)
@@ -121,6 +128,7 @@ static struct json_object *row_json(const struct listener_row *r)
 	add_u64(o, "netns", r->key.netns);
 	add_u64(o, "pid", (__u64)(r->pid > 0 ? r->pid : 0));
 	json_object_object_add(o, "comm", json_object_new_string(r->comm));
+	report__cgroup_json(o, r->cgroup);
 	add_u64(o, "backlog_limit", r->limit);
 	add_u64(o, "queue", r->queue);
 	add_u64(o, "peak_queue", r->peak_depth);

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <string.h>
+#include "cgroup.h"
+#include "cgroupname.h"
 #include "report.h"
 
 static int display_width(const char *s)
@@ -163,4 +165,22 @@ struct json_object *report__latency_json(const struct hist *h)
 	o = report__summary_json(&s);
 	json_object_object_add(o, "buckets", buckets_json(h));
 	return o;
+}
+
+void report__cgroup_json(struct json_object *o, __u64 cgroup)
+{
+	const char *path = cgroup__path(cgroup);
+	char name[128];
+
+	json_object_object_add(o, "cgroup", path ? json_object_new_string(path) : NULL);
+	json_object_object_add(o, "cgroup_name",
+			       path ? json_object_new_string(cgroup__name(path, name, sizeof(name))) :
+				      NULL);
+}
+
+const char *report__cgroup_name(__u64 cgroup, char *buf, size_t len)
+{
+	const char *path = cgroup__path(cgroup);
+
+	return path ? cgroup__name(path, buf, len) : "-";
 }

@@ -25,6 +25,12 @@ struct json_object *report__summary_json(const struct hist_summary *s);
 /* A number of microseconds from ns, printed with ns precision. */
 struct json_object *report__us(__u64 ns);
 /* Writes s padded with spaces to a display width (UTF-8 aware). */
+/* "cgroup": its path on the cgroup2 mount and "cgroup_name": the name
+ * derived from it (docs/containers.md), added to O; both null when the id
+ * is 0 or no longer names a cgroup. */
+void report__cgroup_json(struct json_object *o, __u64 cgroup);
+/* The cgroup's name as the terminal shows it, "-" when unknown. */
+const char *report__cgroup_name(__u64 cgroup, char *buf, size_t len);
 void report__pad(FILE *out, const char *s, int width, int right_align);
 
 #endif

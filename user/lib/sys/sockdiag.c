@@ -91,6 +91,8 @@ static int add_listener(struct listeners *ls, const struct nlmsghdr *nlh)
 		if (a->rta_type == INET_DIAG_SKMEMINFO &&
 		    RTA_PAYLOAD(a) >= (SK_MEMINFO_DROPS + 1) * sizeof(__u32))
 			l.drops = ((const __u32 *)RTA_DATA(a))[SK_MEMINFO_DROPS];
+		else if (a->rta_type == INET_DIAG_CGROUP_ID && RTA_PAYLOAD(a) >= sizeof(__u64))
+			memcpy(&l.cgroup, RTA_DATA(a), sizeof(l.cgroup));
 	}
 	return push(ls, &l);
 }

@@ -9,6 +9,7 @@
 
 struct sockdiag_listener {
 	__u64 cookie;		/* socket cookie (as bpf_get_socket_cookie() sees it) */
+	__u64 cgroup;		/* cgroup v2 id of the socket (INET_DIAG_CGROUP_ID), 0 if none */
 	__u8 addr[16];		/* local address, network byte order (v4 in the first 4 bytes) */
 	__u32 queue;		/* current accept-queue length (sk_ack_backlog) */
 	__u32 limit;		/* accept-queue limit: the backlog after the somaxconn clamp;

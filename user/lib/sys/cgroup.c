@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include "cgroup.h"
+#include "log.h"
+
+int cgroup__mount(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096], mnt[PATH_MAX], fstype[64];
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	/* id parent major:minor root mountpoint options [optional...] - fstype src opts */
+	while (fgets(line, sizeof(line), f)) {
+		const char *dash = strstr(line, " - ");
+
+		if (!dash || sscanf(dash, " - %63s", fstype) != 1 || strcmp(fstype, "cgroup2"))
+			continue;
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			continue;
+		snprintf(buf, len, "%s", mnt);	/* octal escapes: none on real systems */
+		err = 0;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+int cgroup__resolve(const char *path, __u64 *id, __u32 *level)
+{
+	char mnt[PATH_MAX], full[2 * PATH_MAX], real[PATH_MAX];
+	struct statfs sfs;
+	struct stat st;
+	size_t mlen;
+	__u32 depth = 0;
+
+	if (cgroup__mount(mnt, sizeof(mnt))) {
+		warn("--cgroup %s: cgroup v2 is not mounted on this host", path);
+		return -ENOENT;
+	}
+	mlen = strlen(mnt);
+	/* Relative to the mount unless it names something on it already, or
+	 * an existing directory elsewhere (which the checks below refuse). */
+	if ((!strncmp(path, mnt, mlen) && (path[mlen] == '/' || !path[mlen])) ||
+	    (path[0] == '/' && !stat(path, &st) && strcmp(path, "/")))
+		snprintf(full, sizeof(full), "%s", path);
+	else
+		snprintf(full, sizeof(full), "%s/%s", mnt, path[0] == '/' ? path + 1 : path);
+	if (!realpath(full, real) || stat(real, &st)) {
+		warn("--cgroup %s: no such cgroup (%s: %s)", path, full, strerror(errno));
+		return -ENOENT;
+	}
+	if (statfs(real, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode) ||
+	    strncmp(real, mnt, mlen) || (real[mlen] && real[mlen] != '/')) {
+		warn("--cgroup %s: %s is not a cgroup v2 directory (cgroup2 is mounted at %s)",
+		     path, real, mnt);
+		return -EINVAL;
+	}
+	for (const char *s = real + mlen; *s; s++)
+		if (*s == '/' && s[1])
+			depth++;
+	*id = st.st_ino;
+	*level = depth;
+	return 0;
+}
+
+/* The paths of the last walk, sorted by id. */
+struct known {
+	__u64 id;
+	char *path;
+};
+
+/* A memo of the cgroup2 tree, shared by every report of the process: the
+ * tree belongs to the host, not to a caller, and a walk costs a readdir
+ * of every cgroup. */
+static struct {
+	struct known *v;
+	size_t len, cap;
+	size_t sorted;		/* v[0..sorted) is sorted by id: all but during a walk */
+	size_t mlen;
+	time_t last_walk;
+	int failed;
+} memo;
+
+static struct known *lookup(__u64 id)
+{
+	size_t lo = 0, hi = memo.sorted;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (memo.v[mid].id == id)
+			return &memo.v[mid];
+		if (memo.v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int visit(const char *fpath, const struct stat *sb, int type, struct FTW *ftw)
+{
+	const char *rel = fpath + memo.mlen;
+	struct known *k;
+
+	(void)ftw;
+	if (type != FTW_D)
+		return 0;
+	if (memo.len == memo.cap) {
+		size_t cap = memo.cap ? memo.cap * 2 : 256;
+
+		k = realloc(memo.v, cap * sizeof(*k));
+		if (!k)
+			return -1;
+		memo.v = k;
+		memo.cap = cap;
+	}
+	k = &memo.v[memo.len];
+	k->id = sb->st_ino;
+	k->path = strdup(*rel ? rel : "/");
+	if (!k->path)
+		return -1;
+	memo.len++;
+	return 0;
+}
+
+static int cmp_known(const void *a, const void *b)
+{
+	const struct known *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void walk(void)
+{
+	char mnt[PATH_MAX];
+
+	if (cgroup__mount(mnt, sizeof(mnt))) {
+		memo.failed = 1;
+		return;
+	}
+	memo.mlen = strlen(mnt);
+	for (size_t i = 0; i < memo.len; i++)
+		free(memo.v[i].path);
+	memo.len = memo.sorted = 0;
+	/* A walk visits each directory once: no id is added twice. */
+	nftw(mnt, visit, 32, FTW_PHYS | FTW_MOUNT);
+	qsort(memo.v, memo.len, sizeof(*memo.v), cmp_known);
+	memo.sorted = memo.len;
+}
+
+const char *cgroup__path(__u64 id)
+{
+	struct known *k;
+	time_t now;
+
+	if (!id || memo.failed)
+		return NULL;
+	k = lookup(id);
+	if (k)
+		return k->path;
+	now = time(NULL);
+	if (memo.last_walk == now)
+		return NULL;
+	memo.last_walk = now;
+	walk();
+	k = lookup(id);
+	return k ? k->path : NULL;
+}
+
+bool cgroup__within(__u64 id, __u64 want)
+{
+	const char *p = cgroup__path(id), *w;
+	struct known *k;
+	size_t n;
+
+	if (id == want)
+		return true;
+	/* Not cgroup__path(want): a second walk would free p. */
+	k = lookup(want);
+	w = k ? k->path : NULL;
+	if (!p || !w)
+		return false;
+	if (!strcmp(w, "/"))
+		return true;
+	n = strlen(w);
+	return !strncmp(p, w, n) && p[n] == '/';
+}

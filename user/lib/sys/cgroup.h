@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Cgroup v2 identity: a cgroup's id (what bpf_get_current_cgroup_id() and
+ * cgroup->kn->id give) is the inode number of its directory on the cgroup2
+ * mount. Ids are turned back into paths by walking that mount, and paths
+ * into ids by stat(). Only cgroup v2 counts: v1 hierarchies are ignored.
+ */
+#ifndef NETTUNE_LIB_CGROUP_H
+#define NETTUNE_LIB_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+/* Where cgroup2 is mounted (the first such mount in /proc/self/mountinfo,
+ * which need not be /sys/fs/cgroup: hybrid hosts mount it at
+ * /sys/fs/cgroup/unified). 0, or -ENOENT when it is not mounted. */
+int cgroup__mount(char *buf, size_t len);
+/* --cgroup PATH: a directory on the cgroup2 mount, absolute
+ * (/sys/fs/cgroup/system.slice/x.service) or relative to the mount's root
+ * (/system.slice/x.service, system.slice/x.service). Its id and depth
+ * below the root (the root is 0). 0, or -errno after one clear line. */
+int cgroup__resolve(const char *path, __u64 *id, __u32 *level);
+/* The path (relative to the cgroup2 root, "/" for the root) of cgroup ID,
+ * or NULL: 0, no cgroup2 mount, or a cgroup that no longer exists. Paths
+ * come from a walk of the mount, made again (at most once a second) when
+ * an id is not known; each walk replaces the last, so removed cgroups are
+ * forgotten and a long run's memory follows the tree, not its history.
+ * The string is valid until the next call. */
+const char *cgroup__path(__u64 id);
+/* Whether cgroup ID is WANT or lies below it (by their paths). */
+bool cgroup__within(__u64 id, __u64 want);
+
+#endif
