@@ -3,10 +3,10 @@
 this inside its namespace, with nginx started and bpf_stats restored by it).
 
     ab.py --port PORT --nginx-pid PID --probes LIST --rounds N --seconds S
-          NAME=NETTUNE [NAME=NETTUNE ...]
+          NAME='NETTUNE [ARGS]' [NAME='NETTUNE [ARGS]' ...]
 
 Each round runs every build once, in turn (A B A B ...), under wrk
-Connection: close (-t2 -c100) with kernel.bpf_stats_enabled=1, and records
+Connection: close (-t2 -c100; keep-alive with --keepalive) with kernel.bpf_stats_enabled=1, and records
 per BPF program its runs and ns per connection, nginx's CPU per request, wrk's
 requests/s and the read family's read_wait count (the number of reads that
 drained data whose arrival the family saw: its "messages"). Prints one JSON
@@ -21,16 +21,17 @@ import time
 import bench
 
 
-def one_run(cfg, name, path):
+def one_run(cfg, name, spec):
+    path, *args = spec.split()
     cfg.nettune = path
-    tr = bench.Tracer("nettune", cfg, cfg.probes, cfg.extra)
+    tr = bench.Tracer("nettune", cfg, cfg.probes, cfg.extra + args)
     tr.start(100)
     try:
         time.sleep(0.3)
         s0 = bench.bpf_prog_stats(tr.ids)
         snmp0, ng0 = bench.tcp_snmp(), bench.nginx_cpu(cfg)
         t0 = time.monotonic()
-        res = bench.run_wrk(cfg, cfg.seconds, True)
+        res = bench.run_wrk(cfg, cfg.seconds, not cfg.keepalive)
         wall = time.monotonic() - t0
         snmp1, ng1 = bench.tcp_snmp(), bench.nginx_cpu(cfg)
         progs = bench.stats_delta(s0, bench.bpf_prog_stats(tr.ids))
@@ -70,6 +71,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--extra", default="")
+    ap.add_argument("--keepalive", action="store_true")
     ap.add_argument("builds", nargs="+")
     cfg = ap.parse_args()
     cfg.extra = cfg.extra.split()

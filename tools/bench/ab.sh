@@ -5,9 +5,10 @@
 # change to a family's programs on a shared machine; `make bench` remains
 # the reference.
 #
-#   tools/bench/ab.sh [--probes LIST] [--rounds N] [--seconds S] [--extra 'ARGS']
-#                     NAME=PATH/TO/nettune [NAME=PATH ...]
+#   tools/bench/ab.sh [--probes LIST] [--rounds N] [--seconds S] [--extra 'ARGS'] [--keepalive]
+#                     NAME='PATH/TO/nettune [ARGS]' [NAME=... ...]
 #   e.g. tools/bench/ab.sh --probes read old=/tmp/nettune-main new=build/nettune
+#        tools/bench/ab.sh sks=build/nettune 'stamp=build/nettune --no-sk-storage' 
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "ab: needs root" >&2; exit 1; }
