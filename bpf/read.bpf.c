@@ -189,11 +189,14 @@ static __always_inline bool in_syscall(__s64 nr)
 /* --- preferred method ---------------------------------------------------- */
 
 /* Preferred method, where the kernel allows socket storage in tp_btf
- * programs: when the socket's first unread byte arrived, 0 if nothing
- * unread is known. Found through the socket itself (no hashing, no other
- * socket's clock to meet), and freed with it. */
+ * programs: a socket's clock from its second message on, found through
+ * the socket itself (no hashing, no other socket's clock to meet) and
+ * freed with it. Its first message keeps its clock in the stamp table:
+ * creating storage costs an allocation and a lock (and its free at the
+ * socket's end another), which a socket that carries one message (a
+ * connection per request) would pay for a single clock. */
 struct read_sk {
-	__u64 since;
+	__u64 since;	/* when its first unread byte arrived; 0: none */
 };
 
 struct {
@@ -202,6 +205,12 @@ struct {
 	__type(key, int);
 	__type(value, struct read_sk);
 } read_sk SEC(".maps");
+
+/* The socket's storage if it has any (a load: most sockets have none). */
+static __always_inline struct read_sk *sk_clock(struct sock *sk)
+{
+	return sk->sk_bpf_storage ? bpf_sk_storage_get(&read_sk, sk, NULL, 0) : NULL;
+}
 
 /* Data queued on a socket: its clock starts unless it runs already. */
 static __always_inline void data_ready(struct sock *sk, const bool sks)
@@ -219,19 +228,27 @@ static __always_inline void data_ready(struct sock *sk, const bool sks)
 	tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp || unread_btf(sk, tp) <= 0 || !sk_allowed_local_btf(sk))
 		return;
-	if (!sks) {
+	if (sks && (st = sk_clock(sk))) {
+		if (!st->since)
+			st->since = tcp_clock(tp);
+		return;
+	}
+	/* Nothing read yet (all it received, a FIN's sequence number included,
+	 * is unread): the socket's first message, in the stamp table. */
+	if (!sks || tp->bytes_received <= (__u32)(tp->rcv_nxt - tp->copied_seq)) {
 		if (stamp_start(&read_since, bpf_get_socket_cookie(sk), tcp_clock(tp)) ==
 		    STAMP_DISPLACED)
 			counter_inc(&read_lost, READ_LOST_DISPLACED);
 		return;
 	}
-	st = bpf_sk_storage_get(&read_sk, sk, NULL, 0);
-	if (!st)
-		st = bpf_sk_storage_get(&read_sk, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	/* A later message: the socket gets storage, and takes over a clock
+	 * the stamp table may still run for it (its first message, partly
+	 * read). */
+	st = bpf_sk_storage_get(&read_sk, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!st)
 		counter_inc(&read_lost, READ_LOST_SK_STORAGE);
 	else if (!st->since)
-		st->since = tcp_clock(tp);
+		st->since = stamp_stop(&read_since, bpf_get_socket_cookie(sk)) ?: tcp_clock(tp);
 }
 
 /* The clock a read that left nothing unread stops: its start, or 0. */
@@ -240,10 +257,9 @@ static __always_inline __u64 clock_stop(struct sock *sk, const bool sks)
 	struct read_sk *st;
 	__u64 since;
 
-	if (!sks)
+	if (!sks || !(st = sk_clock(sk)))
 		return stamp_stop(&read_since, bpf_get_socket_cookie(sk));
-	st = bpf_sk_storage_get(&read_sk, sk, NULL, 0);
-	if (!st || !(since = *(volatile __u64 *)&st->since))
+	if (!(since = *(volatile __u64 *)&st->since))
 		return 0;
 	/* Unless data arriving on another CPU restarted it meanwhile. */
 	return __sync_val_compare_and_swap(&st->since, since, 0) == since ? since : 0;

@@ -340,7 +340,7 @@ static void prepare(struct read_bpf *s, enum read_way way, const struct trace_op
 	if (preferred)
 		bpf_map__set_max_entries(s->maps.read_unread, 1);
 	/* The stamp table is a fixed array: one set where it is not used. */
-	if (way != WAY_STAMP)
+	if (!preferred)
 		bpf_map__set_max_entries(s->maps.read_since, 1);
 	/* Without read_syscall its rows are never used: one slot, not 2,048
 	 * histograms per CPU. */
