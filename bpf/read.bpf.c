@@ -165,6 +165,17 @@ static __always_inline __u64 tcp_clock(const struct tcp_sock *tp)
 	return tp->tcp_clock_cache;
 }
 
+/* The tcp_sock view of a full socket (both tracepoints see only those),
+ * or NULL if it is no TCP socket: the protocol tests of
+ * bpf_skc_to_tcp_sock() as plain loads, without its call. */
+static __always_inline const struct tcp_sock *tcp_of(const struct sock *sk)
+{
+	if (BPF_CORE_READ_BITFIELD(sk, sk_protocol) != IPPROTO_TCP ||
+	    BPF_CORE_READ_BITFIELD(sk, sk_type) != SOCK_STREAM)
+		return NULL;
+	return core_cast(sk, struct tcp_sock);
+}
+
 /* Unread bytes of a tp_btf socket, through its tcp_sock view. */
 static __always_inline __s32 unread_btf(const struct sock *sk, const struct tcp_sock *tp)
 {
@@ -223,9 +234,8 @@ static __always_inline void data_ready(struct sock *sk, const bool sks)
 	 * numbers (always equal) would be a cache miss. */
 	if (sk->__sk_common.skc_state == TCP_LISTEN)
 		return;
-	/* NULL unless a full TCP socket: the protocol test as well. A FIN
-	 * (nothing unread) ends here too. */
-	tp = bpf_skc_to_tcp_sock(sk);
+	/* NULL unless a TCP socket. A FIN (nothing unread) ends here too. */
+	tp = tcp_of(sk);
 	if (!tp || unread_btf(sk, tp) <= 0 || !sk_allowed_local_btf(sk))
 		return;
 	if (sks && (st = sk_clock(sk))) {
@@ -274,7 +284,7 @@ static __always_inline void recv_length(struct sock *sk, int ret, int flags, con
 
 	if (flags & MSG_PEEK)
 		return;
-	tp = bpf_skc_to_tcp_sock(sk);
+	tp = tcp_of(sk);
 	if (!tp || !sk_allowed_local_btf(sk))
 		return;
 	/* The wait ends as the read's last copy ends (tcp_clock()). */
