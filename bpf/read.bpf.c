@@ -13,8 +13,11 @@
  * Preferred method: sock:sk_data_ready for arrival and sock:sock_recv_length
  * (the end of a socket read, in the reader's context) for reads, both as
  * tp_btf: the socket is a BTF pointer, its fields are plain loads, and no
- * tracepoint record is built. Arrival times live in a lock-free stamp
- * table keyed by socket cookie (bpf/sock_stamp.bpf.h). A read syscall ends
+ * tracepoint record is built. A socket's arrival time lives in its socket
+ * storage from its second message on, and for its first (or where the
+ * kernel refuses socket storage here) in a lock-free stamp table keyed by
+ * socket cookie (bpf/sock_stamp.bpf.h). Both ends of a wait are TCP's own
+ * clock of the socket (tcp_clock()). A read syscall ends
  * where sock_recv_length fires, just before the syscall returns (for
  * recvmmsg: its first message), so there are no exit programs.
  *
