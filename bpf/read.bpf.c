@@ -13,8 +13,11 @@
  * Preferred method: sock:sk_data_ready for arrival and sock:sock_recv_length
  * (the end of a socket read, in the reader's context) for reads, both as
  * tp_btf: the socket is a BTF pointer, its fields are plain loads, and no
- * tracepoint record is built. Arrival times live in a lock-free stamp
- * table keyed by socket cookie (bpf/sock_stamp.bpf.h). A read syscall ends
+ * tracepoint record is built. A socket's arrival time lives in its socket
+ * storage from its second message on, and for its first (or where the
+ * kernel refuses socket storage here) in a lock-free stamp table keyed by
+ * socket cookie (bpf/sock_stamp.bpf.h). Both ends of a wait are TCP's own
+ * clock of the socket (tcp_clock()). A read syscall ends
  * where sock_recv_length fires, just before the syscall returns (for
  * recvmmsg: its first message), so there are no exit programs.
  *
@@ -101,16 +104,17 @@ static __always_inline __u16 fold_ephemeral(__u16 port)
 	return port >= targ_eph_lo && port <= targ_eph_hi ? 0 : port;
 }
 
-/* The reader's row for a socket's (netns, local port) in table (read_stats
- * or read_syscall_stats), with its comm set: the row's value, or NULL. */
-static __always_inline void *row_of(void *table, void *used, __u64 cgroup, __u32 netns,
-				    __u16 lport)
+/* Process tgid's row for a socket's (netns, local port) in table
+ * (read_stats or read_syscall_stats), with its comm set: the row's value,
+ * or NULL. */
+static __always_inline void *row_of(void *table, void *used, __u64 cgroup, __u32 tgid,
+				    __u32 netns, __u16 lport)
 {
 	struct read_key key __attribute__((aligned(8))) = {};
 	char *r, *comm;
 
 	key.cgroup = cgroup;
-	key.tgid = bpf_get_current_pid_tgid() >> 32;
+	key.tgid = tgid;
 	key.netns = netns;
 	key.lport = fold_ephemeral(lport);
 	r = row_find(table, used, (const __u64 *)&key, sizeof(key) / 8);
@@ -128,11 +132,12 @@ static __always_inline void *row_of(void *table, void *used, __u64 cgroup, __u32
 static __always_inline void record_wait(__u64 cgroup, __u32 netns, __u16 lport, __u64 wait_ns,
 					int ret)
 {
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct read_val *val;
 
-	if (ret <= 0 || !pid_allowed(bpf_get_current_pid_tgid() >> 32))
+	if (ret <= 0 || !pid_allowed(tgid))
 		return;
-	val = row_of(&read_stats, &read_stats_used, cgroup, netns, lport);
+	val = row_of(&read_stats, &read_stats_used, cgroup, tgid, netns, lport);
 	if (val)
 		hist_record(&val->wait, wait_ns);
 }
@@ -145,11 +150,36 @@ static __always_inline void record_syscall(__u64 cgroup, __u32 netns, __u16 lpor
 
 	if (ret < 0 || !targ_read_syscall)
 		return;
-	val = row_of(&read_syscall_stats, &read_syscall_stats_used, cgroup, netns, lport);
+	val = row_of(&read_syscall_stats, &read_syscall_stats_used, cgroup,
+		     bpf_get_current_pid_tgid() >> 32, netns, lport);
 	if (val) {
 		hist_record(&val->syscall, syscall_ns);
 		val->bytes += ret;
 	}
+}
+
+/* When TCP last processed the socket, in bpf_ktime_get_ns() time: the
+ * kernel refreshes this clock (tcp_mstamp_refresh) as a received segment
+ * enters TCP's receive path, and in a read, as each copy to the reader
+ * ends (tcp_rcv_space_adjust, called by every TCP read path: recvmsg,
+ * read_sock, splice, kTLS). So at sk_data_ready it is the arrival, and
+ * after a read that copied data it is the end of its last copy: a load
+ * where bpf_ktime_get_ns() is a clock read, to the nanosecond where
+ * tcp_rx_time_ns() is to the microsecond. */
+static __always_inline __u64 tcp_clock(const struct tcp_sock *tp)
+{
+	return tp->tcp_clock_cache;
+}
+
+/* The tcp_sock view of a full socket (both tracepoints see only those),
+ * or NULL if it is no TCP socket: the protocol tests of
+ * bpf_skc_to_tcp_sock() as plain loads, without its call. */
+static __always_inline const struct tcp_sock *tcp_of(const struct sock *sk)
+{
+	if (BPF_CORE_READ_BITFIELD(sk, sk_protocol) != IPPROTO_TCP ||
+	    BPF_CORE_READ_BITFIELD(sk, sk_type) != SOCK_STREAM)
+		return NULL;
+	return core_cast(sk, struct tcp_sock);
 }
 
 /* Unread bytes of a tp_btf socket, through its tcp_sock view. */
@@ -175,57 +205,146 @@ static __always_inline bool in_syscall(__s64 nr)
 
 /* --- preferred method ---------------------------------------------------- */
 
-SEC("tp_btf/sk_data_ready")
-int BPF_PROG(read_data_ready, const struct sock *sk)
+/* Preferred method, where the kernel allows socket storage in tp_btf
+ * programs: a socket's clock from its second message on, found through
+ * the socket itself (no hashing, no other socket's clock to meet) and
+ * freed with it. Its first message keeps its clock in the stamp table:
+ * creating storage costs an allocation and a lock (and its free at the
+ * socket's end another), which a socket that carries one message (a
+ * connection per request) would pay for a single clock. */
+struct read_sk {
+	__u64 since;	/* when its first unread byte arrived; 0: none */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct read_sk);
+} read_sk SEC(".maps");
+
+/* The socket's storage if it has any (a load: most sockets have none). */
+static __always_inline struct read_sk *sk_clock(struct sock *sk)
+{
+	return sk->sk_bpf_storage ? bpf_sk_storage_get(&read_sk, sk, NULL, 0) : NULL;
+}
+
+/* Data queued on a socket: its clock starts unless it runs already. */
+static __always_inline void data_ready(struct sock *sk, const bool sks)
 {
 	const struct tcp_sock *tp;
+	struct read_sk *st;
 
-	RETURN_IF_EMPTY();
 	/* A listener is woken for each connection it queues: the state lies
 	 * in the line the caller just used, where its receive sequence
 	 * numbers (always equal) would be a cache miss. */
 	if (sk->__sk_common.skc_state == TCP_LISTEN)
-		return 0;
-	/* NULL unless a full TCP socket: the protocol test as well. */
-	tp = bpf_skc_to_tcp_sock((void *)sk);
+		return;
+	/* NULL unless a TCP socket. A FIN (nothing unread) ends here too. */
+	tp = tcp_of(sk);
 	if (!tp || unread_btf(sk, tp) <= 0 || !sk_allowed_local_btf(sk))
+		return;
+	if (sks && (st = sk_clock(sk))) {
+		if (!st->since)
+			st->since = tcp_clock(tp);
+		return;
+	}
+	/* Nothing read yet (all it received, a FIN's sequence number included,
+	 * is unread): the socket's first message, in the stamp table. */
+	if (!sks || tp->bytes_received <= (__u32)(tp->rcv_nxt - tp->copied_seq)) {
+		if (stamp_start(&read_since, bpf_get_socket_cookie(sk), tcp_clock(tp)) ==
+		    STAMP_DISPLACED)
+			counter_inc(&read_lost, READ_LOST_DISPLACED);
+		return;
+	}
+	/* A later message: the socket gets storage, and takes over a clock
+	 * the stamp table may still run for it (its first message, partly
+	 * read). */
+	st = bpf_sk_storage_get(&read_sk, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st)
+		counter_inc(&read_lost, READ_LOST_SK_STORAGE);
+	else if (!st->since)
+		st->since = stamp_stop(&read_since, bpf_get_socket_cookie(sk)) ?: tcp_clock(tp);
+}
+
+/* The clock a read that left nothing unread stops: its start, or 0. */
+static __always_inline __u64 clock_stop(struct sock *sk, const bool sks)
+{
+	struct read_sk *st;
+	__u64 since;
+
+	if (!sks || !(st = sk_clock(sk)))
+		return stamp_stop(&read_since, bpf_get_socket_cookie(sk));
+	if (!(since = *(volatile __u64 *)&st->since))
 		return 0;
-	if (stamp_start(&read_since, bpf_get_socket_cookie((void *)sk), tcp_rx_time_ns(tp)) ==
-	    STAMP_DISPLACED)
-		counter_inc(&read_lost, READ_LOST_DISPLACED);
+	/* Unless data arriving on another CPU restarted it meanwhile. */
+	return __sync_val_compare_and_swap(&st->since, since, 0) == since ? since : 0;
+}
+
+/* A socket read of ret bytes (or an error) ended. */
+static __always_inline void recv_length(struct sock *sk, int ret, int flags, const bool sks)
+{
+	const struct tcp_sock *tp;
+	struct read_call *call;
+	__u64 since, cgroup;
+
+	if (flags & MSG_PEEK)
+		return;
+	tp = tcp_of(sk);
+	if (!tp || !sk_allowed_local_btf(sk))
+		return;
+	/* The wait ends as the read's last copy ends (tcp_clock()). */
+	/* (The --cgroup filter is in sk_allowed_local_btf: sk_cgroup() only
+	 * reads the id here.) */
+	if (unread_btf(sk, tp) <= 0 && (since = clock_stop(sk, sks))) {
+		sk_cgroup(sk, true, &cgroup);
+		record_wait(cgroup, sk_netns_btf(sk), sk->__sk_common.skc_num,
+			    stamp_elapsed(since, tcp_clock(tp)), ret);
+	}
+	/* read_syscall: only inside the read-family syscall that stamped the
+	 * thread (sock_recvmsg also runs under io_uring and other callers). */
+	if (!targ_read_syscall)
+		return;
+	call = bpf_task_storage_get(&read_calls, bpf_get_current_task_btf(), 0, 0);
+	if (!call || !call->ts || !in_syscall(call->nr))
+		return;
+	sk_cgroup(sk, true, &cgroup);
+	record_syscall(cgroup, sk_netns_btf(sk), sk->__sk_common.skc_num,
+		       bpf_ktime_get_ns() - call->ts, ret);
+	call->ts = 0;	/* recvmmsg: the first message ends it */
+}
+
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(read_data_ready_sks, struct sock *sk)
+{
+	RETURN_IF_EMPTY();
+	data_ready(sk, true);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(read_recv_length_sks, struct sock *sk, int ret, int flags)
+{
+	RETURN_IF_EMPTY();
+	recv_length(sk, ret, flags, true);
+	return 0;
+}
+
+/* The same with the stamp table, for a kernel that refuses socket storage
+ * in these programs. */
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(read_data_ready, struct sock *sk)
+{
+	RETURN_IF_EMPTY();
+	data_ready(sk, false);
 	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(read_recv_length, struct sock *sk, int ret, int flags)
 {
-	const struct tcp_sock *tp;
-	struct read_call *call;
-	__u64 since, now = 0, cgroup;
-	__u32 netns;
-	__u16 lport;
-
 	RETURN_IF_EMPTY();
-	tp = bpf_skc_to_tcp_sock(sk);
-	if (!tp || (flags & MSG_PEEK) || !sk_allowed_local_btf(sk))
-		return 0;
-	sk_cgroup(sk, true, &cgroup);	/* the filter is in sk_allowed_local_btf */
-	netns = sk_netns_btf(sk);
-	lport = sk->__sk_common.skc_num;
-	if (unread_btf(sk, tp) <= 0 &&
-	    (since = stamp_stop(&read_since, bpf_get_socket_cookie(sk)))) {
-		now = bpf_ktime_get_ns();
-		record_wait(cgroup, netns, lport, stamp_elapsed(since, now), ret);
-	}
-	/* read_syscall: only inside the read-family syscall that stamped the
-	 * thread (sock_recvmsg also runs under io_uring and other callers). */
-	if (!targ_read_syscall)
-		return 0;
-	call = bpf_task_storage_get(&read_calls, bpf_get_current_task_btf(), 0, 0);
-	if (!call || !call->ts || !in_syscall(call->nr))
-		return 0;
-	record_syscall(cgroup, netns, lport, (now ?: bpf_ktime_get_ns()) - call->ts, ret);
-	call->ts = 0;	/* recvmmsg: the first message ends it */
+	recv_length(sk, ret, flags, false);
 	return 0;
 }
 

@@ -13,6 +13,7 @@ enum read_lost {
 	READ_LOST_DISPLACED,	/* a socket's arrival clock displaced another's (sock_stamp) */
 	READ_LOST_CALLS_FULL,	/* no memory to remember a syscall's start */
 	READ_LOST_KEYS_FULL,	/* no room for a new row */
+	READ_LOST_SK_STORAGE,	/* no memory for a socket's storage */
 	READ_LOST_NR,
 };
 

@@ -7,9 +7,12 @@
  * Why not a hash map or socket local storage: on these hot paths a hash
  * update and delete take a bucket lock each (IRQs off, ~170 ns here), and
  * socket storage allocates on a socket's first use and frees at its end,
- * which under connection churn costs more than the hash. A set of a plain
- * array is found with inline arithmetic (array lookups are not even a
- * helper call) and a clock changed with one atomic instruction.
+ * which under connection churn costs more than the hash (measured on read:
+ * read_data_ready 486 ns a run with storage created for each socket's one
+ * message, 209 with this table). A set of a plain array is found with
+ * inline arithmetic (array lookups are not even a helper call) and a clock
+ * changed with one atomic instruction. read keeps a socket's later clocks
+ * in socket storage, once it exists no dearer than this table and exact.
  *
  * The table is set-associative: the socket's cookie (unique for the boot,
  * never reused, unlike a socket's address) picks one of 1,024 sets of 8

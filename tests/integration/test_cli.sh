@@ -94,7 +94,9 @@ if [ -d /sys/kernel/tracing/events/sock/sk_data_ready ] && [ -d /sys/kernel/trac
 else
 	want="tcp:tcp_probe + syscall exit (fd -> socket)"
 fi
-nt_assert_eq "doctor: read method" "$(jq -r .methods.read "$d")" "$want"
+# On the tracepoints, where each socket's clock lives follows ", ".
+read_method=$(jq -r .methods.read "$d")
+nt_assert_eq "doctor: read method" "${read_method%%, *}" "$want"
 # accept's and drops' methods are predictions (BTF, tracepoint format);
 # trace decides by loading. They must agree with what trace loads here.
 "$NETTUNE" trace --probes accept,drops >/dev/null 2>"$NT_TMP/methods.err" &

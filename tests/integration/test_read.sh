@@ -11,15 +11,23 @@
 #  - dead sockets: before those, a server closes 200 connections with their
 #    data unread, and 0.5 s pass. The kernel reuses their memory for the
 #    sockets that follow; none of their clocks may carry over (the slow
-#    reader's longest wait stays near 30 ms, not 0.5 s).
+#    reader's longest wait stays near 30 ms, not 0.5 s);
+#  - several messages per connection: 6 connections carry 4 each, the next
+#    sent 100 ms after the server (30 ms late again) has read the last: 24
+#    waits of 30 ms, none longer than 100 ms (a clock that carried over from
+#    a socket's previous message would read 160 ms or more). On the preferred
+#    method a socket's clock moves to its socket storage at its second
+#    message: this is what measures that path.
 # Two more passes without it, the default, on each method: read_wait as
 # above, no read_syscall in the report and a single slot for its rows; on
 # the preferred method no program on the read syscalls either: only the two
-# read_wait needs.
+# read_wait needs. One more on the preferred method with its clocks in the
+# stamp table only (the hidden --no-sk-storage: kernels that refuse socket
+# storage in tracing programs).
 source "$(dirname "$0")/lib.sh"
 nt_setup read
 H=$NT_BUILD/tests/helpers
-N=200 M=20
+N=200 M=20 C=6 K=4
 
 nt_netns r
 nt_exec r ip addr add 10.81.0.1/32 dev lo
@@ -28,7 +36,10 @@ slow_reader=$NT_LAST_PID
 nt_bg r "$H/tcpserver" --port 9701 --block-read
 blocking_reader=$NT_LAST_PID
 nt_bg r "$H/tcpserver" --port 9702 --close-unread
+nt_bg r "$H/tcpserver" --port 9703 --read-delay-ms 30 --messages $K
+many_reader=$NT_LAST_PID
 nt_wait_port r 9700
+nt_wait_port r 9703
 nt_wait_port r 9701
 nt_wait_port r 9702
 
@@ -36,14 +47,18 @@ nt_wait_port r 9702
 # and 6.3) take the fallback by default: doctor says so, and the "preferred"
 # passes then run that default unforced.
 PREFERRED="sock:sk_data_ready + sock:sock_recv_length"
+STAMP="$PREFERRED, stamp table"
 default_method=$(nt_method read)
-[ "$default_method" = "$PREFERRED" ] ||
+[[ $default_method = "$PREFERRED"* ]] ||
 	nt_log "this kernel's default read method: $default_method (docs/kernels.md)"
-for method in preferred fallback preferred-default fallback-default; do
+methods="preferred fallback preferred-default fallback-default"
+[[ $default_method = "$PREFERRED"* ]] && methods+=" stamp-default"
+for method in $methods; do
 	extra=()
 	[[ $method = fallback* ]] && extra=(--force-fallback)
+	[[ $method = stamp* ]] && extra=(--no-sk-storage)
 	[[ $method = *-default ]] || extra+=(--read-syscall)
-	"$NETTUNE" trace --json --probes read -p "$slow_reader" -p "$blocking_reader" \
+	"$NETTUNE" trace --json --probes read -p "$slow_reader" -p "$blocking_reader" -p "$many_reader" \
 		"${extra[@]}" >"$NT_TMP/$method.json" 2>"$NT_TMP/$method.err" &
 	tracer=$!
 	NT_PIDS+=("$tracer")
@@ -57,7 +72,10 @@ for method in preferred fallback preferred-default fallback-default; do
 		--wait-close >/dev/null || nt_fail "client failed"
 	nt_exec r "$H/tcpclient" --addr 10.81.0.1 --port 9701 --count $M --payload x \
 		--send-after-ms 100 --wait-close >/dev/null || nt_fail "client failed"
+	nt_exec r "$H/tcpclient" --addr 10.81.0.1 --port 9703 --count $C --payload "GET / HTTP/1.0" \
+		--messages $K --send-after-ms 100 --wait-close >/dev/null || nt_fail "client failed"
 	nt_wait_served r 9700
+	nt_wait_served r 9703
 	nt_wait_served r 9701
 	kill -INT "$tracer"
 	wait "$tracer" || nt_fail "$method: nettune failed: $(cat "$NT_TMP/$method.err")"
@@ -65,6 +83,7 @@ for method in preferred fallback preferred-default fallback-default; do
 
 	want_method=$default_method
 	[[ $method = fallback* ]] && want_method="tcp:tcp_probe + syscall exit (fd -> socket)"
+	[[ $method = stamp* ]] && want_method=$STAMP
 	nt_assert_eq "$method: method reported" "$(jq -r .read.wait.method <<<"$out")" "$want_method"
 	nt_assert_eq "$method: the old keys (one release) are the same objects" \
 		"$(jq '.read.wait == .read_wait and .read.syscall == .read_syscall' <<<"$out")" true
@@ -74,9 +93,19 @@ for method in preferred fallback preferred-default fallback-default; do
 		30 5 "$(nt_bucket_width_ms 30)"
 	nt_assert_le "$method: read_wait max (ms): no dead socket's clock" \
 		"$(jq '.latency.max_us / 1000' <<<"$wait_row")" 200
+	many_row=$(jq -c ".read_wait.by_pid[] | select(.pid == $many_reader)" <<<"$out")
+	nt_assert_eq "$method: read_wait count ($K messages a connection)" \
+		"$(jq .latency.count <<<"$many_row")" $((C * K))
+	nt_assert_near "$method: read_wait p50 (ms), $K messages a connection" \
+		"$(jq '.latency.p50_us / 1000' <<<"$many_row")" 30 5 "$(nt_bucket_width_ms 30)"
+	nt_assert_le "$method: read_wait max (ms): no clock from the socket's last message" \
+		"$(jq '.latency.max_us / 1000' <<<"$many_row")" 100
 	nt_assert_eq "$method: lost events" "$(jq .lost_events <<<"$out")" 0
 	if [[ $method = *-default ]]; then
-		[ $method = preferred-default ] && [ "$default_method" = "$PREFERRED" ] &&
+		[ $method = preferred-default ] && [ "$default_method" = "$PREFERRED, socket storage" ] &&
+			nt_assert_eq "$method: programs loaded" "$progs" \
+				"read_data_ready_sks,read_recv_length_sks"
+		[ $method = stamp-default ] &&
 			nt_assert_eq "$method: programs loaded" "$progs" \
 				"read_data_ready,read_recv_length"
 		nt_assert_eq "$method: read_syscall reported" "$(jq 'has("read_syscall")' <<<"$out")" false

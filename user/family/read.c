@@ -17,8 +17,20 @@
 #include "tracefs.h"
 #include "log.h"
 
-#define METHOD_PREFERRED "sock:sk_data_ready + sock:sock_recv_length"
+#define METHOD_SK_STORAGE "sock:sk_data_ready + sock:sock_recv_length, socket storage"
+#define METHOD_STAMP "sock:sk_data_ready + sock:sock_recv_length, stamp table"
 #define METHOD_FALLBACK "tcp:tcp_probe + syscall exit (fd -> socket)"
+
+/* The family's ways, from the cheapest: the tracepoints with each socket's
+ * clock in its socket storage, the same with the clocks in a stamp table
+ * (for a kernel that refuses socket storage there), the fallback. */
+enum read_way { WAY_FALLBACK, WAY_STAMP, WAY_SK_STORAGE };
+
+static const char *const way_method[] = {
+	[WAY_FALLBACK] = METHOD_FALLBACK,
+	[WAY_STAMP] = METHOD_STAMP,
+	[WAY_SK_STORAGE] = METHOD_SK_STORAGE,
+};
 
 struct family_view {
 	struct snapshot *snap;	/* its row table's rows, as last read */
@@ -42,11 +54,30 @@ static bool preferred_available(void)
 	return tracefs__has("sock/sk_data_ready") && tracefs__has("sock/sock_recv_length");
 }
 
+/* The way to try first on this kernel. */
+static enum read_way first_way(const struct trace_opts *o)
+{
+	if (o->force_fallback || !preferred_available())
+		return WAY_FALLBACK;
+	return o->no_sk_storage ? WAY_STAMP : WAY_SK_STORAGE;
+}
+
+static int load_way(struct read_bpf **s, enum read_way way, const struct trace_opts *o);
+
+/* For doctor: the way attach would take, decided the same way: by loading
+ * (not attaching) the programs, as only the verifier can tell whether it
+ * allows socket storage in these tracepoints. */
 static const char *read_method(const struct trace_opts *o)
 {
-	if (!o->force_fallback && preferred_available())
-		return METHOD_PREFERRED;
-	return tracefs__has("tcp/tcp_probe") ? METHOD_FALLBACK : NULL;
+	enum read_way way = first_way(o);
+	struct read_bpf *s = NULL;
+
+	if (way == WAY_SK_STORAGE && load_way(&s, way, o))
+		way = WAY_STAMP;
+	read_bpf__destroy(s);
+	if (way == WAY_FALLBACK && !tracefs__has("tcp/tcp_probe"))
+		return NULL;
+	return way_method[way];
 }
 
 static void merge_wait(void *dst, const void *cpu)
@@ -241,7 +272,7 @@ static void read_detach(struct probe *p)
 static void read_metrics(struct probe *p, struct promtext *w)
 {
 	static const char *const causes[READ_LOST_NR] = {
-		"unread_full", "displaced", "calls_full", "keys_full",
+		"unread_full", "displaced", "calls_full", "keys_full", "sk_storage_full",
 	};
 	__u64 lost[READ_LOST_NR] = {};
 
@@ -279,15 +310,16 @@ static void set_ephemeral_range(struct read_bpf *s)
 	s->rodata->targ_eph_hi = (__u16)hi;
 }
 
-/* Readies a freshly opened skeleton for one method. The preferred one ends
- * a read syscall at sock_recv_length and keeps arrival times in a stamp
- * table: it needs neither the syscall exits nor the fallback's socket-keyed
- * hash map (shrunk to one entry), and without read_syscall (the default)
- * no enter programs either. The fallback sees reads only through the
- * syscall hooks: it keeps them all, and reports read_syscall only if asked. */
-static void prepare(struct read_bpf *s, bool preferred, const struct trace_opts *o)
+/* Readies a freshly opened skeleton for one way. The preferred ones end a
+ * read syscall at sock_recv_length and keep arrival times in socket storage
+ * or a stamp table: they need neither the syscall exits nor the fallback's
+ * socket-keyed hash map (shrunk to one entry), and without read_syscall
+ * (the default) no enter programs either. The fallback sees reads only
+ * through the syscall hooks: it keeps them all, and reports read_syscall
+ * only if asked. */
+static void prepare(struct read_bpf *s, enum read_way way, const struct trace_opts *o)
 {
-	bool enter = !preferred || o->read_syscall;
+	bool preferred = way != WAY_FALLBACK, enter = !preferred || o->read_syscall;
 
 	bpf_program__set_autoload(s->progs.read_enter_read, enter);
 	bpf_program__set_autoload(s->progs.read_enter_readv, enter);
@@ -295,8 +327,10 @@ static void prepare(struct read_bpf *s, bool preferred, const struct trace_opts 
 	bpf_program__set_autoload(s->progs.read_enter_recvmsg, enter);
 	bpf_program__set_autoload(s->progs.read_enter_recvmmsg, enter);
 	s->rodata->targ_read_syscall = o->read_syscall;
-	bpf_program__set_autoload(s->progs.read_data_ready, preferred);
-	bpf_program__set_autoload(s->progs.read_recv_length, preferred);
+	bpf_program__set_autoload(s->progs.read_data_ready_sks, way == WAY_SK_STORAGE);
+	bpf_program__set_autoload(s->progs.read_recv_length_sks, way == WAY_SK_STORAGE);
+	bpf_program__set_autoload(s->progs.read_data_ready, way == WAY_STAMP);
+	bpf_program__set_autoload(s->progs.read_recv_length, way == WAY_STAMP);
 	bpf_program__set_autoload(s->progs.read_tcp_probe, !preferred);
 	bpf_program__set_autoload(s->progs.read_exit_read, !preferred);
 	bpf_program__set_autoload(s->progs.read_exit_readv, !preferred);
@@ -305,6 +339,9 @@ static void prepare(struct read_bpf *s, bool preferred, const struct trace_opts 
 	bpf_program__set_autoload(s->progs.read_exit_recvmmsg, !preferred);
 	if (preferred)
 		bpf_map__set_max_entries(s->maps.read_unread, 1);
+	/* The stamp table is a fixed array: one set where it is not used. */
+	if (!preferred)
+		bpf_map__set_max_entries(s->maps.read_since, 1);
 	/* Without read_syscall its rows are never used: one slot, not 2,048
 	 * histograms per CPU. */
 	if (!o->read_syscall)
@@ -312,16 +349,34 @@ static void prepare(struct read_bpf *s, bool preferred, const struct trace_opts 
 	set_ephemeral_range(s);
 }
 
+/* Opens *s afresh (destroying what it held) and loads it for one way;
+ * libbpf is quiet unless it is the last way left. 0 or a negative errno. */
+static int load_way(struct read_bpf **s, enum read_way way, const struct trace_opts *o)
+{
+	int err;
+
+	read_bpf__destroy(*s);
+	*s = read_bpf__open();
+	if (!*s)
+		return -errno;
+	prepare(*s, way, o);
+	PROBE_BEFORE_LOAD(*s, o);
+	log__quiet_libbpf(way != WAY_FALLBACK);
+	err = read_bpf__load(*s);
+	log__quiet_libbpf(false);
+	return err;
+}
+
 static int read_attach(struct probe **out, const struct trace_opts *o)
 {
 	struct probe *p = calloc(1, sizeof(*p));
-	struct trace_opts opts = *o;
+	enum read_way way;
 	int err = -ENOMEM;
 
 	if (!p)
 		return err;
-	p->method = read_method(o);
-	if (!p->method) {
+	way = first_way(o);
+	if (way == WAY_FALLBACK && !tracefs__has("tcp/tcp_probe")) {
 		warn("read: this kernel has neither sock:sk_data_ready/sock_recv_length nor tcp:tcp_probe");
 		free(p);
 		return -ENOENT;
@@ -339,14 +394,21 @@ static int read_attach(struct probe **out, const struct trace_opts *o)
 	if (!p->wait.by_pid || !p->wait.by_port || !p->syscall.by_pid || !p->syscall.by_port ||
 	    !p->wait.snap || !p->syscall.snap)
 		goto fail;
-	/* The preferred programs first (tp_btf may still be refused), unless
-	 * their tracepoints are missing or --force-fallback asks. */
-	opts.force_fallback = p->method == (const char *)METHOD_FALLBACK;
-	err = PROBE_OPEN_LOAD_ATTACH(read, &p->skel, &opts, prepare);
+	/* The cheapest way first (the verifier may still refuse tp_btf, or
+	 * socket storage in it), then each next one. */
+	for (;; way--) {
+		err = load_way(&p->skel, way, o);
+		if (!err)
+			err = PROBE_FILL_FILTERS(p->skel, o);
+		if (!err)
+			err = read_bpf__attach(p->skel);
+		if (!err || way == WAY_FALLBACK)
+			break;
+		debug("read: %s: %s", way_method[way], strerror(-err));
+	}
 	if (err)
 		goto fail;
-	p->method = bpf_program__autoload(p->skel->progs.read_data_ready) ? METHOD_PREFERRED :
-									    METHOD_FALLBACK;
+	p->method = way_method[way];
 	p->syscall_on = o->read_syscall;
 	*out = p;
 	return 0;

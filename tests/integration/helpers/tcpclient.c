@@ -23,6 +23,7 @@
 struct client_opts {
 	struct sockaddr_in dst;
 	int n, parallel, timeout_ms, send_after_ms, hold_ms, wait_close;
+	int messages;	/* --messages: payloads per connection, each acked */
 	const char *payload;
 };
 
@@ -101,6 +102,23 @@ static void use_connections(const struct client_opts *o, const int *fds, int n)
 	for (int i = 0; o->payload && i < n; i++)
 		if (fds[i] >= 0 && write(fds[i], o->payload, strlen(o->payload)) < 0)
 			warn("write: %s", strerror(errno));
+	/* --messages: each next payload once the server acked the last (and
+	 * send_after_ms passed). */
+	for (int i = 0; o->payload && i < n; i++) {
+		for (int m = 1; fds[i] >= 0 && m < o->messages; m++) {
+			struct pollfd p = { .fd = fds[i], .events = POLLIN };
+			char ack;
+
+			if (poll(&p, 1, o->timeout_ms) <= 0 || read(fds[i], &ack, 1) != 1) {
+				warn("message %d: no ack", m + 1);
+				break;
+			}
+			if (o->send_after_ms)
+				sleep_ms(o->send_after_ms);
+			if (write(fds[i], o->payload, strlen(o->payload)) < 0)
+				warn("write: %s", strerror(errno));
+		}
+	}
 	if (o->hold_ms)
 		sleep_ms(o->hold_ms);
 	/* One request at a time: the server has read and closed before the
@@ -155,7 +173,8 @@ static int parse(int argc, char **argv, struct client_opts *o)
 		{ "addr", 1, NULL, 'a' }, { "port", 1, NULL, 'P' }, { "count", 1, NULL, 'n' },
 		{ "parallel", 0, NULL, 'j' }, { "timeout-ms", 1, NULL, 't' },
 		{ "send-after-ms", 1, NULL, 's' }, { "hold-ms", 1, NULL, 'H' },
-		{ "payload", 1, NULL, 'D' }, { "wait-close", 0, NULL, 'W' }, { 0 },
+		{ "payload", 1, NULL, 'D' }, { "wait-close", 0, NULL, 'W' },
+		{ "messages", 1, NULL, 'M' }, { 0 },
 	};
 	uint16_t port = 0;
 	int c, err = 0;
@@ -174,13 +193,15 @@ static int parse(int argc, char **argv, struct client_opts *o)
 		case 'H': err = opts__int("--hold-ms", optarg, 0, 600000, &o->hold_ms); break;
 		case 'D': o->payload = optarg; break;
 		case 'W': o->wait_close = 1; break;
+		case 'M': err = opts__int("--messages", optarg, 1, 1000, &o->messages); break;
 		default: err = -EINVAL;
 		}
 	}
 	o->dst.sin_port = htons(port);
 	if (err || !port || !o->dst.sin_addr.s_addr || (o->parallel && o->n > 1024)) {
 		warn("usage: tcpclient --addr A --port P [--count N] [--parallel] [--timeout-ms MS] "
-		     "[--send-after-ms MS] [--payload S] [--hold-ms MS] [--wait-close]");
+		     "[--send-after-ms MS] [--payload S] [--hold-ms MS] [--wait-close] "
+		     "[--messages N]");
 		return -EINVAL;
 	}
 	return 0;

@@ -32,6 +32,7 @@ struct server_opts {
 	uint16_t port;
 	int backlog, accept_every_ms, no_accept, defer_accept, read_delay_ms, start_delay_ms;
 	int block_read, read_file_and_pipe, close_unread, reuseport;
+	int messages;	/* --messages: serve() reads this many, acking each */
 };
 
 static void on_term(int sig)
@@ -89,7 +90,7 @@ static void read_file_and_pipe(void)
 
 /* Unless blocking: waits for data, pauses read_delay_ms (the "slow
  * application"), then reads once. */
-static long serve(int c, const struct server_opts *o)
+static long serve_one(int c, const struct server_opts *o)
 {
 	struct pollfd p = { .fd = c, .events = POLLIN };
 	char buf[4096];
@@ -109,6 +110,22 @@ static long serve(int c, const struct server_opts *o)
 	return n > 0 ? n : 0;
 }
 
+/* --messages N: N messages on one connection, each read as above and
+ * answered with one byte, after which the client sends the next. */
+static long serve(int c, const struct server_opts *o)
+{
+	long n, bytes = 0;
+
+	for (int i = 0; i < (o->messages ?: 1); i++) {
+		if ((n = serve_one(c, o)) <= 0)
+			break;
+		bytes += n;
+		if (o->messages && write(c, "k", 1) != 1)
+			break;
+	}
+	return bytes;
+}
+
 static int parse(int argc, char **argv, struct server_opts *o)
 {
 	static const struct option lo[] = {
@@ -117,7 +134,7 @@ static int parse(int argc, char **argv, struct server_opts *o)
 		{ "defer-accept", 1, NULL, 'D' }, { "read-delay-ms", 1, NULL, 'r' },
 		{ "start-delay-ms", 1, NULL, 's' }, { "block-read", 0, NULL, 'B' },
 		{ "read-file-and-pipe", 0, NULL, 'F' }, { "close-unread", 0, NULL, 'U' },
-		{ "reuseport", 1, NULL, 'R' }, { 0 },
+		{ "reuseport", 1, NULL, 'R' }, { "messages", 1, NULL, 'M' }, { 0 },
 	};
 	int c, err = 0;
 
@@ -135,13 +152,15 @@ static int parse(int argc, char **argv, struct server_opts *o)
 		case 'F': o->read_file_and_pipe = 1; break;
 		case 'U': o->close_unread = 1; break;
 		case 'R': err = opts__int("--reuseport", optarg, 1, 64, &o->reuseport); break;
+		case 'M': err = opts__int("--messages", optarg, 1, 1000, &o->messages); break;
 		default: err = -EINVAL;
 		}
 	}
 	if (err || !o->port || (o->reuseport && !o->no_accept)) {
 		warn("usage: tcpserver --port P [--backlog N] [--accept-every-ms MS | --no-accept] "
 		     "[--defer-accept SEC] [--read-delay-ms MS] [--block-read] [--read-file-and-pipe] "
-		     "[--start-delay-ms MS] [--close-unread] [--reuseport N --no-accept]");
+		     "[--start-delay-ms MS] [--close-unread] [--reuseport N --no-accept] "
+		     "[--messages N]");
 		return -EINVAL;
 	}
 	return 0;

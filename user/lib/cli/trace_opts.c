@@ -124,6 +124,13 @@ static int set_force_fallback(void *v, const char *a)
 	return 0;
 }
 
+static int set_no_sk_storage(void *v, const char *a)
+{
+	(void)a;
+	TP(v)->o->no_sk_storage = true;
+	return 0;
+}
+
 static int set_empty_programs(void *v, const char *a)
 {
 	(void)a;
@@ -194,6 +201,9 @@ const struct optable_opt trace_family_opts[] = {
 	{ "verbose", 'v', NULL, "libbpf and debug messages on stderr", set_verbose, NULL },
 	/* Not in --help: for tests of the paths degraded kernels take. */
 	{ "force-fallback", 0, NULL, NULL, set_force_fallback, NULL },
+	/* Not in --help: for tests of kernels that refuse socket storage in
+	 * tracing programs, and for comparing the two. */
+	{ "no-sk-storage", 0, NULL, NULL, set_no_sk_storage, NULL },
 	/* Not in --help: the floor `make bench` compares nettune with. */
 	{ "empty-programs", 0, NULL, NULL, set_empty_programs, NULL },
 	{ 0 },
