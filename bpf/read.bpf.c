@@ -229,6 +229,17 @@ static __always_inline struct read_sk *sk_clock(struct sock *sk)
 	return sk->sk_bpf_storage ? bpf_sk_storage_get(&read_sk, sk, NULL, 0) : NULL;
 }
 
+/* The socket's clock in the stamp table stopped: its start, or 0. The
+ * cookie is a load: a socket whose clock started has one (data_ready asked
+ * for it), and one without has no clock, so no helper call is needed to
+ * find out. */
+static __always_inline __u64 stamp_clock_stop(const struct sock *sk)
+{
+	__u64 cookie = sk->__sk_common.skc_cookie.counter;
+
+	return cookie ? stamp_stop(&read_since, cookie) : 0;
+}
+
 /* Data queued on a socket: its clock starts unless it runs already. */
 static __always_inline void data_ready(struct sock *sk, const bool sks)
 {
@@ -264,7 +275,7 @@ static __always_inline void data_ready(struct sock *sk, const bool sks)
 	if (!st)
 		counter_inc(&read_lost, READ_LOST_SK_STORAGE);
 	else if (!st->since)
-		st->since = stamp_stop(&read_since, bpf_get_socket_cookie(sk)) ?: tcp_clock(tp);
+		st->since = stamp_clock_stop(sk) ?: tcp_clock(tp);
 }
 
 /* The clock a read that left nothing unread stops: its start, or 0. */
@@ -274,7 +285,7 @@ static __always_inline __u64 clock_stop(struct sock *sk, const bool sks)
 	__u64 since;
 
 	if (!sks || !(st = sk_clock(sk)))
-		return stamp_stop(&read_since, bpf_get_socket_cookie(sk));
+		return stamp_clock_stop(sk);
 	if (!(since = *(volatile __u64 *)&st->since))
 		return 0;
 	/* Unless data arriving on another CPU restarted it meanwhile. */
