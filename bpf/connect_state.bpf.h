@@ -52,22 +52,28 @@ static __always_inline void connect_syn_sent(const struct sock *sk)
 	__u32 netns;
 	int way = -1;
 
-	if (sk_protocol_btf(sk) != IPPROTO_TCP || !pid_allowed(tgid) || !port_allowed(dport))
+	if (sk_protocol_btf(sk) != IPPROTO_TCP)
 		return;
-	netns = sk_netns_btf(sk);
-	if (!netns_allowed(netns) || !sk_cgroup(sk, true, &cgroup))
-		return;
-	ts = bpf_ktime_get_ns();
 	ref = rec_ref(&connect_inflight, &connect_inflight_data, skaddr);
+	netns = sk_netns_btf(sk);
+	if (!pid_allowed(tgid) || !port_allowed(dport) || !netns_allowed(netns) ||
+	    !sk_cgroup(sk, true, &cgroup)) {
+		/* Left out; but a record an earlier socket at this address
+		 * left behind (its end missed: a BPF recursion miss) would be
+		 * taken at this one's answer, with the old start. */
+		rec_forget(&ref, skaddr, sizeof(*st));
+		return;
+	}
+	ts = bpf_ktime_get_ns();
 	switch (rec_claim(&ref, skaddr, ts, sizeof(*st), &way)) {
+	case REC_CLAIMED:
+		break;
 	case REC_DISPLACED:
 		counter_inc(&connect_lost, CONNECT_LOST_INFLIGHT_FULL);
 		break;
-	case REC_NO_SLOT:
+	default:
 		counter_inc(&connect_lost, CONNECT_LOST_INFLIGHT_FULL);
 		return;
-	default:
-		break;
 	}
 	st = rec_at(&ref, way, sizeof(*st));
 	if (!st)

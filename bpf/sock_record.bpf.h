@@ -19,7 +19,9 @@
  * - A claim takes a free way with a compare-and-swap of its header (0 ->
  *   tag|time), or the way of a stale record of the same socket, or else the
  *   oldest way of the set, whose record is lost (the caller counts it);
- *   then the caller writes the record. For one socket, the claim and the
+ *   each a compare-and-swap from the header it saw, so no two claims share
+ *   a way (one that loses a race to displace loses its own record, also
+ *   counted); then the caller writes the record. For one socket, the claim and the
  *   write happen before the event that ends the record can: connect's
  *   SYN_SENT program runs before the SYN leaves.
  * - A take finds its tag, copies the record, checks the socket id in it,
@@ -106,11 +108,15 @@ enum rec_claim_result {
 };
 
 /* Claims a way for the record of socket id, started at ts: *way is its
- * index, whose record (rec_size bytes each) the caller then writes in full. */
+ * index, whose record (rec_size bytes each) the caller then writes in full.
+ * Every change of a header is a compare-and-swap from the word last seen
+ * there, so two claims never get the same way: the loser of a race for a
+ * free way looks on, and the loser of a race to displace gets REC_NO_SLOT
+ * (its record is lost, and the caller counts it). */
 static __always_inline enum rec_claim_result rec_claim(const struct rec_ref *r, __u64 id,
 						       __u64 ts, const __u32 rec_size, int *way)
 {
-	__u64 word = r->tag | (ts & REC_TS_MASK), oldest_age = 0, prev;
+	__u64 word = r->tag | (ts & REC_TS_MASK), oldest_word = 0, oldest_age = 0, prev;
 	int oldest = -1;
 
 	if (!r->set || !r->recs)
@@ -119,28 +125,40 @@ static __always_inline enum rec_claim_result rec_claim(const struct rec_ref *r, 
 	for (int i = 0; i < REC_WAYS; i++) {
 		__u64 *w = &r->set[i];
 		__u64 cur = *(volatile __u64 *)w, age;
-
-		/* Free, or this socket's own record left by an event nettune
-		 * missed (a socket's address is reused only after it is
-		 * freed, so that record is stale). */
+		/* This socket's own record left by an end nettune missed (a
+		 * socket's address is reused only after it is freed, so that
+		 * record is stale), or another socket's under the same tag. */
 		bool stale = cur && rec_mine(r, cur) &&
 			     *(volatile __u64 *)(r->recs + i * rec_size) == id;
 
-		if ((!cur || stale) && __sync_val_compare_and_swap(w, cur, word) == cur) {
-			*way = i;
-			return REC_CLAIMED;
+		if (!cur || stale) {
+			prev = __sync_val_compare_and_swap(w, cur, word);
+			if (prev == cur) {
+				*way = i;
+				return REC_CLAIMED;
+			}
+			cur = prev;	/* claimed under us: another's now */
+			if (!cur)
+				continue;
 		}
+		/* A start a little after ts (another CPU's clock) is the
+		 * youngest, not the oldest by a wrap. */
 		age = (ts - cur) & REC_TS_MASK;
+		if (age > REC_TS_MASK / 2)
+			age = 0;
 		if (oldest < 0 || age > oldest_age) {
 			oldest = i;
 			oldest_age = age;
+			oldest_word = cur;
 		}
 	}
 	if (oldest < 0 || oldest >= REC_WAYS)
 		return REC_NO_SLOT;
-	prev = __sync_lock_test_and_set(&r->set[oldest], word);
+	/* All taken: the oldest record is the likeliest to be stale. */
+	if (__sync_val_compare_and_swap(&r->set[oldest], oldest_word, word) != oldest_word)
+		return REC_NO_SLOT;	/* changed under us: give up rather than share it */
 	*way = oldest;
-	return prev ? REC_DISPLACED : REC_CLAIMED;
+	return REC_DISPLACED;
 }
 
 /* The record of way i, rec_size bytes each (a constant). */
@@ -172,6 +190,21 @@ static __always_inline bool rec_take(const struct rec_ref *r, __u64 id, void *ou
 		return __sync_val_compare_and_swap(&r->set[i], word, 0) == word;
 	}
 	return false;
+}
+
+/* Drops the record of socket id, if one is left (its end was missed), so
+ * that its answer does not take it: for a socket the filters leave out. */
+static __always_inline void rec_forget(const struct rec_ref *r, __u64 id, const __u32 rec_size)
+{
+	if (!r->set || !r->recs)
+		return;
+	REC_UNROLL
+	for (int i = 0; i < REC_WAYS; i++) {
+		__u64 word = *(volatile __u64 *)&r->set[i];
+
+		if (rec_mine(r, word) && *(volatile __u64 *)(r->recs + i * rec_size) == id)
+			__sync_val_compare_and_swap(&r->set[i], word, 0);
+	}
 }
 
 #endif /* NETTUNE_SOCK_RECORD_BPF_H */

@@ -195,6 +195,42 @@ static void test_tag_alias_is_not_taken(void **state)
 	assert_int_equal(out.ts, 300);
 }
 
+/* A record started a little after the claim's own time (another CPU's
+ * clock) is the youngest, not the oldest by a wrap of the 48-bit age. */
+static void test_newer_record_is_not_the_oldest(void **state)
+{
+	__u64 ids[REC_WAYS + 1];
+	struct rec out;
+
+	(void)state;
+	same_set(ids, REC_WAYS + 1);
+	put(ids[0], 300);	/* after the claim below */
+	for (int i = 1; i < REC_WAYS; i++)
+		put(ids[i], 100 + i);
+	assert_int_equal(put(ids[REC_WAYS], 200), REC_DISPLACED);
+	assert_true(take(ids[0], &out));	/* kept */
+	assert_int_equal(out.ts, 300);
+	assert_false(take(ids[1], &out));	/* the oldest, ts 101: displaced */
+}
+
+/* A socket the filters leave out drops a record its address left behind,
+ * and only its own. */
+static void test_forget(void **state)
+{
+	__u64 ids[2];
+	struct rec_ref r;
+	struct rec out;
+
+	(void)state;
+	same_set(ids, 2);
+	put(ids[0], 100);
+	put(ids[1], 100);
+	r = ref_of(ids[0]);
+	rec_forget(&r, ids[0], sizeof(struct rec));
+	assert_false(take(ids[0], &out));
+	assert_true(take(ids[1], &out));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +240,8 @@ int main(void)
 		cmocka_unit_test_setup(test_full_set_displaces_the_oldest, reset),
 		cmocka_unit_test_setup(test_stale_own_record_is_reused, reset),
 		cmocka_unit_test_setup(test_tag_alias_is_not_taken, reset),
+		cmocka_unit_test_setup(test_newer_record_is_not_the_oldest, reset),
+		cmocka_unit_test_setup(test_forget, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
