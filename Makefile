@@ -147,7 +147,7 @@ $(OUT)/tests/helpers/%: tests/integration/helpers/%.c $(LIBNT) | $(OUT)/tests/he
 # Fixture binaries (Go default/stripped/PIE, C PIE/non-PIE/shared) and the
 # truth about them from nm/readelf/objdump; truth.txt is written last.
 FIXTURES  := $(OUT)/fixtures
-$(FIXTURES)/truth.txt: tests/fixtures/build.sh $(wildcard tests/fixtures/goserver/*.go tests/fixtures/goserver/go.mod tests/fixtures/cfunc/*.[ch])
+$(FIXTURES)/truth.txt: tests/fixtures/build.sh $(wildcard tests/fixtures/goserver/*.go tests/fixtures/goserver/go.mod tests/fixtures/cfunc/*.[ch] tests/fixtures/spin/*)
 	$(call msg,FIXTURES,$(FIXTURES))
 	$(Q)tests/fixtures/build.sh $(FIXTURES)
 

@@ -112,7 +112,7 @@ static __always_inline void on_entry(struct pt_regs *ctx, __u64 id)
 	};
 	struct uprobe_call c = {};
 
-	if (!id || !pid_allowed(k.tgid))
+	if (!id || (!(cookie & UPROBE_COOKIE_CALIB) && !pid_allowed(k.tgid)))
 		return;
 	if (cookie & UPROBE_COOKIE_HTTP_METHOD)
 		c.tag = http_method(ctx);
