@@ -177,10 +177,11 @@ demo: all
 # nettune's overhead, the reference server against nginx, and a scrape of
 # nettune serve with 10,000 listeners; each writes its section of
 # docs/benchmarks.md.
-bench: all
+bench: all $(FIXTURES)/truth.txt
 	$(Q)NT_BUILD=$(abspath $(OUT)) tools/bench.sh
 	$(Q)NT_BUILD=$(abspath $(OUT)) tools/bench-server.sh
 	$(Q)NT_BUILD=$(abspath $(OUT)) tools/bench-serve.sh
+	$(Q)$(TEST_ENV) tools/bench-uprobe.sh
 
 # The reference server against Debian's nginx, and loadgen's own rate.
 bench-server: all

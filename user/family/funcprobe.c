@@ -142,7 +142,8 @@ static int attach_site(struct funcprobe *fp, const struct funcprobe_site *s)
 	int err = 0;
 
 	if (s->status_writer)
-		return attach_at(fp, s, fp->skel->progs.uprobe_go_status, fn->entry_offset, false);
+		return attach_at(fp, s, fp->skel->progs.uprobe_go_status, fn->entry_probe_offset,
+				 false);
 	if (!fn->is_go) {
 		err = attach_at(fp, s, fp->skel->progs.uprobe_c_ret, fn->entry_probe_offset, true);
 		return err ? err : attach_at(fp, s, fp->skel->progs.uprobe_c_entry,
@@ -308,19 +309,27 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 /* CAL_ROUNDS rounds of CAL_CALLS calls after one to warm up, on each CPU in turn (a trap's cost
  * can differ between CPUs, and this machine is shared: one slow round must
  * not decide). c gets the median of the rounds' medians and the calls
- * counted. Returns the mean time per call with the probes, or -errno. */
+ * counted. Returns the median over the rounds of the mean time per call with
+ * the probes, or -errno. */
 static double cal_rounds(struct funcprobe *fp, __u32 func, void (*fn)(void),
 			 struct funcprobe_cal *c)
 {
 	struct hist *prev = calloc(3, sizeof(*prev)), *cur = prev + 1, *d = prev + 2;
 	__u64 p50[CAL_ROUNDS];
+	double per_call[CAL_ROUNDS];
 	cpu_set_t orig, one;
 	bool pinned = !sched_getaffinity(0, sizeof(orig), &orig);
 	int cpus = pinned ? CPU_COUNT(&orig) : 0, err = 0, r, k = 0;
-	double sum = 0;
 
 	if (!prev)
 		return -ENOMEM;
@@ -333,7 +342,8 @@ static double cal_rounds(struct funcprobe *fp, __u32 func, void (*fn)(void),
 				sched_setaffinity(0, sizeof(one), &one);
 				break;
 			}
-		sum += cal_loop_ns(fn);
+		double t = cal_loop_ns(fn);
+
 		err = cal_read(fp, func, cur);
 		if (err)
 			break;
@@ -341,8 +351,10 @@ static double cal_rounds(struct funcprobe *fp, __u32 func, void (*fn)(void),
 		*prev = *cur;
 		/* round 0 warms up (first hits set up the thread's uprobe state,
 		 * the XOL page, caches) and is not counted */
-		if (r && d->count >= CAL_CALLS / 2)	/* else the probes did not fire */
+		if (r && d->count >= CAL_CALLS / 2) {	/* else the probes did not fire */
+			per_call[k] = t;
 			p50[k++] = hist__quantile(d, 0.5);
+		}
 	}
 	if (pinned)
 		sched_setaffinity(0, sizeof(orig), &orig);
@@ -353,8 +365,9 @@ static double cal_rounds(struct funcprobe *fp, __u32 func, void (*fn)(void),
 	if (k < CAL_ROUNDS / 2 + 1)
 		return -ENODATA;
 	qsort(p50, (size_t)k, sizeof(p50[0]), cmp_u64);
+	qsort(per_call, (size_t)k, sizeof(per_call[0]), cmp_double);
 	c->raw_p50_ns = p50[k / 2];
-	return sum / r;
+	return per_call[k / 2];
 }
 
 static int cal_run(struct funcprobe *fp, bool is_go, int class, struct funcprobe_cal *c)
