@@ -17,7 +17,7 @@
 enum probesite_class {
 	PROBESITE_STEPPED,	/* single-stepped out of line: two traps */
 	PROBESITE_BRANCH,	/* jmp/jcc/call/nop: emulated by every kernel */
-	PROBESITE_PUSH,		/* push reg: emulated by newer kernels, else stepped */
+	PROBESITE_PUSH,		/* push reg: emulated since Linux 4.18 */
 	PROBESITE_NR,
 };
 
