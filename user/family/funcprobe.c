@@ -461,30 +461,9 @@ const struct funcprobe_cal *funcprobe__cal(const struct funcprobe *fp, bool is_g
 	return &fp->cal[is_go][class];
 }
 
-/* Each bucket's midpoint moves down by c->ns (never below 0) into the
- * bucket of the new value: quantiles of the result are those of the raw
- * durations less c->ns, within a bucket of either. */
 void funcprobe__correct(const struct funcprobe_cal *c, const struct hist *raw, struct hist *out)
 {
-	__u64 d = c && c->ok ? c->ns : 0, clamped = 0;
-
-	memcpy(out, raw, sizeof(*out));
-	if (!d)
-		return;
-	memset(out->buckets, 0, sizeof(out->buckets));
-	for (__u32 i = 0; i < HIST_NBUCKETS; i++) {
-		__u64 v = hist__bucket_value(i), n = raw->buckets[i];
-
-		if (!n)
-			continue;
-		if (v < d)
-			clamped += n * (d - v);
-		out->buckets[hist_bucket(v > d ? v - d : 0)] += n;
-	}
-	/* The mean of max(x - d, 0): sum - count*d, plus what the clamp added. */
-	out->sum_ns = raw->sum_ns + clamped > raw->count * d ?
-		      raw->sum_ns + clamped - raw->count * d : 0;
-	out->max_ns = raw->max_ns > d ? raw->max_ns - d : 0;
+	hist__shift_down(out, raw, c && c->ok ? c->ns : 0);
 }
 
 int funcprobe__attach(struct funcprobe *fp, const struct funcprobe_site *s)
