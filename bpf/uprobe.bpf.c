@@ -38,6 +38,14 @@ struct {
 	__type(value, __u32);
 } http_status SEC(".maps");
 
+/* Calibration durations (UPROBE_COOKIE_CALIB), one histogram per slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, UPROBE_CAL_SLOTS);
+	__type(key, __u32);
+	__type(value, struct hist);
+} uprobe_cal SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, UPROBE_LOST_NR);
@@ -161,6 +169,15 @@ static __always_inline void on_return(struct pt_regs *ctx, __u64 id)
 		bpf_map_delete_elem(&http_status, &obj);
 	}
 	bpf_map_delete_elem(&uprobe_calls, &k);
+	/* After the clock was read: what follows is not in any duration. */
+	if (cookie & UPROBE_COOKIE_CALIB) {
+		__u32 slot = k.func - UPROBE_CAL_FUNC_BASE;
+		struct hist *h = bpf_map_lookup_elem(&uprobe_cal, &slot);
+
+		if (h)
+			hist_record(h, now - start);
+		return;
+	}
 	row = row_find(&uprobe_stats, &uprobe_stats_used, (const __u64 *)&sk, sizeof(sk) / 8);
 	if (!row) {
 		counter_inc(&uprobe_lost, UPROBE_LOST_KEYS_FULL);

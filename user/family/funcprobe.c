@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Function probe sets on bpf/uprobe.bpf.c; see funcprobe.h. */
 #include <errno.h>
-#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 #include "funcprobe.h"
@@ -30,6 +30,12 @@ struct funcprobe {
 	struct uprobe_bpf *skel;
 	struct snapshot *snap;
 	struct funcprobe_cal cal[2][PROBESITE_NR];	/* [is_go][site class] */
+	/* The calibration's probes, on nettune's own code: they fire only when
+	 * it calibrates, and stay attached until funcprobe__free() because
+	 * removing a uprobe waits for an RCU grace period (~80 ms here), which
+	 * startup need not pay. */
+	struct bpf_link *cal_links[2 * 2 * PROBESITE_NR];
+	size_t ncal_links;
 	struct fp_link *links;
 	size_t nlinks, cap;
 };
@@ -93,6 +99,8 @@ void funcprobe__free(struct funcprobe *fp)
 		return;
 	for (size_t i = 0; i < fp->nlinks; i++)
 		bpf_link__destroy(fp->links[i].link);
+	for (size_t i = 0; i < fp->ncal_links; i++)
+		bpf_link__destroy(fp->cal_links[i]);
 	free(fp->links);
 	uprobe_bpf__destroy(fp->skel);
 	snapshot__free(fp->snap);
@@ -171,8 +179,8 @@ static int attach_site(struct funcprobe *fp, const struct funcprobe_site *s)
  * entry site and on a RET; C: uprobe and uretprobe on the entry site) and
  * each class of entry instruction (probesite.h), nettune probes a function
  * of its own whose body is a few instructions of the same classes, with the
- * very same BPF programs, calls it CAL_CALLS times, and takes the median
- * duration the probes recorded, less the function's own time without
+ * very same BPF programs, calls it CAL_CALLS times in each of CAL_ROUNDS
+ * rounds, and takes the median of the rounds' median durations, less the function's own time without
  * probes (timed by the same loop before attaching). That median is what
  * the reports subtract (funcprobe__correct). The loop also gives the whole
  * cost per call a probed program pays, entry and return traps included.
@@ -180,12 +188,35 @@ static int attach_site(struct funcprobe *fp, const struct funcprobe_site *s)
 #define CAL_CALLS	150	/* per round */
 #define CAL_ROUNDS	5
 
+static double cal_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
 #if defined(__x86_64__)
 /* nt_cal_call(fn, g): calls fn with r14 = g, as Go code runs with its
- * goroutine in r14. nt_cal_go: the prologue of a Go function, a stack bound
- * check against g->stackguard0 (g points at zeroes, so the jbe is never
- * taken), then RET; its cmp is single-stepped, its jbe emulated.
- * nt_cal_push: push, pop, RET. */
+ * goroutine in r14. The functions probed, one per kind of pair and class of
+ * entry site (the probes of one calibration stay attached, so none may
+ * share a function with another):
+ *   "go" shape: the prologue of a Go function, a stack bound check against
+ *   g->stackguard0 (g points at zeroes, so the jbe is never taken), then
+ *   RET; its cmp is single-stepped, its jbe emulated;
+ *   "push" shape: push, pop, RET. */
+#define CAL_GO_FN(name)							\
+	".p2align 4\n.type " name ",@function\n" name ":\n"		\
+	"	cmp 0x10(%r14), %rsp\n"	/* +0: 49 3b 66 10 */		\
+	"	jbe 1f\n"		/* +4: 76 00 */			\
+	"1:	ret\n"			/* +6 */			\
+	".size " name ", .-" name "\n"
+#define CAL_PUSH_FN(name)						\
+	".p2align 4\n.type " name ",@function\n" name ":\n"		\
+	"	push %rbp\n"		/* +0 */			\
+	"	pop %rbp\n"						\
+	"	ret\n"			/* +2 */			\
+	".size " name ", .-" name "\n"
 __asm__(".text\n"
 	".p2align 4\n"
 	".type nt_cal_call,@function\n"
@@ -196,32 +227,30 @@ __asm__(".text\n"
 	"	pop %r14\n"
 	"	ret\n"
 	".size nt_cal_call, .-nt_cal_call\n"
-	".p2align 4\n"
-	".type nt_cal_go,@function\n"
-	"nt_cal_go:\n"
-	"	cmp 0x10(%r14), %rsp\n"	/* +0: 49 3b 66 10 */
-	"	jbe 1f\n"		/* +4: 76 00 */
-	"1:	ret\n"			/* +6 */
-	".size nt_cal_go, .-nt_cal_go\n"
-	".p2align 4\n"
-	".type nt_cal_push,@function\n"
-	"nt_cal_push:\n"
-	"	push %rbp\n"		/* +0 */
-	"	pop %rbp\n"
-	"	ret\n"			/* +2 */
-	".size nt_cal_push, .-nt_cal_push\n");
+	CAL_GO_FN("nt_cal_c_stepped")
+	CAL_GO_FN("nt_cal_c_branch")
+	CAL_PUSH_FN("nt_cal_c_push")
+	CAL_GO_FN("nt_cal_go_stepped")
+	CAL_GO_FN("nt_cal_go_branch")
+	CAL_PUSH_FN("nt_cal_go_push"));
 void nt_cal_call(void (*fn)(void), void *g);
-void nt_cal_go(void);
-void nt_cal_push(void);
+void nt_cal_c_stepped(void), nt_cal_c_branch(void), nt_cal_c_push(void);
+void nt_cal_go_stepped(void), nt_cal_go_branch(void), nt_cal_go_push(void);
 
-static const struct {
+static const struct cal_site {
 	void (*fn)(void);
 	__u32 entry, ret;	/* offsets in fn */
 	const char *insn;
-} cal_sites[PROBESITE_NR] = {
-	[PROBESITE_STEPPED] = { nt_cal_go, 0, 6, "cmp rsp, [r14+0x10]" },
-	[PROBESITE_BRANCH] = { nt_cal_go, 4, 6, "jbe" },
-	[PROBESITE_PUSH] = { nt_cal_push, 0, 2, "push rbp" },
+} cal_sites[2][PROBESITE_NR] = {	/* [is_go][class] */
+	{
+		[PROBESITE_STEPPED] = { nt_cal_c_stepped, 0, 6, "cmp rsp, [r14+0x10]" },
+		[PROBESITE_BRANCH] = { nt_cal_c_branch, 4, 6, "jbe" },
+		[PROBESITE_PUSH] = { nt_cal_c_push, 0, 2, "push rbp" },
+	}, {
+		[PROBESITE_STEPPED] = { nt_cal_go_stepped, 0, 6, "cmp rsp, [r14+0x10]" },
+		[PROBESITE_BRANCH] = { nt_cal_go_branch, 4, 6, "jbe" },
+		[PROBESITE_PUSH] = { nt_cal_go_push, 0, 2, "push rbp" },
+	},
 };
 
 /* Not static, so the compiler keeps every load of g->stackguard0. */
@@ -247,14 +276,6 @@ static int own_file_offset(const void *addr, __u64 *off)
 	return found ? 0 : -ENOENT;
 }
 
-static double cal_now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
 static double cal_loop_ns(void (*fn)(void))
 {
 	double t0 = cal_now_ns();
@@ -264,41 +285,25 @@ static double cal_loop_ns(void (*fn)(void))
 	return (cal_now_ns() - t0) / CAL_CALLS;
 }
 
-struct cal_read {
-	__u32 func;
-	struct hist h;
-};
-
-static int cal_row(const void *key, const void *val, void *ctx)
-{
-	const struct uprobe_key *k = key;
-	const struct uprobe_val *v = val;
-	struct cal_read *r = ctx;
-
-	if (k->func == r->func && k->tgid == (__u32)getpid())
-		hist__add(&r->h, &v->lat);
-	return 0;
-}
-
-/* The histogram of the calibration row, read through a snapshot of its own
- * so that the reports' interval deltas are not disturbed. */
+/* The calibration slot's histogram, its per-CPU copies merged. */
 static int cal_read(struct funcprobe *fp, __u32 func, struct hist *out)
 {
-	struct snapshot *snap = snapshot__new(&snap_ops);
-	struct cal_read *r = calloc(1, sizeof(*r));
-	int err = snap && r ? 0 : -ENOMEM;
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 slot = func - UPROBE_CAL_FUNC_BASE;
+	struct hist *v;
+	int err = 0;
 
-	if (!err)
-		err = snapshot__read_rows(snap, bpf_map__fd(fp->skel->maps.uprobe_stats),
-					  bpf_map__fd(fp->skel->maps.uprobe_stats_used));
-	if (!err) {
-		r->func = func;
-		err = snapshot__for_each(snap, true, cal_row, r);
-	}
-	if (!err)
-		*out = r->h;
-	free(r);
-	snapshot__free(snap);
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	v = calloc((size_t)ncpu, sizeof(*v));	/* sizeof(struct hist) % 8 == 0 */
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(fp->skel->maps.uprobe_cal), &slot, v))
+		err = -errno;
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; !err && i < ncpu; i++)
+		hist__add(out, &v[i]);
+	free(v);
 	return err;
 }
 
@@ -316,32 +321,23 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* CAL_ROUNDS rounds of CAL_CALLS calls after one to warm up, on each CPU in turn (a trap's cost
- * can differ between CPUs, and this machine is shared: one slow round must
- * not decide). c gets the median of the rounds' medians and the calls
- * counted. Returns the median over the rounds of the mean time per call with
- * the probes, or -errno. */
+/* CAL_ROUNDS rounds of CAL_CALLS calls after one to warm up (first hits
+ * set up the thread's uprobe state, the XOL page, caches): this machine is
+ * shared, and one slow round must not decide. c gets the median of the
+ * rounds' medians and the calls counted. Returns the median over the rounds
+ * of the mean time per call with the probes, or -errno. (Not pinned to
+ * each CPU in turn: on a busy machine waiting for a CPU cost ~100 ms.) */
 static double cal_rounds(struct funcprobe *fp, __u32 func, void (*fn)(void),
 			 struct funcprobe_cal *c)
 {
 	struct hist *prev = calloc(3, sizeof(*prev)), *cur = prev + 1, *d = prev + 2;
 	__u64 p50[CAL_ROUNDS];
 	double per_call[CAL_ROUNDS];
-	cpu_set_t orig, one;
-	bool pinned = !sched_getaffinity(0, sizeof(orig), &orig);
-	int cpus = pinned ? CPU_COUNT(&orig) : 0, err = 0, r, k = 0;
+	int err = 0, r, k = 0;
 
 	if (!prev)
 		return -ENOMEM;
 	for (r = 0; r <= CAL_ROUNDS && !err; r++) {
-		/* the r-th allowed CPU, modulo how many there are */
-		for (int cpu = 0, seen = 0; pinned && cpu < CPU_SETSIZE; cpu++)
-			if (CPU_ISSET(cpu, &orig) && seen++ == r % cpus) {
-				CPU_ZERO(&one);
-				CPU_SET(cpu, &one);
-				sched_setaffinity(0, sizeof(one), &one);
-				break;
-			}
 		double t = cal_loop_ns(fn);
 
 		err = cal_read(fp, func, cur);
@@ -349,15 +345,11 @@ static double cal_rounds(struct funcprobe *fp, __u32 func, void (*fn)(void),
 			break;
 		hist__delta(d, cur, prev);
 		*prev = *cur;
-		/* round 0 warms up (first hits set up the thread's uprobe state,
-		 * the XOL page, caches) and is not counted */
 		if (r && d->count >= CAL_CALLS / 2) {	/* else the probes did not fire */
 			per_call[k] = t;
 			p50[k++] = hist__quantile(d, 0.5);
 		}
 	}
-	if (pinned)
-		sched_setaffinity(0, sizeof(orig), &orig);
 	c->calls = cur->count;
 	free(prev);
 	if (err)
@@ -374,34 +366,36 @@ static int cal_run(struct funcprobe *fp, bool is_go, int class, struct funcprobe
 {
 	const __u32 func = UPROBE_CAL_FUNC(is_go, class);
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = func | UPROBE_COOKIE_CALIB);
+	const struct cal_site *site = &cal_sites[is_go][class];
 	struct bpf_link *ret = NULL, *entry = NULL;
 	__u64 off;
 	double bare, probed;
 	int err;
 
-	err = own_file_offset((const void *)cal_sites[class].fn, &off);
+	err = own_file_offset((const void *)site->fn, &off);
 	if (err)
 		goto out;
-	bare = cal_loop_ns(cal_sites[class].fn);
+	bare = cal_loop_ns(site->fn);
 	opts.retprobe = !is_go;
 	ret = bpf_program__attach_uprobe_opts(is_go ? fp->skel->progs.uprobe_go_ret
 						    : fp->skel->progs.uprobe_c_ret, getpid(),
 					      "/proc/self/exe",
-					      off + (is_go ? cal_sites[class].ret
-							   : cal_sites[class].entry), &opts);
+					      off + (is_go ? site->ret
+							   : site->entry), &opts);
 	opts.retprobe = false;
 	if (ret)
 		entry = bpf_program__attach_uprobe_opts(is_go ? fp->skel->progs.uprobe_go_entry
 							      : fp->skel->progs.uprobe_c_entry,
 							getpid(), "/proc/self/exe",
-							off + cal_sites[class].entry, &opts);
+							off + site->entry, &opts);
 	if (!ret || !entry) {
 		err = errno ? -errno : -EINVAL;
 		goto out;
 	}
-	probed = cal_rounds(fp, func, cal_sites[class].fn, c);
-	bpf_link__destroy(entry);
-	entry = NULL;
+	probed = cal_rounds(fp, func, site->fn, c);
+	fp->cal_links[fp->ncal_links++] = entry;
+	fp->cal_links[fp->ncal_links++] = ret;
+	entry = ret = NULL;
 	if (probed < 0) {
 		err = (int)probed;
 		goto out;
@@ -409,7 +403,7 @@ static int cal_run(struct funcprobe *fp, bool is_go, int class, struct funcprobe
 	c->bare_ns = (__u64)(bare + 0.5);
 	c->ns = c->raw_p50_ns > c->bare_ns ? c->raw_p50_ns - c->bare_ns : 0;
 	c->added_ns = probed > bare ? (__u64)(probed - bare + 0.5) : 0;
-	c->insn = cal_sites[class].insn;
+	c->insn = site->insn;
 out:
 	bpf_link__destroy(entry);
 	bpf_link__destroy(ret);
@@ -429,6 +423,7 @@ static int cal_run(struct funcprobe *fp, bool is_go, int class, struct funcprobe
 static void calibrate(struct funcprobe *fp, bool is_go, int class)
 {
 	struct funcprobe_cal *c;
+	double t0;
 	int err;
 
 	if (class < 0 || class >= PROBESITE_NR)
@@ -439,6 +434,7 @@ static void calibrate(struct funcprobe *fp, bool is_go, int class)
 	c->tried = true;
 	c->is_go = is_go;
 	c->site_class = class;
+	t0 = cal_now_ns();
 	err = cal_run(fp, is_go, class, c);
 	c->ok = !err;
 	if (err)
@@ -447,11 +443,11 @@ static void calibrate(struct funcprobe *fp, bool is_go, int class)
 		     probesite__class_name(class), strerror(-err));
 	else
 		debug("uprobe calibration: %s pair, %s entry: p50 %llu ns over %llu calls, "
-		      "bare %llu ns, subtract %llu ns, %llu ns added per call",
+		      "bare %llu ns, subtract %llu ns, %llu ns added per call (%.1f ms)",
 		      is_go ? "Go" : "C", probesite__class_name(class),
 		      (unsigned long long)c->raw_p50_ns, (unsigned long long)c->calls,
 		      (unsigned long long)c->bare_ns, (unsigned long long)c->ns,
-		      (unsigned long long)c->added_ns);
+		      (unsigned long long)c->added_ns, (cal_now_ns() - t0) / 1e6);
 }
 
 const struct funcprobe_cal *funcprobe__cal(const struct funcprobe *fp, bool is_go, int class)
