@@ -244,14 +244,14 @@ static void uprobe_print(struct probe *p, FILE *out)
 		const struct ufunc *f = &p->funcs[i];
 
 		if (f->is_go)
-			fprintf(out, "uprobe: %s %s (Go %s, entry uprobe at +%llu (%s), uprobes on "
-				"%zu RET%s)\n", f->path, f->symbol,
+			fprintf(out, "uprobe: %s %s (Go %s, entry probe at +%llu (%s), %zu RET "
+				"probe%s)\n", f->path, f->symbol,
 				f->go_version[0] ? f->go_version : "version unknown",
 				(unsigned long long)f->entry_moved,
 				probesite__class_name(f->entry_class),
 				f->nr_rets, f->nr_rets == 1 ? "" : "s");
 		else
-			fprintf(out, "uprobe: %s %s (entry uprobe (%s) and uretprobe)\n", f->path,
+			fprintf(out, "uprobe: %s %s (entry probe (%s) and uretprobe)\n", f->path,
 				f->symbol, probesite__class_name(f->entry_class));
 		funcprobe__print_cal(out, "  ", funcprobe__cal(p->fp, f->is_go, f->entry_class),
 				     &f->raw);
