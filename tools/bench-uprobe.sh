@@ -27,10 +27,13 @@ WRITE_DOC=1
 [ "${1:-}" = --no-doc ] && WRITE_DOC=0
 ROUNDS=${BENCH_UPROBE_ROUNDS:-7} REQ=${BENCH_UPROBE_REQUESTS:-4000}
 [ "$(id -u)" -eq 0 ] || { echo "bench-uprobe: needs root" >&2; exit 1; }
-for f in "$FIX/goserver" "$FIX/gospin" "$FIX/cspin" "$BUILD/tests/helpers/httpget"; do
+for f in "$FIX/goserver" "$FIX/gospin" "$FIX/cspin" "$BUILD/tests/helpers/httpget" \
+	"$BUILD/uprobesite"; do
 	[ -x "$f" ] || { echo "bench-uprobe: $f missing (make; make $BUILD/fixtures/truth.txt)" >&2; exit 1; }
 done
-command -v jq >/dev/null || { echo "bench-uprobe: jq is not installed" >&2; exit 1; }
+for c in jq objdump readelf nm; do
+	command -v $c >/dev/null || { echo "bench-uprobe: $c is not installed" >&2; exit 1; }
+done
 
 NS=ntbench-uprobe$$ OUT=$(mktemp -d) GS= TR=
 cleanup() {
@@ -103,6 +106,54 @@ median() {
 }
 us_to_ns() { awk -v u="$1" 'BEGIN { printf "%\047d", u * 1000 }'; }
 
+# Per site, bare uprobes (no BPF program; tools/uprobesite) on functions of
+# known duration, which time themselves: what the trap and the emulation or
+# single-step of each instruction add per call.
+# file_off BIN VADDR: the file offset of VADDR, from readelf's PT_LOADs
+file_off() {
+	local va=$(( $2 )) off vaddr filesz
+	while read -r off vaddr filesz; do
+		if (( va >= vaddr && va < vaddr + filesz )); then
+			echo $(( va - vaddr + off ))
+			return
+		fi
+	done < <(readelf -lW "$1" | awk '$1 == "LOAD" { print $2, $3, $5 }')
+}
+# insn_addr BIN FUNC N: address of FUNC's Nth instruction (1-based), or "ret"
+insn_addr() {
+	objdump -d --no-show-raw-insn "$1" | awk -v f="<$2>:" -v n="$3" '
+		$2 == f { s = 1; next } s && /^$/ { exit }
+		s { sub(":", "", $1); i++; if (i == n || (n == "ret" && $2 == "ret")) { print "0x" $1; exit } }'
+}
+site_us() { # BIN OFFSETS FUNC-ARGS...: the helper's own p50 in µs, median of 3
+	local bin=$1 offs=$2; shift 2
+	for _ in 1 2 3; do
+		echo go | taskset -c 1 "$BUILD/uprobesite" "$FIX/$bin" "$offs" -- "$FIX/$bin" "$@" |
+			sed -n 's/.*p50_ns=\([0-9]*\).*/\1/p'
+	done | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", v[2] / 1000 }'
+}
+g_cmp=$(file_off "$FIX/gospin" "$(insn_addr "$FIX/gospin" main.spin20us 1)")
+g_jbe=$(file_off "$FIX/gospin" "$(insn_addr "$FIX/gospin" main.spin20us 2)")
+g_ret=$(file_off "$FIX/gospin" "$(insn_addr "$FIX/gospin" main.spin20us ret)")
+c_push=$(file_off "$FIX/cspin" "$(insn_addr "$FIX/cspin" spin_for 1)")
+c_mov=$(file_off "$FIX/cspin" "$(insn_addr "$FIX/cspin" spin_for 2)")
+site_rows=""
+g_none=$(site_us gospin none spin20us 2000)
+c_none=$(site_us cspin none spin_20us 2000)
+for row in "gospin|$g_cmp|first instruction: \`cmp rsp,[r14+0x10]\`|spin20us" \
+	"gospin|$g_jbe|the stack check's \`jbe\`|spin20us" \
+	"gospin|$g_ret|\`ret\`|spin20us" \
+	"gospin|$g_cmp,$g_ret|\`cmp\` and \`ret\` (the old Go pair)|spin20us" \
+	"gospin|$g_jbe,$g_ret|\`jbe\` and \`ret\` (the Go pair now)|spin20us" \
+	"cspin|$c_push|\`push rbp\` (C, spin_for's first)|spin_20us" \
+	"cspin|$c_mov|\`mov rbp,rsp\` (C, spin_for's second)|spin_20us"; do
+	IFS='|' read -r bin offs what fn <<<"$row"
+	[ -n "$offs" ] && [ "${offs#,}" = "$offs" ] && [ "${offs%,}" = "$offs" ] || continue
+	got=$(site_us "$bin" "$offs" "$fn" 2000)
+	base=$([ "$bin" = gospin ] && echo "$g_none" || echo "$c_none")
+	site_rows+="| $what | $got µs | $(us_to_ns "$(awk -v a="$got" -v b="$base" 'BEGIN { print a - b }')") ns |"$'\n'
+done
+
 # Per call: the calibration each kind of site gets, and a tiny function,
 # timed by itself unprobed first.
 echo go | taskset -c 1 "$FIX/gospin" tiny 20000 >"$OUT/tiny.out"
@@ -112,7 +163,7 @@ TR=$!
 for _ in $(seq 200); do grep -q attached "$OUT/cal.err" && break; sleep 0.05; done
 echo go | taskset -c 1 "$FIX/gospin" tiny 20000 >/dev/null
 kill -INT "$TR"; wait "$TR"; TR=
-cal_rows=$(sed -n 's/.*uprobe calibration: \(Go\|C\) pair, \([a-z]*\) entry: p50 \([0-9]*\) ns over \([0-9]*\) calls, bare \([0-9]*\) ns, subtract \([0-9]*\) ns, \([0-9]*\) ns added per call/| \1 | \2 | \6 | \7 |/p' "$OUT/cal.err" |
+cal_rows=$(sed -n 's/.*uprobe calibration: \(Go\|C\) pair, \([a-z]*\) entry: p50 \([0-9]*\) ns over \([0-9]*\) calls, bare \([0-9]*\) ns, subtract \([0-9]*\) ns, \([0-9]*\) ns added per call (\([0-9.]*\) ms).*/| \1 | \2 | \6 | \7 | \8 ms |/p' "$OUT/cal.err" |
 	sed 's/| Go |/| Go: entry + RET uprobes |/; s/| C |/| C: entry uprobe + uretprobe |/; s/| branch |/| branch (jbe, emulated) |/; s/| stepped |/| stepped (cmp, single-stepped) |/')
 tiny_raw=$(tail -n 1 "$OUT/cal.json" | jq -r '[.uprobe[] | select(.symbol == "main.tiny")][0].raw.p50_us')
 tiny_got=$(tail -n 1 "$OUT/cal.json" | jq -r '[.uprobe[] | select(.symbol == "main.tiny")][0].p50_us')
@@ -136,12 +187,21 @@ hits three probes: ServeHTTP's entry and RET, and WriteHeader's entry.
 | \`--probes http\`, entry probe on the jbe (default) | $(median 2) µs | $(us_to_ns "$(median 2 1)") ns | $(median 4) µs ($(median 5) µs) | $(median 6 0 %d) ns |
 | entry probe on the first instruction (before) | $(median 3) µs | $(us_to_ns "$(median 3 1)") ns | $(median 7) µs ($(median 8) µs) | $(median 9 0 %d) ns |
 
+Bare uprobes (no BPF program, \`tools/uprobesite\`) at single sites of
+functions that time themselves (gospin's main.spin20us, unprobed $g_none µs;
+cspin's spin_20us, unprobed $c_none µs, whose spin_for is probed); medians of 3
+runs of 2,000 calls:
+
+| probe site | helper's p50 | added per call |
+|---|---|---|
+${site_rows%$'\n'}
+
 Per call, as nettune calibrates at attach (an empty function of its own, the
 same BPF programs): "subtracted" is the probes' time inside each measured
 duration, "added" what a probed call costs the program in all.
 
-| pair | entry site | subtracted | added per call |
-|---|---|---|---|
+| pair | entry site | subtracted (ns) | added per call (ns) | calibration took |
+|---|---|---|---|---|
 ${cal_rows}
 
 A function that takes ${tiny_own:-?} ns unprobed (gospin's main.tiny, 20,000 calls, its

@@ -206,6 +206,9 @@ static double cal_rounds(struct funcprobe *fp, __u32 func, void (*fn)(void),
 		return err;
 	if (k < CAL_ROUNDS / 2 + 1)
 		return -ENODATA;
+	for (int i = 0; i < k; i++)
+		debug("uprobe calibration round %d: p50 %llu ns, %.0f ns per call", i + 1,
+		      (unsigned long long)p50[i], per_call[i]);
 	qsort(p50, (size_t)k, sizeof(p50[0]), cmp_u64);
 	qsort(per_call, (size_t)k, sizeof(per_call[0]), cmp_double);
 	c->raw_p50_ns = p50[k / 2];
