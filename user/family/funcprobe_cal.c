@@ -2,6 +2,7 @@
 /* The uprobe pairs' own time, measured at attach and subtracted from what
  * they measure; see funcprobe.h and docs/probes.md ("What the probes cost"). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,8 +271,19 @@ static int cal_run(struct funcprobe *fp, bool is_go, int class, struct funcprobe
 }
 #endif
 
-/* Once per funcprobe, kind of pair and class of entry site: the first
- * attach that needs it measures it. */
+/*
+ * Once per process, kind of pair and class of entry site: the first attach
+ * that needs it measures it, with its own funcprobe's programs (every
+ * funcprobe loads the same BPF object), and every funcprobe copies the
+ * result. One measurement, not one per family: the http and uprobe
+ * families attach in parallel, and a second calibration of the same kind
+ * would run on the same function with the first one's probes still on it
+ * (they stay until exit), measuring both. The lock also keeps two
+ * calibrations from running at once, each disturbing the other.
+ */
+static pthread_mutex_t cal_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct funcprobe_cal cal_done[2][PROBESITE_NR];
+
 void funcprobe_cal__run(struct funcprobe *fp, bool is_go, int class)
 {
 	struct funcprobe_cal *c;
@@ -280,30 +292,39 @@ void funcprobe_cal__run(struct funcprobe *fp, bool is_go, int class)
 
 	if (class < 0 || class >= PROBESITE_NR)
 		class = PROBESITE_STEPPED;
-	c = &fp->cal[is_go][class];
-	if (c->tried)
+	if (fp->cal[is_go][class].tried)
 		return;
-	c->tried = true;
-	c->is_go = is_go;
-	c->site_class = class;
-	t0 = cal_now_ns();
 	/* --empty-programs: the programs return at once, there is nothing
 	 * to calibrate (and nothing measured to subtract from). */
-	err = fp->skel->rodata->targ_empty ? -ECANCELED : cal_run(fp, is_go, class, c);
-	c->ok = !err;
-	if (err == -ECANCELED)
+	if (fp->skel->rodata->targ_empty) {
+		fp->cal[is_go][class] = (struct funcprobe_cal){ .tried = true, .is_go = is_go,
+								 .site_class = class };
 		debug("uprobe calibration skipped: empty programs");
-	else if (err)
-		warn("uprobe calibration (%s, %s entry) failed: %s; durations are reported "
-		     "with the probes' own time in them", is_go ? "Go" : "C",
-		     probesite__class_name(class), strerror(-err));
-	else
-		debug("uprobe calibration: %s pair, %s entry: p50 %llu ns over %llu calls, "
-		      "bare %llu ns, subtract %llu ns, %llu ns added per call (%.1f ms)",
-		      is_go ? "Go" : "C", probesite__class_name(class),
-		      (unsigned long long)c->raw_p50_ns, (unsigned long long)c->calls,
-		      (unsigned long long)c->bare_ns, (unsigned long long)c->ns,
-		      (unsigned long long)c->added_ns, (cal_now_ns() - t0) / 1e6);
+		return;
+	}
+	pthread_mutex_lock(&cal_lock);
+	c = &cal_done[is_go][class];
+	if (!c->tried) {
+		c->tried = true;
+		c->is_go = is_go;
+		c->site_class = class;
+		t0 = cal_now_ns();
+		err = cal_run(fp, is_go, class, c);
+		c->ok = !err;
+		if (err)
+			warn("uprobe calibration (%s, %s entry) failed: %s; durations are "
+			     "reported with the probes' own time in them", is_go ? "Go" : "C",
+			     probesite__class_name(class), strerror(-err));
+		else
+			debug("uprobe calibration: %s pair, %s entry: p50 %llu ns over %llu "
+			      "calls, bare %llu ns, subtract %llu ns, %llu ns added per call "
+			      "(%.1f ms)", is_go ? "Go" : "C", probesite__class_name(class),
+			      (unsigned long long)c->raw_p50_ns, (unsigned long long)c->calls,
+			      (unsigned long long)c->bare_ns, (unsigned long long)c->ns,
+			      (unsigned long long)c->added_ns, (cal_now_ns() - t0) / 1e6);
+	}
+	fp->cal[is_go][class] = *c;
+	pthread_mutex_unlock(&cal_lock);
 }
 
 const struct funcprobe_cal *funcprobe__cal(const struct funcprobe *fp, bool is_go, int class)

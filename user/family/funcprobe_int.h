@@ -19,18 +19,19 @@ struct funcprobe {
 	struct uprobe_bpf *skel;
 	struct snapshot *snap;
 	struct funcprobe_cal cal[2][PROBESITE_NR];	/* [is_go][site class] */
-	/* The calibration's probes, on nettune's own code: they fire only when
-	 * it calibrates, and stay attached until funcprobe__free() because
-	 * removing a uprobe waits for an RCU grace period (~80 ms here), which
-	 * startup need not pay. */
+	/* The probes of the calibrations this funcprobe ran, on nettune's own
+	 * code: they fire only then, and stay attached until funcprobe__free()
+	 * because removing a uprobe waits for an RCU grace period (~80 ms
+	 * here), which startup need not pay. */
 	struct bpf_link *cal_links[2 * 2 * PROBESITE_NR];
 	size_t ncal_links;
 	struct fp_link *links;
 	size_t nlinks, cap;
 };
 
-/* Measures the calibration for (is_go, class) unless done already in fp
- * (funcprobe_cal.c). A failure is said once; nothing is subtracted then. */
+/* Gives fp the calibration for (is_go, class), measured by the first
+ * funcprobe of the process that needs it (funcprobe_cal.c). A failure is
+ * said once; nothing is subtracted then. */
 void funcprobe_cal__run(struct funcprobe *fp, bool is_go, int class);
 
 #endif
