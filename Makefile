@@ -147,7 +147,7 @@ $(OUT)/tests/helpers/%: tests/integration/helpers/%.c $(LIBNT) | $(OUT)/tests/he
 # Fixture binaries (Go default/stripped/PIE, C PIE/non-PIE/shared) and the
 # truth about them from nm/readelf/objdump; truth.txt is written last.
 FIXTURES  := $(OUT)/fixtures
-$(FIXTURES)/truth.txt: tests/fixtures/build.sh $(wildcard tests/fixtures/goserver/*.go tests/fixtures/goserver/go.mod tests/fixtures/cfunc/*.[ch])
+$(FIXTURES)/truth.txt: tests/fixtures/build.sh $(wildcard tests/fixtures/goserver/*.go tests/fixtures/goserver/go.mod tests/fixtures/cfunc/*.[ch] tests/fixtures/spin/*)
 	$(call msg,FIXTURES,$(FIXTURES))
 	$(Q)tests/fixtures/build.sh $(FIXTURES)
 
@@ -177,10 +177,11 @@ demo: all
 # nettune's overhead, the reference server against nginx, and a scrape of
 # nettune serve with 10,000 listeners; each writes its section of
 # docs/benchmarks.md.
-bench: all
+bench: all $(FIXTURES)/truth.txt
 	$(Q)NT_BUILD=$(abspath $(OUT)) tools/bench.sh
 	$(Q)NT_BUILD=$(abspath $(OUT)) tools/bench-server.sh
 	$(Q)NT_BUILD=$(abspath $(OUT)) tools/bench-serve.sh
+	$(Q)$(TEST_ENV) tools/bench-uprobe.sh
 
 # The reference server against Debian's nginx, and loadgen's own rate.
 bench-server: all

@@ -38,6 +38,14 @@ struct {
 	__type(value, __u32);
 } http_status SEC(".maps");
 
+/* Calibration durations (UPROBE_COOKIE_CALIB), one histogram per slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, UPROBE_CAL_SLOTS);
+	__type(key, __u32);
+	__type(value, struct hist);
+} uprobe_cal SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, UPROBE_LOST_NR);
@@ -113,7 +121,8 @@ static __always_inline void on_entry(struct pt_regs *ctx, __u64 id)
 	struct uprobe_call c = {};
 	__u64 cg;
 
-	if (!id || !pid_allowed(k.tgid) || !task_cgroup(&cg))
+	/* Calibration calls are nettune's own: no filter applies to them. */
+	if (!id || (!(cookie & UPROBE_COOKIE_CALIB) && (!pid_allowed(k.tgid) || !task_cgroup(&cg))))
 		return;
 	if (cookie & UPROBE_COOKIE_HTTP_METHOD)
 		c.tag = http_method(ctx);
@@ -162,6 +171,15 @@ static __always_inline void on_return(struct pt_regs *ctx, __u64 id)
 		bpf_map_delete_elem(&http_status, &obj);
 	}
 	bpf_map_delete_elem(&uprobe_calls, &k);
+	/* After the clock was read: what follows is not in any duration. */
+	if (cookie & UPROBE_COOKIE_CALIB) {
+		__u32 slot = k.func - UPROBE_CAL_FUNC_BASE;
+		struct hist *h = bpf_map_lookup_elem(&uprobe_cal, &slot);
+
+		if (h)
+			hist_record(h, now - start);
+		return;
+	}
 	sk.cgroup = bpf_get_current_cgroup_id();
 	row = row_find(&uprobe_stats, &uprobe_stats_used, (const __u64 *)&sk, sizeof(sk) / 8);
 	if (!row) {

@@ -25,6 +25,15 @@
  * the first code written. Set on both only when both could be attached. */
 #define UPROBE_COOKIE_HTTP_STATUS	(1ULL << 33)
 
+/* nettune's own calibration calls (user/family/funcprobe.c): counted
+ * whatever -p says, in slot func - UPROBE_CAL_FUNC_BASE of the uprobe_cal
+ * map (per-CPU histograms; a full row table costs too much to read each
+ * round), never in uprobe_stats. */
+#define UPROBE_COOKIE_CALIB		(1ULL << 34)
+#define UPROBE_CAL_FUNC_BASE		0xffffff00u
+#define UPROBE_CAL_SLOTS		32
+#define UPROBE_CAL_FUNC(is_go, site_class)	(UPROBE_CAL_FUNC_BASE + (is_go) * 16u + (site_class))
+
 /* uprobe_key.tag for http: the method in the low byte, the status code
  * above (0: not known: no WriteHeader probe, a handler that wrote nothing,
  * or a writer that is not an *http.response, such as HTTP/2's). */

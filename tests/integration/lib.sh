@@ -317,3 +317,27 @@ nt_assert_le() { # DESC GOT MAX
 nt_bucket_width_ms() {
 	awk -v v="$1" 'BEGIN { ns = v * 1e6; p = 1; while (p * 2 <= ns) p *= 2; print p / 16 / 1e6 }'
 }
+
+# nt_named_progs_left REGEX: BPF programs whose name matches REGEX that are
+# still loaded and held by no process, or by a process running $NETTUNE;
+# waits up to 3 s for 0 (a closed program is freed after a grace period).
+# Programs other tracers on the machine hold (other builds, other tests'
+# nettune) do not count; a program nobody holds is a leak and does.
+nt_named_progs_left() {
+	local n id pids p ours
+	ours=$(readlink -f "$NETTUNE")
+	for _ in $(seq 30); do
+		n=0
+		for id in $(bpftool prog show -j | jq -r --arg re "$1" '.[] | select(.name | test($re)) | .id'); do
+			pids=$(grep -ls "^prog_id:[[:space:]]*$id\$" /proc/[0-9]*/fdinfo/* 2>/dev/null |
+				cut -d/ -f3 | sort -u)
+			[ -z "$pids" ] && { n=$((n + 1)); continue; }
+			for p in $pids; do
+				[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$ours" ] && { n=$((n + 1)); break; }
+			done
+		done
+		[ "$n" = 0 ] && break
+		sleep 0.1
+	done
+	echo "$n"
+}

@@ -143,6 +143,7 @@ grep -q "pid $NT_LAST_PID (.*): not a Go program" "$NT_TMP/nogo.err" ||
 	nt_fail "not Go: message: $(cat "$NT_TMP/nogo.err")"
 nt_log "ok: $(cat "$NT_TMP/nogo.err")"
 
-left=$(bpftool prog list 2>/dev/null | grep -cE 'uprobe_(go|c)_(entry|ret)' || true)
-nt_assert_eq "nettune uprobe programs left loaded" "$left" 0
+# other tracers' programs (other tests on this machine) do not count
+nt_assert_eq "nettune uprobe programs left loaded" \
+	"$(nt_named_progs_left '^uprobe_(go|c)_(entry|ret|status)$')" 0
 nt_pass

@@ -4,12 +4,14 @@
  * refusal with its errno and message. */
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include "fixtures.h"
 #include "elfsym.h"
 #include "gofunc.h"
+#include "probesite.h"
 
 static void check_go(const char *bin, const char *sym, const char *source)
 {
@@ -35,6 +37,19 @@ static void check_go(const char *bin, const char *sym, const char *source)
 		assert_int_equal(r.ret_offsets[i], t.offset + (t.rets[i] - t.vaddr));
 		assert_int_equal(byte_at(path, r.ret_offsets[i]), 0xc3);
 	}
+	/* The entry probe: on the stack check's jbe (76 rel8 or 0f 86 rel32)
+	 * after a cmp (49 3b) or lea (4c 8d) at the entry, or on the entry. */
+	if (r.entry_probe_offset != r.entry_offset) {
+		int op = byte_at(path, r.entry_probe_offset), first = byte_at(path, r.entry_offset);
+
+		assert_true(r.entry_probe_offset - r.entry_offset <= 12);
+		assert_true(op == 0x76 || op == 0x0f);
+		assert_true(first == 0x49 || first == 0x4c);
+		assert_int_equal(r.entry_class, PROBESITE_BRANCH);
+	}
+	/* main.work calls time.Sleep, so it has the check (objdump: +4 jbe) */
+	if (!strcmp(sym, "main.work"))
+		assert_int_equal(r.entry_probe_offset, r.entry_offset + 4);
 	assert_string_equal(r.errmsg, "");
 	gofunc__result_free(&r);
 }
@@ -76,6 +91,7 @@ static void check_c(const char *bin, const char *sym, const char *source)
 	/* C: the caller attaches a uretprobe; no RET sites are computed. */
 	assert_int_equal(r.nr_rets, 0);
 	assert_null(r.ret_offsets);
+	assert_int_equal(r.entry_probe_offset, r.entry_offset);	/* C: never moved */
 	gofunc__result_free(&r);
 }
 

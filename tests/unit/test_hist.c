@@ -135,6 +135,48 @@ static void test_delta_max_bounded_by_interval(void **state)
 	assert_true(d.max_ns < 2000);
 }
 
+/* Taking the probes' own time off: quantiles move down by d within a
+ * bucket, nothing goes below 0, count stays, sum and max follow. */
+static void test_shift_down(void **state)
+{
+	static struct hist h, out;
+	const __u64 d = 9472;
+	__u64 want_sum = 0, v;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	for (int i = 0; i < 1000; i++) {
+		v = 29000 + (__u64)(i % 10) * 100;	/* ~29.0-29.9 µs */
+		hist__record(&h, v);
+		want_sum += v - d;
+	}
+	for (int i = 0; i < 1000; i++) {
+		v = 9400 + (__u64)(i % 5) * 40;		/* ~d: to ~0 */
+		hist__record(&h, v);
+		want_sum += v > d ? v - d : 0;
+	}
+	hist__shift_down(&out, &h, d);
+	assert_int_equal(out.count, h.count);
+	/* p25 of ~9.4-9.56 µs less d: 0 or within a bucket of it */
+	assert_true(hist__quantile(&out, 0.25) <= hist__bucket_upper(hist_bucket(9560)) -
+						 hist__bucket_lower(hist_bucket(9560)));
+	/* p75 ~29.5 µs less d ~20 µs, within one bucket of 29.5 µs (1,024 ns) */
+	assert_true(hist__quantile(&out, 0.75) + 1024 >= 29500 - d);
+	assert_true(hist__quantile(&out, 0.75) <= 29500 - d + 1024);
+	assert_int_equal(out.max_ns, h.max_ns - d);
+	/* mean: the clamped samples count as 0, not as negative */
+	assert_true(out.sum_ns >= h.sum_ns - h.count * d);
+	assert_true(out.sum_ns >= want_sum * 99 / 100 && out.sum_ns <= want_sum * 101 / 100);
+	/* nothing to take off: a copy */
+	hist__shift_down(&out, &h, 0);
+	assert_memory_equal(&out, &h, sizeof(h));
+	/* more than everything: all at 0 */
+	hist__shift_down(&out, &h, 1000000);
+	assert_int_equal(out.buckets[0], h.count);
+	assert_int_equal(out.sum_ns, 0);
+	assert_int_equal(out.max_ns, 0);
+}
+
 static void test_fmt_units(void **state)
 {
 	char buf[32];
@@ -157,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_quantile_single_and_empty),
 		cmocka_unit_test(test_add_and_delta),
 		cmocka_unit_test(test_delta_max_bounded_by_interval),
+		cmocka_unit_test(test_shift_down),
 		cmocka_unit_test(test_fmt_units),
 	};
 	return cmocka_run_group_tests_name("hist", tests, NULL, NULL);

@@ -9,24 +9,12 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "funcprobe.h"
+#include "funcprobe_int.h"
 #include "uprobe.skel.h"
 #include "probe_util.h"
 #include "bpfmap.h"
 #include "snapshot.h"
 #include "hist.h"
-
-struct fp_link {
-	__u32 func;
-	pid_t pid;
-	struct bpf_link *link;
-};
-
-struct funcprobe {
-	struct uprobe_bpf *skel;
-	struct snapshot *snap;
-	struct fp_link *links;
-	size_t nlinks, cap;
-};
 
 static void merge_val(void *dst, const void *cpu)
 {
@@ -87,6 +75,8 @@ void funcprobe__free(struct funcprobe *fp)
 		return;
 	for (size_t i = 0; i < fp->nlinks; i++)
 		bpf_link__destroy(fp->links[i].link);
+	for (size_t i = 0; i < fp->ncal_links; i++)
+		bpf_link__destroy(fp->cal_links[i]);
 	free(fp->links);
 	uprobe_bpf__destroy(fp->skel);
 	snapshot__free(fp->snap);
@@ -136,18 +126,19 @@ static int attach_site(struct funcprobe *fp, const struct funcprobe_site *s)
 	int err = 0;
 
 	if (s->status_writer)
-		return attach_at(fp, s, fp->skel->progs.uprobe_go_status, fn->entry_offset, false);
+		return attach_at(fp, s, fp->skel->progs.uprobe_go_status, fn->entry_probe_offset,
+				 false);
 	if (!fn->is_go) {
-		err = attach_at(fp, s, fp->skel->progs.uprobe_c_ret, fn->entry_offset, true);
+		err = attach_at(fp, s, fp->skel->progs.uprobe_c_ret, fn->entry_probe_offset, true);
 		return err ? err : attach_at(fp, s, fp->skel->progs.uprobe_c_entry,
-					     fn->entry_offset, false);
+					     fn->entry_probe_offset, false);
 	}
 	if (!fn->nr_rets)
 		return -EINVAL;	/* callers check: nothing could end a call */
 	for (size_t i = 0; i < fn->nr_rets && !err; i++)
 		err = attach_at(fp, s, fp->skel->progs.uprobe_go_ret, fn->ret_offsets[i], false);
 	return err ? err : attach_at(fp, s, fp->skel->progs.uprobe_go_entry,
-				     fn->entry_offset, false);
+				     fn->entry_probe_offset, false);
 }
 
 int funcprobe__attach(struct funcprobe *fp, const struct funcprobe_site *s)
@@ -160,6 +151,8 @@ int funcprobe__attach(struct funcprobe *fp, const struct funcprobe_site *s)
 	 * ours to silence.) Only an exit in the next microseconds gets both. */
 	if (s->pid > 0 && kill(s->pid, 0) && errno == ESRCH)
 		return -ESRCH;
+	if (!s->status_writer)
+		funcprobe_cal__run(fp, s->fn->is_go, s->fn->entry_class);
 	err = attach_site(fp, s);
 	if (err)
 		funcprobe__detach(fp, s->func, s->pid);

@@ -9,12 +9,16 @@
 #define NETTUNE_FUNCPROBE_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <linux/types.h>
 #include "uprobe.h"
 #include "gofunc.h"
 #include "trace_opts.h"
+#include "hist.h"
+
+struct json_object;
 
 struct funcprobe;
 
@@ -39,6 +43,20 @@ struct funcprobe_site {
 	bool status_writer;
 };
 
+/* The probe pair's own share of a measured duration, measured at the first
+ * attach of its kind (see funcprobe.c, "Calibration"). */
+struct funcprobe_cal {
+	bool tried, ok;		/* ok: measured; otherwise nothing is subtracted */
+	bool is_go;		/* Go pair (entry + RET uprobes), else entry + uretprobe */
+	int site_class;		/* enum probesite_class of the entry site */
+	const char *insn;	/* the calibration function's probed instruction */
+	__u64 ns;		/* subtracted from every duration */
+	__u64 raw_p50_ns;	/* median measured on the calibration function */
+	__u64 bare_ns;		/* that function's own time, unprobed */
+	__u64 added_ns;		/* whole cost per call to the probed program */
+	__u64 calls;
+};
+
 typedef int (*funcprobe_row_fn)(const struct uprobe_key *k, const struct uprobe_val *v,
 				void *ctx);
 
@@ -57,6 +75,20 @@ void funcprobe__detach(struct funcprobe *fp, __u32 func, pid_t pid);
 int funcprobe__collect(struct funcprobe *fp, bool total, funcprobe_row_fn fn, void *ctx);
 /* Events lost to full maps or the BPF recursion guard, cumulative. */
 __u64 funcprobe__lost(struct funcprobe *fp);
+
+/* The calibration for functions probed like fn (is_go, fn->entry_class);
+ * ok is false if it failed or no such function was attached. */
+const struct funcprobe_cal *funcprobe__cal(const struct funcprobe *fp, bool is_go, int class);
+/* out = raw with c->ns taken off every duration, never below 0 (raw when
+ * c is NULL or not ok). out must not be raw. */
+void funcprobe__correct(const struct funcprobe_cal *c, const struct hist *raw, struct hist *out);
+
+/* "probes' own time subtracted: ..." with the raw p50, one line. */
+void funcprobe__print_cal(FILE *out, const char *indent, const struct funcprobe_cal *c,
+			  const struct hist *raw);
+/* { "calibrated", "subtracted_ns", "pair", "entry_site", "calibration_calls",
+ *   "calibration_p50_ns", "calibration_bare_ns", "added_ns_per_call" } */
+struct json_object *funcprobe__cal_json(const struct funcprobe_cal *c);
 
 int funcprobe__open_file(const char *path, struct funcprobe_file *f);
 void funcprobe__close_file(struct funcprobe_file *f);	/* accepts NULL */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "probe.h"
 #include "funcprobe.h"
+#include "probesite.h"
 #include "report.h"
 #include "log.h"
 #include "procfd.h"
@@ -49,7 +50,8 @@ struct target {
 	__u64 cgroup;		/* cgroup v2 id its handlers last ran in, 0 unknown */
 	char go_version[64];
 	char module[256];
-	struct hist lat;
+	int entry_class;	/* enum probesite_class of its ServeHTTP entry probe */
+	struct hist lat;	/* the probes' own time subtracted */
 };
 
 struct probe {
@@ -57,7 +59,9 @@ struct probe {
 	const struct trace_opts *opts;
 	struct target t[FILTER_MAX_PIDS];
 	int n;
-	struct hist total;
+	struct hist total;	/* the probes' own time subtracted */
+	struct hist raw;	/* as measured */
+	struct hist scratch;
 	struct hist by_method[HTTP_METHOD_NR];
 	/* by method and status code, for serve; status 0: not known */
 	struct http_code {
@@ -160,6 +164,7 @@ static int attach_target(struct probe *p, struct target *t, const struct candida
 	};
 	int err = funcprobe__attach(p->fp, &s);
 
+	t->entry_class = c->res.entry_class;
 	if (err == -ESRCH)
 		warn("pid %u (%s) exited while being attached; continuing without it",
 		     t->pid, t->comm);
@@ -347,7 +352,10 @@ static void add_code(struct probe *p, __u32 method, __u32 status, const struct h
 static int account(const struct uprobe_key *k, const struct uprobe_val *v, void *ctx)
 {
 	struct probe *p = ctx;
+	const struct hist *h = &p->scratch;
 
+	if (k->func != HTTP_FUNC)
+		return 0;	/* funcprobe's calibration rows */
 	for (int i = 0; i < p->n; i++) {
 		struct target *t = &p->t[i];
 
@@ -357,11 +365,14 @@ static int account(const struct uprobe_key *k, const struct uprobe_val *v, void 
 			memcpy(t->comm, v->comm, sizeof(t->comm));
 		if (k->cgroup)
 			t->cgroup = k->cgroup;
-		hist__add(&t->lat, &v->lat);
-		hist__add(&p->total, &v->lat);
+		funcprobe__correct(funcprobe__cal(p->fp, true, t->entry_class), &v->lat,
+				   &p->scratch);
+		hist__add(&p->raw, &v->lat);
+		hist__add(&t->lat, h);
+		hist__add(&p->total, h);
 		hist__add(&p->by_method[HTTP_TAG_METHOD(k->tag) < HTTP_METHOD_NR ?
-					HTTP_TAG_METHOD(k->tag) : HTTP_METHOD_OTHER], &v->lat);
-		add_code(p, HTTP_TAG_METHOD(k->tag), HTTP_TAG_STATUS(k->tag), &v->lat);
+					HTTP_TAG_METHOD(k->tag) : HTTP_METHOD_OTHER], h);
+		add_code(p, HTTP_TAG_METHOD(k->tag), HTTP_TAG_STATUS(k->tag), h);
 		break;
 	}
 	return 0;
@@ -374,6 +385,7 @@ static int http_collect(struct probe *p, bool total)
 		memset(&p->t[i].lat, 0, sizeof(p->t[i].lat));
 	}
 	memset(&p->total, 0, sizeof(p->total));
+	memset(&p->raw, 0, sizeof(p->raw));
 	memset(p->by_method, 0, sizeof(p->by_method));
 	if (p->codes)
 		memset(p->codes, 0, HTTP_MAX_CODES * sizeof(*p->codes));
@@ -381,9 +393,17 @@ static int http_collect(struct probe *p, bool total)
 	return funcprobe__collect(p->fp, total, account, p);
 }
 
+/* The calibration the totals were corrected with: that of the first
+ * target's kind of entry site (each pid's own is in its JSON row). */
+static const struct funcprobe_cal *http_cal(const struct probe *p)
+{
+	return funcprobe__cal(p->fp, true, p->n ? p->t[0].entry_class : PROBESITE_STEPPED);
+}
+
 static void http_print(struct probe *p, FILE *out)
 {
 	fprintf(out, "http: Go net/http handlers, %s entry -> return\n", HTTP_SYMBOL);
+	funcprobe__print_cal(out, "  ", http_cal(p), &p->raw);
 	report__hist(out, "  ", &p->total);
 	fprintf(out, "  by method:\n");
 	for (int m = 0; m < HTTP_METHOD_NR; m++) {
@@ -431,6 +451,9 @@ static struct json_object *targets_json(struct probe *p)
 		json_object_object_add(o, "module", json_object_new_string(t->module));
 		json_object_object_add(o, "state", json_object_new_string(state_names[t->state]));
 		json_object_object_add(o, "latency", summary_json(&t->lat));
+		json_object_object_add(o, "probe_cost_subtracted_ns", json_object_new_uint64(
+			funcprobe__cal(p->fp, true, t->entry_class)->ok ?
+			funcprobe__cal(p->fp, true, t->entry_class)->ns : 0));
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -453,6 +476,8 @@ static void http_json(struct probe *p, struct json_object *root)
 	}
 	json_object_object_add(o, "by_method", methods);
 	json_object_object_add(o, "by_pid", targets_json(p));
+	json_object_object_add(o, "probe_cost", funcprobe__cal_json(http_cal(p)));
+	json_object_object_add(o, "raw", report__latency_json(&p->raw));
 	json_object_object_add(root, "http", o);
 }
 

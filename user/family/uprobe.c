@@ -14,6 +14,7 @@
 #include "report.h"
 #include "log.h"
 #include "probe_util.h"
+#include "probesite.h"
 
 #define URETPROBE_SUFFIX ":uretprobe"
 
@@ -24,13 +25,17 @@ struct ufunc {
 	bool force_uretprobe;
 	bool is_go;
 	size_t nr_rets;
+	int entry_class;	/* enum probesite_class of the entry probe's site */
+	__u64 entry_moved;	/* bytes from the function's entry to that site */
 	char go_version[64];
-	struct hist total;
+	struct hist total;	/* the probes' own time subtracted */
+	struct hist raw;	/* as measured */
 	struct breakdown *by_pid;
 };
 
 struct probe {
 	struct funcprobe *fp;
+	struct hist scratch;
 	struct ufunc funcs[TRACE_MAX_UPROBES];
 	int n;
 };
@@ -165,6 +170,8 @@ static int setup_func(struct probe *p, int id, const struct trace_opts *o)
 	if (!err) {
 		f->is_go = res.is_go;
 		f->nr_rets = res.nr_rets;
+		f->entry_class = res.entry_class;
+		f->entry_moved = res.entry_probe_offset - res.entry_offset;
 		snprintf(f->go_version, sizeof(f->go_version), "%s", res.go_version);
 		err = attach_func(p, id, o, &res, &file);
 	}
@@ -217,14 +224,17 @@ static int account(const struct uprobe_key *k, const struct uprobe_val *v, void 
 	if (k->func >= (__u32)p->n || !v->lat.count)
 		return 0;
 	f = &p->funcs[k->func];
-	hist__add(&f->total, &v->lat);
-	return breakdown__add_in(f->by_pid, k->cgroup, k->tgid, v->comm, &v->lat, NULL);
+	funcprobe__correct(funcprobe__cal(p->fp, f->is_go, f->entry_class), &v->lat, &p->scratch);
+	hist__add(&f->raw, &v->lat);
+	hist__add(&f->total, &p->scratch);
+	return breakdown__add_in(f->by_pid, k->cgroup, k->tgid, v->comm, &p->scratch, NULL);
 }
 
 static int uprobe_collect(struct probe *p, bool total)
 {
 	for (int i = 0; i < p->n; i++) {
 		memset(&p->funcs[i].total, 0, sizeof(p->funcs[i].total));
+		memset(&p->funcs[i].raw, 0, sizeof(p->funcs[i].raw));
 		breakdown__reset(p->funcs[i].by_pid);
 	}
 	return funcprobe__collect(p->fp, total, account, p);
@@ -236,11 +246,17 @@ static void uprobe_print(struct probe *p, FILE *out)
 		const struct ufunc *f = &p->funcs[i];
 
 		if (f->is_go)
-			fprintf(out, "uprobe: %s %s (Go %s, uprobes on %zu RET%s)\n", f->path,
-				f->symbol, f->go_version[0] ? f->go_version : "version unknown",
+			fprintf(out, "uprobe: %s %s (Go %s, entry probe at +%llu (%s), %zu RET "
+				"probe%s)\n", f->path, f->symbol,
+				f->go_version[0] ? f->go_version : "version unknown",
+				(unsigned long long)f->entry_moved,
+				probesite__class_name(f->entry_class),
 				f->nr_rets, f->nr_rets == 1 ? "" : "s");
 		else
-			fprintf(out, "uprobe: %s %s (uretprobe)\n", f->path, f->symbol);
+			fprintf(out, "uprobe: %s %s (entry probe (%s) and uretprobe)\n", f->path,
+				f->symbol, probesite__class_name(f->entry_class));
+		funcprobe__print_cal(out, "  ", funcprobe__cal(p->fp, f->is_go, f->entry_class),
+				     &f->raw);
 		report__hist(out, "  ", &f->total);
 		breakdown__print(f->by_pid, out, "by process:", 10);
 	}
@@ -265,6 +281,13 @@ static void uprobe_json(struct probe *p, struct json_object *root)
 			json_object_object_add(o, key, json_object_get(val));
 		json_object_put(lat);
 		json_object_object_add(o, "by_pid", breakdown__json(f->by_pid, "comm"));
+		json_object_object_add(o, "entry_site", json_object_new_string(
+					       probesite__class_name(f->entry_class)));
+		json_object_object_add(o, "entry_site_offset", json_object_new_uint64(f->entry_moved));
+		json_object_object_add(o, "probe_cost",
+				       funcprobe__cal_json(funcprobe__cal(p->fp, f->is_go,
+									  f->entry_class)));
+		json_object_object_add(o, "raw", report__latency_json(&f->raw));
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(root, "uprobe", arr);

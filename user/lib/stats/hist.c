@@ -69,6 +69,30 @@ void hist__delta(struct hist *dst, const struct hist *cur, const struct hist *pr
 	}
 }
 
+void hist__shift_down(struct hist *dst, const struct hist *src, __u64 d)
+{
+	__u64 clamped = 0;
+
+	memcpy(dst, src, sizeof(*dst));
+	if (!d)
+		return;
+	memset(dst->buckets, 0, sizeof(dst->buckets));
+	for (__u32 i = 0; i < HIST_NBUCKETS; i++) {
+		__u64 v = hist__bucket_value(i), n = src->buckets[i];
+
+		if (!n)
+			continue;
+		if (v < d)
+			clamped += n * (d - v);
+		dst->buckets[hist_bucket(v > d ? v - d : 0)] += n;
+	}
+	/* The sum of max(x - d, 0): sum - count*d, plus what the clamp gave back
+	 * (per bucket, at its midpoint). */
+	dst->sum_ns = src->sum_ns + clamped > src->count * d ?
+		      src->sum_ns + clamped - src->count * d : 0;
+	dst->max_ns = src->max_ns > d ? src->max_ns - d : 0;
+}
+
 __u64 hist__rank(__u64 total, double q)
 {
 	__u64 rank;

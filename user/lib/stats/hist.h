@@ -32,6 +32,12 @@ void hist__add(struct hist *dst, const struct hist *src);
  * max cannot be subtracted: it is bounded by the highest bucket that moved. */
 void hist__delta(struct hist *dst, const struct hist *cur, const struct hist *prev);
 
+/* dst = src with d ns taken off every sample, never below 0 (dst != src).
+ * Each bucket's count moves, at its midpoint, to the bucket of that value
+ * less d: a quantile of dst is src's less d (or 0), within a bucket of each.
+ * For the uprobe families' subtraction of the probes' own time. */
+void hist__shift_down(struct hist *dst, const struct hist *src, __u64 d);
+
 /* Value at quantile q (0 < q <= 1), in ns; 0 for an empty histogram. */
 __u64 hist__quantile(const struct hist *h, double q);
 /* The two halves of hist__quantile, for other bucket stores (sparsehist.h)

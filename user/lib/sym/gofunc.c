@@ -11,6 +11,7 @@
 #include "gopclntab.h"
 #include "log.h"
 #include "retfind.h"
+#include "probesite.h"
 
 struct resolve {
 	const char *path;
@@ -241,6 +242,28 @@ static int find_rets(struct resolve *r)
 	return 0;
 }
 
+/* The entry uprobe's site and the class of its instruction (probesite.h).
+ * Only amd64 code is classified; elsewhere the entry stays, "stepped".
+ * NETTUNE_GO_ENTRY_AT_START=1 keeps Go entries at offset 0, for measuring
+ * what the move saves (tools/bench-uprobe.sh); it is not a user option. */
+static void place_entry(struct resolve *r)
+{
+	struct gofunc_result *res = r->res;
+	size_t len = res->size && res->size < 32 ? res->size : 32;
+	const void *code = elfsym__data_at(r->elf, res->vaddr, len);
+	__u32 at = 0;
+
+	res->entry_probe_offset = res->entry_offset;
+	res->entry_class = PROBESITE_STEPPED;
+	if (!code || elfsym__machine(r->elf) != EM_X86_64)
+		return;
+	if (res->is_go && !getenv("NETTUNE_GO_ENTRY_AT_START"))
+		at = probesite__go_entry(code, len);
+	/* data_at() proved the bytes lie in one segment: file offsets follow. */
+	res->entry_probe_offset = res->entry_offset + at;
+	res->entry_class = (int)probesite__classify((const __u8 *)code + at, len - at);
+}
+
 int gofunc__resolve(const char *path, const char *symbol, struct gofunc_result *res)
 {
 	struct resolve r = { .path = path, .symbol = symbol, .res = res };
@@ -255,6 +278,8 @@ int gofunc__resolve(const char *path, const char *symbol, struct gofunc_result *
 		err = find_symbol(&r);
 	if (!err && symbol && res->is_go)
 		err = find_rets(&r);
+	if (!err && symbol)
+		place_entry(&r);
 	if (!err && symbol)
 		debug("%s: %s at 0x%llx (file offset 0x%llx, %llu bytes, from %s), %zu RETs",
 		      path, symbol, (unsigned long long)res->vaddr,

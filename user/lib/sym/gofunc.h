@@ -25,7 +25,13 @@ struct gofunc_result {
 	const char *source;	/* ".symtab", ".dynsym" or ".gopclntab" */
 	__u64 vaddr;		/* link-time address of the entry */
 	__u64 size;		/* bytes disassembled (Go) or st_size (C) */
-	__u64 entry_offset;	/* file offset of the entry: the entry uprobe */
+	__u64 entry_offset;	/* file offset of the function's entry */
+	/* File offset of the entry uprobe: entry_offset, or for a Go function
+	 * that starts with its stack bound check, the check's jbe, which the
+	 * kernel emulates instead of single-stepping (probesite.h). A C
+	 * function's uretprobe is attached here too. */
+	__u64 entry_probe_offset;
+	int entry_class;	/* enum probesite_class of the instruction probed */
 	__u64 *ret_offsets;	/* Go only: file offsets of every RET, ascending */
 	/* Go only. 0 means the function never returns normally (or leaves by
 	 * a tail jump): its latency cannot be measured with uprobes. */
