@@ -20,7 +20,10 @@
 #  4. serve --cgroup A: listener A's series with its cgroup label, none of B's;
 #  5. no cgroup2 mount (a private mount namespace): doctor says so, rows have
 #     no cgroup, counts are intact, --cgroup is refused;
-#  6. bad input: no such cgroup, and a directory that is not cgroup v2, get
+#  6. in a cgroup namespace with cgroup2 mounted inside (as in a container):
+#     --cgroup / and --cgroup of the client's cgroup by the namespace's path
+#     keep every connect of the client (its own count), named by that path;
+#  7. bad input: no such cgroup, and a directory that is not cgroup v2, get
 #     one line and exit 2.
 source "$(dirname "$0")/lib.sh"
 nt_setup cgroup
@@ -203,7 +206,51 @@ nomnt "$NETTUNE" trace -d 1 --cgroup "$(rel "$srvA")" 2>"$NT_TMP/bad.err" >/dev/
 nt_assert_eq "no cgroup2: --cgroup refused" "$rc: $(cat "$NT_TMP/bad.err")" \
 	"2: nettune: --cgroup $(rel "$srvA"): cgroup v2 is not mounted on this host"
 
-# --- 6. bad input ------------------------------------------------------------
+# --- 6. in a cgroup namespace: --cgroup by the namespace's paths -------------
+# nettune runs in a cgroup namespace rooted at ntns.scope, with cgroup2
+# mounted again inside (a private mount namespace), as in a container; the
+# client runs in ntns.scope/ntcli-ns.scope. Inside, that cgroup is
+# /ntcli-ns.scope, one level below the mount's root, but three below the
+# real root, where the kernel counts levels: the filter must compare ids,
+# not a depth user space computed.
+nt_cgroup nsRoot "nettune-test-$NT_ID/ntns.scope"
+nt_cgroup nsCli "nettune-test-$NT_ID/ntns.scope/ntcli-ns.scope"
+cat >"$NT_TMP/incgns.sh" <<'EOF2'
+#!/bin/sh
+# incgns.sh CGROUP MNT CMD...: CMD in a cgroup namespace rooted at CGROUP,
+# with cgroup2 mounted at MNT in a private mount namespace (the same pid).
+cg=$1 mnt=$2
+shift 2
+echo $$ >"$cg/cgroup.procs" || exit 1
+exec unshare -C -m --propagation private \
+	sh -c 'umount -l "$0" && mount -t cgroup2 none "$0" && exec "$@"' "$mnt" "$@"
+EOF2
+chmod +x "$NT_TMP/incgns.sh"
+NNS=12
+for want in / /ntcli-ns.scope; do
+	tag=cgns${want//[\/.-]/}
+	"$NT_TMP/incgns.sh" "$nsRoot" "$MNT" "$NETTUNE" trace --json --probes connect \
+		--cgroup "$want" >"$NT_TMP/$tag.json" 2>"$NT_TMP/$tag.err" &
+	tracer=$!
+	NT_PIDS+=("$tracer")
+	nt_wait_attached "$NT_TMP/$tag.err"
+	nt_bg_cgroup "$nsCli" cli "$NT_BUILD/tests/helpers/tcpclient" \
+		--addr $SRV --port $PA --count $NNS --payload x >"$NT_TMP/$tag-cli.json"
+	cN=$NT_LAST_PID
+	wait "$cN" || nt_fail "$tag: the client failed"
+	nt_assert_eq "$tag: the client's own successful connects" "$(jq .ok "$NT_TMP/$tag-cli.json")" $NNS
+	nt_wait_served srv $PA
+	kill -INT "$tracer"
+	wait "$tracer" || nt_fail "$tag: nettune failed: $(cat "$NT_TMP/$tag.err")"
+	out=$(tail -n 1 "$NT_TMP/$tag.json")
+	nt_assert_eq "cgroup namespace, --cgroup $want: connects" "$(q '.connect.count')" $NNS
+	nt_assert_eq "cgroup namespace, --cgroup $want: connecting processes" \
+		"$(q '[.connect.by_pid[].pid]')" "[$cN]"
+	nt_assert_eq "cgroup namespace, --cgroup $want: the client's cgroup, by the namespace's path" \
+		"$(by_pid connect $cN cgroup)" '"/ntcli-ns.scope"'
+done
+
+# --- 7. bad input ------------------------------------------------------------
 for bad in "/nettune-no-such-cgroup-$NT_ID" /proc; do
 	rc=0
 	"$NETTUNE" trace -d 1 --cgroup "$bad" >"$NT_TMP/bad.out" 2>"$NT_TMP/bad.err" || rc=$?

@@ -4,7 +4,7 @@
 #include "probe_util.h"
 #include "promtext.h"
 
-int probe__fill_filters(int pids_fd, int ports_fd, const struct trace_opts *o)
+int probe__fill_filters(int pids_fd, int ports_fd, int cgroups_fd, const struct trace_opts *o)
 {
 	__u8 one = 1;
 
@@ -13,6 +13,9 @@ int probe__fill_filters(int pids_fd, int ports_fd, const struct trace_opts *o)
 			return -errno;
 	for (int i = 0; i < o->nports; i++)
 		if (bpf_map_update_elem(ports_fd, &o->ports[i], &one, BPF_ANY))
+			return -errno;
+	for (int i = 0; i < o->ncgroups; i++)
+		if (bpf_map_update_elem(cgroups_fd, &o->cgroups[i], &one, BPF_ANY))
 			return -errno;
 	return 0;
 }

@@ -37,13 +37,12 @@ int cgroup__mount(char *buf, size_t len)
 	return err;
 }
 
-int cgroup__resolve(const char *path, __u64 *id, __u32 *level)
+int cgroup__resolve(const char *path, __u64 *id)
 {
 	char mnt[PATH_MAX], full[2 * PATH_MAX], real[PATH_MAX];
 	struct statfs sfs;
 	struct stat st;
 	size_t mlen;
-	__u32 depth = 0;
 
 	if (cgroup__mount(mnt, sizeof(mnt))) {
 		warn("--cgroup %s: cgroup v2 is not mounted on this host", path);
@@ -67,11 +66,7 @@ int cgroup__resolve(const char *path, __u64 *id, __u32 *level)
 		     path, real, mnt);
 		return -EINVAL;
 	}
-	for (const char *s = real + mlen; *s; s++)
-		if (*s == '/' && s[1])
-			depth++;
 	*id = st.st_ino;
-	*level = depth;
 	return 0;
 }
 

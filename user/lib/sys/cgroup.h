@@ -18,9 +18,9 @@
 int cgroup__mount(char *buf, size_t len);
 /* --cgroup PATH: a directory on the cgroup2 mount, absolute
  * (/sys/fs/cgroup/system.slice/x.service) or relative to the mount's root
- * (/system.slice/x.service, system.slice/x.service). Its id and depth
- * below the root (the root is 0). 0, or -errno after one clear line. */
-int cgroup__resolve(const char *path, __u64 *id, __u32 *level);
+ * (/system.slice/x.service, system.slice/x.service). Its id: 0, or -errno
+ * after one clear line. */
+int cgroup__resolve(const char *path, __u64 *id);
 /* The path (relative to the cgroup2 root, "/" for the root) of cgroup ID,
  * or NULL: 0, no cgroup2 mount, or a cgroup that no longer exists. Paths
  * come from a walk of the mount, made again (at most once a second) when
