@@ -5,8 +5,13 @@
 # servers from another namespace through a delayed link: the SYN-ACK is held
 # 3 ms by tools/netdelay, so each connect completes in softirq while the
 # client sleeps in connect() and some other task (netdelay, ksoftirqd, the
-# idle task) is current; the row must still name the client's cgroup. The
-# clients run at the same time, pinned to different CPUs.
+# idle task) is current. The connect's cgroup is read when the socket enters
+# SYN_SENT, in the client's own context, so what the delay proves is that
+# the row written at completion keeps that cgroup rather than taking the
+# softirq's current task's; it cannot tell the socket's cgroup from the
+# client's, which are the same. Section 7 tells them apart: a server moved
+# to another cgroup after listening. The clients run at the same time,
+# pinned to different CPUs.
 #
 # Truths: the clients' own counts of successful connects (each sends one
 # byte, which the server reads: one read_wait each), the cgroups the
@@ -23,7 +28,10 @@
 #  6. in a cgroup namespace with cgroup2 mounted inside (as in a container):
 #     --cgroup / and --cgroup of the client's cgroup by the namespace's path
 #     keep every connect of the client (its own count), named by that path;
-#  7. bad input: no such cgroup, and a directory that is not cgroup v2, get
+#  7. a server moved from cgroup X to Y after it listens: the listener, its
+#     accepts and reads name X (the sockets' cgroup), not Y (the task's),
+#     and --cgroup Y keeps none of them;
+#  8. bad input: no such cgroup, and a directory that is not cgroup v2, get
 #     one line and exit 2.
 source "$(dirname "$0")/lib.sh"
 nt_setup cgroup
@@ -40,7 +48,8 @@ nt_cgroup srvA "nettune-test-$NT_ID/ntA.slice/ntsrv-a.service"
 nt_cgroup cliA "nettune-test-$NT_ID/ntA.slice/ntcli-a.scope"
 nt_cgroup srvB "nettune-test-$NT_ID/ntsrv-b.service"
 nt_cgroup cliB "nettune-test-$NT_ID/ntcli-b.scope"
-# Every exit path removes them (nt_cleanup); checked after the run below.
+# Every exit path removes them (nt_cleanup); the end of the test checks that
+# none is left after a passing run.
 rel() { printf '%s' "${1#"$MNT"}"; }	# a cgroup's path from the cgroup2 root
 
 nt_netns srv
@@ -250,7 +259,53 @@ for want in / /ntcli-ns.scope; do
 		"$(by_pid connect $cN cgroup)" '"/ntcli-ns.scope"'
 done
 
-# --- 7. bad input ------------------------------------------------------------
+# --- 7. a server moved to another cgroup after it listens --------------------
+# Its listener, and the connections it accepts and reads, stay in the cgroup
+# the listener was created in (X), while the server runs in Y: the rows name
+# the socket's cgroup, not the current task's. The only case where the two
+# differ in process context.
+PM=9413 NM=20
+nt_cgroup mvX "nettune-test-$NT_ID/ntmv-x.service"
+nt_cgroup mvY "nettune-test-$NT_ID/ntmv-y.service"
+nt_bg_cgroup "$mvX" srv "$NT_BUILD/tests/helpers/tcpserver" --port $PM --block-read
+serverM=$NT_LAST_PID
+nt_wait_port srv $PM
+echo "$serverM" >"$mvY/cgroup.procs" || nt_fail "cannot move the server to $mvY"
+nt_assert_eq "moved server's cgroup" "$(grep '^0::' /proc/$serverM/cgroup)" "0::$(rel "$mvY")"
+"$NETTUNE" trace --json --probes accept,drops,read --netns "$(nt_ns_path srv)" \
+	>"$NT_TMP/moved.json" 2>"$NT_TMP/moved.err" &
+tracer=$!
+NT_PIDS+=("$tracer")
+"$NETTUNE" trace --json --probes accept,drops,read --cgroup "$(rel "$mvY")" \
+	>"$NT_TMP/movedY.json" 2>"$NT_TMP/movedY.err" &
+tracerY=$!
+NT_PIDS+=("$tracerY")
+nt_wait_attached "$NT_TMP/moved.err"
+nt_wait_attached "$NT_TMP/movedY.err"
+nt_bg_cgroup "$cliA" cli taskset -c $((CPUS - 1)) "$NT_BUILD/tests/helpers/tcpclient" \
+	--addr $SRV --port $PM --count $NM --payload x >"$NT_TMP/moved-cli.json"
+cM=$NT_LAST_PID
+wait "$cM" || nt_fail "moved: the client failed"
+nt_assert_eq "moved: the client's own successful connects" "$(jq .ok "$NT_TMP/moved-cli.json")" $NM
+nt_wait_served srv $PM
+kill -INT "$tracer" "$tracerY"
+wait "$tracer" || nt_fail "moved: nettune failed: $(cat "$NT_TMP/moved.err")"
+wait "$tracerY" || nt_fail "moved: nettune --cgroup Y failed: $(cat "$NT_TMP/movedY.err")"
+out=$(tail -n 1 "$NT_TMP/moved.json")
+nt_assert_eq "moved: the listener's cgroup (its own, X)" "$(listener $PM cgroup)" "\"$(rel "$mvX")\""
+nt_assert_eq "moved: the listener's accepts" "$(listener $PM accepted)" $NM
+nt_assert_eq "moved: accepts by the server: cgroup X" "$(by_pid accept $serverM cgroup)" \
+	"\"$(rel "$mvX")\""
+nt_assert_eq "moved: accepts by the server: count" "$(by_pid accept $serverM latency.count)" $NM
+nt_assert_eq "moved: reads by the server: cgroup X" "$(by_pid read.wait $serverM cgroup)" \
+	"\"$(rel "$mvX")\""
+nt_assert_eq "moved: reads by the server: count" "$(by_pid read.wait $serverM latency.count)" $NM
+out=$(tail -n 1 "$NT_TMP/movedY.json")
+nt_assert_eq "moved, --cgroup Y: no listener" "$(q '[.listeners[].port]')" "[]"
+nt_assert_eq "moved, --cgroup Y: no accept" "$(q '.accept.count')" 0
+nt_assert_eq "moved, --cgroup Y: no read" "$(q '.read.wait.count')" 0
+
+# --- 8. bad input ------------------------------------------------------------
 for bad in "/nettune-no-such-cgroup-$NT_ID" /proc; do
 	rc=0
 	"$NETTUNE" trace -d 1 --cgroup "$bad" >"$NT_TMP/bad.out" 2>"$NT_TMP/bad.err" || rc=$?
@@ -259,4 +314,13 @@ for bad in "/nettune-no-such-cgroup-$NT_ID" /proc; do
 	nt_assert_eq "--cgroup $bad: nothing on stdout" "$(wc -c <"$NT_TMP/bad.out")" 0
 	nt_log "   $(cat "$NT_TMP/bad.err")"
 done
+
+# Every cgroup the test made is gone once its processes are (nt_cleanup
+# does the same on every other exit path).
+nt_stop_pids
+nt_cgroups_remove
+for dir in "${NT_CGROUPS[@]}"; do
+	[ ! -d "$dir" ] || nt_fail "cgroup $dir is left after the run"
+done
+nt_log "ok: the test's ${#NT_CGROUPS[@]} cgroups are removed"
 nt_pass
