@@ -31,7 +31,9 @@
 #  7. a server moved from cgroup X to Y after it listens: the listener, its
 #     accepts and reads name X (the sockets' cgroup), not Y (the task's),
 #     and --cgroup Y keeps none of them;
-#  8. bad input: no such cgroup, and a directory that is not cgroup v2, get
+#  8. a --cgroup removed and created again while trace runs: its connects
+#     before and after are counted, and each change is said once;
+#  9. bad input: no such cgroup, and a directory that is not cgroup v2, get
 #     one line and exit 2.
 source "$(dirname "$0")/lib.sh"
 nt_setup cgroup
@@ -305,7 +307,43 @@ nt_assert_eq "moved, --cgroup Y: no listener" "$(q '[.listeners[].port]')" "[]"
 nt_assert_eq "moved, --cgroup Y: no accept" "$(q '.accept.count')" 0
 nt_assert_eq "moved, --cgroup Y: no read" "$(q '.read.wait.count')" 0
 
-# --- 8. bad input ------------------------------------------------------------
+# --- 8. a wanted cgroup removed and created again (a restarted unit) --------
+# The new cgroup has a new id at the same path: nettune must follow it
+# (stat'ing the path every second while it sleeps), and say once that the
+# cgroup was gone and once that it is back.
+N1=5 N2=7
+nt_cgroup re "nettune-test-$NT_ID/ntre.service"
+recli() { # COUNT TAG: a client in the cgroup, COUNT connects, its own count checked
+	nt_bg_cgroup "$re" cli "$NT_BUILD/tests/helpers/tcpclient" \
+		--addr $SRV --port $PA --count "$1" --payload x >"$NT_TMP/re-$2.json"
+	wait "$NT_LAST_PID" || nt_fail "recreated: client $2 failed"
+	nt_assert_eq "recreated: client $2's own successful connects" "$(jq .ok "$NT_TMP/re-$2.json")" "$1"
+}
+waitlog() { # PATTERN: until the tracer's stderr has it (5 s)
+	for _ in $(seq 100); do grep -q "$1" "$NT_TMP/re.err" && return 0; sleep 0.05; done
+	nt_fail "recreated: no '$1' from nettune: $(cat "$NT_TMP/re.err")"
+}
+"$NETTUNE" trace --json --probes connect --cgroup "$(rel "$re")" \
+	>"$NT_TMP/re.json" 2>"$NT_TMP/re.err" &
+tracer=$!
+NT_PIDS+=("$tracer")
+nt_wait_attached "$NT_TMP/re.err"
+recli $N1 first
+rmdir "$re" || nt_fail "cannot remove $re"
+waitlog "the cgroup is gone"
+mkdir "$re" || nt_fail "cannot create $re again"
+waitlog "created again"
+recli $N2 second
+sleep 2	# two more looks: still one line each
+kill -INT "$tracer"
+wait "$tracer" || nt_fail "recreated: nettune failed: $(cat "$NT_TMP/re.err")"
+out=$(tail -n 1 "$NT_TMP/re.json")
+nt_assert_eq "recreated: connects of both cgroups at that path" "$(q '.connect.count')" $((N1 + N2))
+nt_assert_eq "recreated: 'gone' said once" "$(grep -c 'the cgroup is gone' "$NT_TMP/re.err")" 1
+nt_assert_eq "recreated: 'created again' said once" "$(grep -c 'created again' "$NT_TMP/re.err")" 1
+nt_log "   $(grep -e 'is gone' -e 'created again' "$NT_TMP/re.err" | tr '\n' ' ')"
+
+# --- 9. bad input ------------------------------------------------------------
 for bad in "/nettune-no-such-cgroup-$NT_ID" /proc; do
 	rc=0
 	"$NETTUNE" trace -d 1 --cgroup "$bad" >"$NT_TMP/bad.out" 2>"$NT_TMP/bad.err" || rc=$?

@@ -42,6 +42,10 @@
 			    bpf_map__fd((skel)->maps.filter_cgroups), (o))
 
 int probe__fill_filters(int pids_fd, int ports_fd, int cgroups_fd, const struct trace_opts *o);
+/* --cgroup: every loaded object's set now wants NEW_ID instead of OLD_ID
+ * (a wanted cgroup removed and created again). The objects whose set was
+ * updated, counted. */
+int probe__retarget_cgroup(__u64 old_id, __u64 new_id);
 
 /* nettune_lost_events_total{family, cause} for probe_ops.metrics: one
  * series per cause, and "recursion" for the BPF recursion guard's misses. */

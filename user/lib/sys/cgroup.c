@@ -37,7 +37,8 @@ int cgroup__mount(char *buf, size_t len)
 	return err;
 }
 
-int cgroup__resolve(const char *path, __u64 *id)
+/* cgroup__resolve, with the line on stderr only when loud. */
+static int resolve(const char *path, __u64 *id, bool loud)
 {
 	char mnt[PATH_MAX], full[2 * PATH_MAX], real[PATH_MAX];
 	struct statfs sfs;
@@ -45,7 +46,8 @@ int cgroup__resolve(const char *path, __u64 *id)
 	size_t mlen;
 
 	if (cgroup__mount(mnt, sizeof(mnt))) {
-		warn("--cgroup %s: cgroup v2 is not mounted on this host", path);
+		if (loud)
+			warn("--cgroup %s: cgroup v2 is not mounted on this host", path);
 		return -ENOENT;
 	}
 	mlen = strlen(mnt);
@@ -57,17 +59,29 @@ int cgroup__resolve(const char *path, __u64 *id)
 	else
 		snprintf(full, sizeof(full), "%s/%s", mnt, path[0] == '/' ? path + 1 : path);
 	if (!realpath(full, real) || stat(real, &st)) {
-		warn("--cgroup %s: no such cgroup (%s: %s)", path, full, strerror(errno));
+		if (loud)
+			warn("--cgroup %s: no such cgroup (%s: %s)", path, full, strerror(errno));
 		return -ENOENT;
 	}
 	if (statfs(real, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode) ||
 	    strncmp(real, mnt, mlen) || (real[mlen] && real[mlen] != '/')) {
-		warn("--cgroup %s: %s is not a cgroup v2 directory (cgroup2 is mounted at %s)",
-		     path, real, mnt);
+		if (loud)
+			warn("--cgroup %s: %s is not a cgroup v2 directory (cgroup2 is mounted at %s)",
+			     path, real, mnt);
 		return -EINVAL;
 	}
 	*id = st.st_ino;
 	return 0;
+}
+
+int cgroup__resolve(const char *path, __u64 *id)
+{
+	return resolve(path, id, true);
+}
+
+int cgroup__id(const char *path, __u64 *id)
+{
+	return resolve(path, id, false);
 }
 
 /* The paths of the last walk, sorted by id. */

@@ -21,6 +21,9 @@ int cgroup__mount(char *buf, size_t len);
  * (/system.slice/x.service, system.slice/x.service). Its id: 0, or -errno
  * after one clear line. */
 int cgroup__resolve(const char *path, __u64 *id);
+/* The same without the line: what PATH names now (a --cgroup removed and
+ * created again has a new id). 0, or -errno. */
+int cgroup__id(const char *path, __u64 *id);
 /* The path (relative to the cgroup2 root, "/" for the root) of cgroup ID,
  * or NULL: 0, no cgroup2 mount, or a cgroup that no longer exists. Paths
  * come from a walk of the mount, made again (at most once a second) when
