@@ -7,18 +7,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include "cgroup.h"
 #include "log.h"
 
+/* cgroup__use_mount: a directory taken for the cgroup2 mount (tests). */
+static char mount_override[PATH_MAX];
+
+void cgroup__use_mount(const char *dir)
+{
+	snprintf(mount_override, sizeof(mount_override), "%s", dir ? dir : "");
+}
+
 int cgroup__mount(char *buf, size_t len)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
+	FILE *f;
 	char line[4096], mnt[PATH_MAX], fstype[64];
 	int err = -ENOENT;
 
+	if (mount_override[0]) {
+		snprintf(buf, len, "%s", mount_override);
+		return 0;
+	}
+	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
 		return -errno;
 	/* id parent major:minor root mountpoint options [optional...] - fstype src opts */
@@ -170,6 +184,76 @@ static void walk(void)
 	memo.sorted = memo.len;
 }
 
+/*
+ * The last path each id was seen with, so that a name never flaps (a serve
+ * label from a path to "" and back): a cgroup removed since keeps its last
+ * path, and an id that a walk missed this second keeps the one it had.
+ * Direct-mapped and bounded: an entry is overwritten by a later id of the
+ * same slot, which for a live cgroup the walk finds again.
+ */
+#define LAST_KNOWN	1024
+static struct known last_known[LAST_KNOWN];
+
+static const char *remember(__u64 id, const char *path)
+{
+	struct known *k = &last_known[id % LAST_KNOWN];
+	char *p;
+
+	if (k->path && k->id == id && !strcmp(k->path, path))
+		return k->path;
+	p = strdup(path);
+	if (!p)
+		return path;
+	free(k->path);
+	k->id = id;
+	k->path = p;
+	return p;
+}
+
+static const char *recall(__u64 id)
+{
+	const struct known *k = &last_known[id % LAST_KNOWN];
+
+	return k->path && k->id == id ? k->path : NULL;
+}
+
+/* A new cgroup between two walks: opened by its kernfs file handle (the id
+ * is the handle), then named by the descriptor's path. NULL where that
+ * fails (no CAP_DAC_READ_SEARCH, a cgroup outside this mount). */
+#define FILEID_KERNFS	0xfe
+static const char *by_handle(__u64 id)
+{
+	char mnt[PATH_MAX], link[64], path[PATH_MAX];
+	struct {
+		struct file_handle h;
+		__u64 id;
+	} fh = { .h = { .handle_bytes = sizeof(__u64), .handle_type = FILEID_KERNFS } };
+	size_t mlen;
+	ssize_t n;
+	int mfd, fd;
+
+	if (cgroup__mount(mnt, sizeof(mnt)))
+		return NULL;
+	memcpy(fh.h.f_handle, &id, sizeof(id));
+	mfd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mfd < 0)
+		return NULL;
+	fd = open_by_handle_at(mfd, &fh.h, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(mfd);
+	if (fd < 0)
+		return NULL;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	path[n] = 0;
+	mlen = strlen(mnt);
+	if (strncmp(path, mnt, mlen) || (path[mlen] && path[mlen] != '/'))
+		return NULL;
+	return remember(id, path[mlen] ? path + mlen : "/");
+}
+
 const char *cgroup__path(__u64 id)
 {
 	struct known *k;
@@ -179,14 +263,17 @@ const char *cgroup__path(__u64 id)
 		return NULL;
 	k = lookup(id);
 	if (k)
-		return k->path;
+		return remember(id, k->path);
 	now = time(NULL);
-	if (memo.last_walk == now)
-		return NULL;
+	if (memo.last_walk == now) {
+		const char *p = recall(id);
+
+		return p ? p : by_handle(id);
+	}
 	memo.last_walk = now;
 	walk();
 	k = lookup(id);
-	return k ? k->path : NULL;
+	return k ? remember(id, k->path) : recall(id);
 }
 
 bool cgroup__within(__u64 id, __u64 want)

@@ -25,12 +25,16 @@ int cgroup__resolve(const char *path, __u64 *id);
  * created again has a new id). 0, or -errno. */
 int cgroup__id(const char *path, __u64 *id);
 /* The path (relative to the cgroup2 root, "/" for the root) of cgroup ID,
- * or NULL: 0, no cgroup2 mount, or a cgroup that no longer exists. Paths
- * come from a walk of the mount, made again (at most once a second) when
- * an id is not known; each walk replaces the last, so removed cgroups are
- * forgotten and a long run's memory follows the tree, not its history.
- * The string is valid until the next call. */
+ * or NULL: 0, no cgroup2 mount, or a cgroup never seen. Paths come from a
+ * walk of the mount, made again (at most once a second) when an id is not
+ * known, or between two walks from the id's file handle; each walk
+ * replaces the last, so the memo follows the tree, not its history. The
+ * last path of each id is remembered apart (up to 1024 ids), so a removed
+ * cgroup keeps its path and a name never flaps. The string is valid until
+ * the next call. */
 const char *cgroup__path(__u64 id);
+/* Tests: take DIR for the cgroup2 mount (NULL: back to mountinfo). */
+void cgroup__use_mount(const char *dir);
 /* Whether cgroup ID is WANT or lies below it (by their paths). */
 bool cgroup__within(__u64 id, __u64 want);
 
