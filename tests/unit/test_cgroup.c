@@ -107,10 +107,50 @@ static void test_paths_and_last_known(void **state)
 	rm("/a");
 }
 
+/* --cgroup / keeps a listener whose cgroup has no known path when the
+ * mount is the whole hierarchy (the kernel's filter counts its events);
+ * below a namespace's root, a cgroup must be named to be let in. */
+static void test_within(void **state)
+{
+	char events[PATH_MAX + 32];
+	__u64 top, a, b, unknown;
+	FILE *f;
+
+	(void)state;
+	mk("/a");
+	mk("/a/b");
+	top = dir_id("");
+	a = dir_id("/a");
+	b = dir_id("/a/b");
+	unknown = top + a + b + 1000003;
+	next_second();
+	assert_string_equal(cgroup__path(b), "/a/b");	/* a walk */
+	assert_true(cgroup__within(b, a));
+	assert_true(cgroup__within(b, b));
+	assert_false(cgroup__within(a, b));
+	assert_true(cgroup__within(a, top));
+	assert_false(cgroup__within(unknown, a));
+	assert_true(cgroup__within(unknown, top));
+
+	/* The mount's root has cgroup.events: a cgroup namespace's root. */
+	snprintf(events, sizeof(events), "%s/cgroup.events", root);
+	f = fopen(events, "w");
+	assert_non_null(f);
+	fclose(f);
+	next_second();
+	assert_null(cgroup__path(unknown));	/* a walk */
+	assert_true(cgroup__within(a, top));
+	assert_false(cgroup__within(unknown, top));
+	assert_int_equal(unlink(events), 0);
+	rm("/a/b");
+	rm("/a");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_paths_and_last_known),
+		cmocka_unit_test(test_within),
 	};
 	return cmocka_run_group_tests_name("cgroup", tests, setup, teardown);
 }

@@ -114,6 +114,8 @@ static struct {
 	size_t mlen;
 	time_t last_walk;
 	int failed;
+	__u64 root_id;		/* the mount's root ... */
+	bool whole;		/* ... is the hierarchy's root (not a namespace's, a subtree's) */
 } memo;
 
 static struct known *lookup(__u64 id)
@@ -175,6 +177,15 @@ static void walk(void)
 		return;
 	}
 	memo.mlen = strlen(mnt);
+	{
+		char events[PATH_MAX + 16];
+		struct stat st;
+
+		/* cgroup.events is in every cgroup but the hierarchy's root */
+		snprintf(events, sizeof(events), "%s/cgroup.events", mnt);
+		memo.root_id = stat(mnt, &st) ? 0 : st.st_ino;
+		memo.whole = access(events, F_OK) && errno == ENOENT;
+	}
 	for (size_t i = 0; i < memo.len; i++)
 		free(memo.v[i].path);
 	memo.len = memo.sorted = 0;
@@ -284,9 +295,13 @@ bool cgroup__within(__u64 id, __u64 want)
 
 	if (id == want)
 		return true;
+	/* The hierarchy's root holds every cgroup, named or not (as the
+	 * kernel's filter has it); a namespace's root only those it shows. */
+	if (want == memo.root_id && memo.whole)
+		return true;
 	/* Not cgroup__path(want): a second walk would free p. */
 	k = lookup(want);
-	w = k ? k->path : NULL;
+	w = k ? k->path : recall(want);
 	if (!p || !w)
 		return false;
 	if (!strcmp(w, "/"))

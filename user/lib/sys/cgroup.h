@@ -35,7 +35,9 @@ int cgroup__id(const char *path, __u64 *id);
 const char *cgroup__path(__u64 id);
 /* Tests: take DIR for the cgroup2 mount (NULL: back to mountinfo). */
 void cgroup__use_mount(const char *dir);
-/* Whether cgroup ID is WANT or lies below it (by their paths). */
+/* Whether cgroup ID is WANT or lies below it (by their paths). Any ID is
+ * below the hierarchy's root, even one whose path is not known; below the
+ * root of a cgroup namespace's mount, only one whose path is. */
 bool cgroup__within(__u64 id, __u64 want);
 
 #endif
