@@ -12,12 +12,17 @@
  * Only the uprobe family, which has no socket, takes the current task's.
  * Id 0: the socket has no cgroup data (a kernel without sk_cgrp_data).
  *
- * --cgroup is rodata: the wanted ids with their depth below the root. A
- * cgroup is let through when it or one of its ancestors is wanted: the
- * ancestor at depth L is cgrp->ancestors[L] (6.0+), read once per wanted
- * cgroup, no walk up the tree. With a filter set, a socket without cgroup
- * data, and events with no socket, are dropped (they belong to no cgroup
- * asked for); without one, the verifier removes every test.
+ * --cgroup: the wanted ids are the keys of filter_cgroups (user space
+ * fills it, and follows a wanted cgroup that is removed and created again),
+ * their count is rodata. A cgroup is let through when it or one of its
+ * ancestors is wanted: the walk reads cgrp->ancestors[0..level] (6.0+), the
+ * real root first, and looks each id up. Nothing here depends on a depth
+ * user space computed: in a cgroup namespace, or on a cgroup2 mount of a
+ * subtree, user space sees its root at some depth the kernel counts from
+ * the real root, so only ids are compared. Ancestors deeper than
+ * CGROUP_MAX_DEPTH are not looked at. With a filter set, a socket without
+ * cgroup data, and events with no socket, are dropped (they belong to no
+ * cgroup asked for); without one, the verifier removes every test.
  */
 #ifndef NETTUNE_CGROUP_BPF_H
 #define NETTUNE_CGROUP_BPF_H
@@ -25,9 +30,18 @@
 #include "base.bpf.h"
 #include "filter.h"
 
+/* Levels of ancestors the --cgroup test looks at: a wanted cgroup deeper
+ * than this below the real root never matches (docs/containers.md). */
+#define CGROUP_MAX_DEPTH	32
+
 const volatile __u32 targ_ncgroups = 0;
-const volatile __u64 targ_cgroup_ids[FILTER_MAX_CGROUPS] = {};
-const volatile __u32 targ_cgroup_levels[FILTER_MAX_CGROUPS] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FILTER_MAX_CGROUPS);
+	__type(key, __u64);	/* cgroup id (kn->id) */
+	__type(value, __u8);
+} filter_cgroups SEC(".maps");
 
 /* The cgroup a socket was created in, or NULL; plain loads for a BTF
  * pointer (btf is a constant: the verifier keeps one path). */
@@ -47,7 +61,6 @@ static __always_inline __u64 cgroup_id_of(const struct cgroup *cg)
 static __always_inline bool cgroup_allowed(const struct cgroup *cg)
 {
 	__u32 off = bpf_core_field_offset(struct cgroup, ancestors);
-	const struct cgroup *anc;
 	int level;
 
 	if (!targ_ncgroups)
@@ -55,17 +68,17 @@ static __always_inline bool cgroup_allowed(const struct cgroup *cg)
 	if (!cg)
 		return false;
 	level = BPF_CORE_READ(cg, level);
-	for (int i = 0; i < FILTER_MAX_CGROUPS; i++) {
-		__u32 l = targ_cgroup_levels[i];
+	for (int i = 0; i <= CGROUP_MAX_DEPTH; i++) {
+		const struct cgroup *anc = NULL;
+		__u64 id;
 
-		if ((__u32)i >= targ_ncgroups)
+		if (i > level)
 			break;
-		if (l > (__u32)level)
-			continue;	/* shallower than the wanted one */
-		anc = NULL;
-		if (bpf_probe_read_kernel(&anc, sizeof(anc), (const char *)cg + off + (__u64)l * 8))
+		if (bpf_probe_read_kernel(&anc, sizeof(anc), (const char *)cg + off + (__u64)i * 8) ||
+		    !anc)
 			continue;
-		if (anc && BPF_CORE_READ(anc, kn, id) == targ_cgroup_ids[i])
+		id = BPF_CORE_READ(anc, kn, id);
+		if (bpf_map_lookup_elem(&filter_cgroups, &id))
 			return true;
 	}
 	return false;

@@ -21,7 +21,21 @@ nt_skip() { printf 'SKIP %s: %s\n' "${NT_TEST:-test}" "$*" >&2; exit $NT_SKIP; }
 nt_pass() { printf 'PASS %s\n' "${NT_TEST:-test}" >&2; exit 0; }
 
 nt_cleanup() {
-	local rc=$? p ns
+	local rc=$? ns
+	nt_stop_pids
+	nt_cgroups_remove
+	for ns in "${NT_NAMESPACES[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	[ -n "$NT_TMP" ] && rm -rf "$NT_TMP"
+	exit $rc
+}
+
+# nt_stop_pids: stop every process the test started (TERM, then KILL after
+# 5 s) and reap it.
+nt_stop_pids() {
+	local p
 	for p in "${NT_PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -30,13 +44,6 @@ nt_cleanup() {
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
-	nt_cgroups_remove
-	for ns in "${NT_NAMESPACES[@]}"; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
-	done
-	[ -n "$NT_TMP" ] && rm -rf "$NT_TMP"
-	exit $rc
 }
 
 # nt_cgroup2_mount: where cgroup v2 is mounted (empty if it is not). Never

@@ -5,8 +5,13 @@
 # servers from another namespace through a delayed link: the SYN-ACK is held
 # 3 ms by tools/netdelay, so each connect completes in softirq while the
 # client sleeps in connect() and some other task (netdelay, ksoftirqd, the
-# idle task) is current; the row must still name the client's cgroup. The
-# clients run at the same time, pinned to different CPUs.
+# idle task) is current. The connect's cgroup is read when the socket enters
+# SYN_SENT, in the client's own context, so what the delay proves is that
+# the row written at completion keeps that cgroup rather than taking the
+# softirq's current task's; it cannot tell the socket's cgroup from the
+# client's, which are the same. Section 7 tells them apart: a server moved
+# to another cgroup after listening. The clients run at the same time,
+# pinned to different CPUs.
 #
 # Truths: the clients' own counts of successful connects (each sends one
 # byte, which the server reads: one read_wait each), the cgroups the
@@ -20,7 +25,15 @@
 #  4. serve --cgroup A: listener A's series with its cgroup label, none of B's;
 #  5. no cgroup2 mount (a private mount namespace): doctor says so, rows have
 #     no cgroup, counts are intact, --cgroup is refused;
-#  6. bad input: no such cgroup, and a directory that is not cgroup v2, get
+#  6. in a cgroup namespace with cgroup2 mounted inside (as in a container):
+#     --cgroup / and --cgroup of the client's cgroup by the namespace's path
+#     keep every connect of the client (its own count), named by that path;
+#  7. a server moved from cgroup X to Y after it listens: the listener, its
+#     accepts and reads name X (the sockets' cgroup), not Y (the task's),
+#     and --cgroup Y keeps none of them;
+#  8. a --cgroup removed and created again while trace runs: its connects
+#     before and after are counted, and each change is said once;
+#  9. bad input: no such cgroup, and a directory that is not cgroup v2, get
 #     one line and exit 2.
 source "$(dirname "$0")/lib.sh"
 nt_setup cgroup
@@ -37,7 +50,8 @@ nt_cgroup srvA "nettune-test-$NT_ID/ntA.slice/ntsrv-a.service"
 nt_cgroup cliA "nettune-test-$NT_ID/ntA.slice/ntcli-a.scope"
 nt_cgroup srvB "nettune-test-$NT_ID/ntsrv-b.service"
 nt_cgroup cliB "nettune-test-$NT_ID/ntcli-b.scope"
-# Every exit path removes them (nt_cleanup); checked after the run below.
+# Every exit path removes them (nt_cleanup); the end of the test checks that
+# none is left after a passing run.
 rel() { printf '%s' "${1#"$MNT"}"; }	# a cgroup's path from the cgroup2 root
 
 nt_netns srv
@@ -203,7 +217,133 @@ nomnt "$NETTUNE" trace -d 1 --cgroup "$(rel "$srvA")" 2>"$NT_TMP/bad.err" >/dev/
 nt_assert_eq "no cgroup2: --cgroup refused" "$rc: $(cat "$NT_TMP/bad.err")" \
 	"2: nettune: --cgroup $(rel "$srvA"): cgroup v2 is not mounted on this host"
 
-# --- 6. bad input ------------------------------------------------------------
+# --- 6. in a cgroup namespace: --cgroup by the namespace's paths -------------
+# nettune runs in a cgroup namespace rooted at ntns.scope, with cgroup2
+# mounted again inside (a private mount namespace), as in a container; the
+# client runs in ntns.scope/ntcli-ns.scope. Inside, that cgroup is
+# /ntcli-ns.scope, one level below the mount's root, but three below the
+# real root, where the kernel counts levels: the filter must compare ids,
+# not a depth user space computed.
+nt_cgroup nsRoot "nettune-test-$NT_ID/ntns.scope"
+nt_cgroup nsCli "nettune-test-$NT_ID/ntns.scope/ntcli-ns.scope"
+cat >"$NT_TMP/incgns.sh" <<'EOF2'
+#!/bin/sh
+# incgns.sh CGROUP MNT CMD...: CMD in a cgroup namespace rooted at CGROUP,
+# with cgroup2 mounted at MNT in a private mount namespace (the same pid).
+cg=$1 mnt=$2
+shift 2
+echo $$ >"$cg/cgroup.procs" || exit 1
+exec unshare -C -m --propagation private \
+	sh -c 'umount -l "$0" && mount -t cgroup2 none "$0" && exec "$@"' "$mnt" "$@"
+EOF2
+chmod +x "$NT_TMP/incgns.sh"
+NNS=12
+for want in / /ntcli-ns.scope; do
+	tag=cgns${want//[\/.-]/}
+	"$NT_TMP/incgns.sh" "$nsRoot" "$MNT" "$NETTUNE" trace --json --probes connect \
+		--cgroup "$want" >"$NT_TMP/$tag.json" 2>"$NT_TMP/$tag.err" &
+	tracer=$!
+	NT_PIDS+=("$tracer")
+	nt_wait_attached "$NT_TMP/$tag.err"
+	nt_bg_cgroup "$nsCli" cli "$NT_BUILD/tests/helpers/tcpclient" \
+		--addr $SRV --port $PA --count $NNS --payload x >"$NT_TMP/$tag-cli.json"
+	cN=$NT_LAST_PID
+	wait "$cN" || nt_fail "$tag: the client failed"
+	nt_assert_eq "$tag: the client's own successful connects" "$(jq .ok "$NT_TMP/$tag-cli.json")" $NNS
+	nt_wait_served srv $PA
+	kill -INT "$tracer"
+	wait "$tracer" || nt_fail "$tag: nettune failed: $(cat "$NT_TMP/$tag.err")"
+	out=$(tail -n 1 "$NT_TMP/$tag.json")
+	nt_assert_eq "cgroup namespace, --cgroup $want: connects" "$(q '.connect.count')" $NNS
+	nt_assert_eq "cgroup namespace, --cgroup $want: connecting processes" \
+		"$(q '[.connect.by_pid[].pid]')" "[$cN]"
+	nt_assert_eq "cgroup namespace, --cgroup $want: the client's cgroup, by the namespace's path" \
+		"$(by_pid connect $cN cgroup)" '"/ntcli-ns.scope"'
+done
+
+# --- 7. a server moved to another cgroup after it listens --------------------
+# Its listener, and the connections it accepts and reads, stay in the cgroup
+# the listener was created in (X), while the server runs in Y: the rows name
+# the socket's cgroup, not the current task's. The only case where the two
+# differ in process context.
+PM=9413 NM=20
+nt_cgroup mvX "nettune-test-$NT_ID/ntmv-x.service"
+nt_cgroup mvY "nettune-test-$NT_ID/ntmv-y.service"
+nt_bg_cgroup "$mvX" srv "$NT_BUILD/tests/helpers/tcpserver" --port $PM --block-read
+serverM=$NT_LAST_PID
+nt_wait_port srv $PM
+echo "$serverM" >"$mvY/cgroup.procs" || nt_fail "cannot move the server to $mvY"
+nt_assert_eq "moved server's cgroup" "$(grep '^0::' /proc/$serverM/cgroup)" "0::$(rel "$mvY")"
+"$NETTUNE" trace --json --probes accept,drops,read --netns "$(nt_ns_path srv)" \
+	>"$NT_TMP/moved.json" 2>"$NT_TMP/moved.err" &
+tracer=$!
+NT_PIDS+=("$tracer")
+"$NETTUNE" trace --json --probes accept,drops,read --cgroup "$(rel "$mvY")" \
+	>"$NT_TMP/movedY.json" 2>"$NT_TMP/movedY.err" &
+tracerY=$!
+NT_PIDS+=("$tracerY")
+nt_wait_attached "$NT_TMP/moved.err"
+nt_wait_attached "$NT_TMP/movedY.err"
+nt_bg_cgroup "$cliA" cli taskset -c $((CPUS - 1)) "$NT_BUILD/tests/helpers/tcpclient" \
+	--addr $SRV --port $PM --count $NM --payload x >"$NT_TMP/moved-cli.json"
+cM=$NT_LAST_PID
+wait "$cM" || nt_fail "moved: the client failed"
+nt_assert_eq "moved: the client's own successful connects" "$(jq .ok "$NT_TMP/moved-cli.json")" $NM
+nt_wait_served srv $PM
+kill -INT "$tracer" "$tracerY"
+wait "$tracer" || nt_fail "moved: nettune failed: $(cat "$NT_TMP/moved.err")"
+wait "$tracerY" || nt_fail "moved: nettune --cgroup Y failed: $(cat "$NT_TMP/movedY.err")"
+out=$(tail -n 1 "$NT_TMP/moved.json")
+nt_assert_eq "moved: the listener's cgroup (its own, X)" "$(listener $PM cgroup)" "\"$(rel "$mvX")\""
+nt_assert_eq "moved: the listener's accepts" "$(listener $PM accepted)" $NM
+nt_assert_eq "moved: accepts by the server: cgroup X" "$(by_pid accept $serverM cgroup)" \
+	"\"$(rel "$mvX")\""
+nt_assert_eq "moved: accepts by the server: count" "$(by_pid accept $serverM latency.count)" $NM
+nt_assert_eq "moved: reads by the server: cgroup X" "$(by_pid read.wait $serverM cgroup)" \
+	"\"$(rel "$mvX")\""
+nt_assert_eq "moved: reads by the server: count" "$(by_pid read.wait $serverM latency.count)" $NM
+out=$(tail -n 1 "$NT_TMP/movedY.json")
+nt_assert_eq "moved, --cgroup Y: no listener" "$(q '[.listeners[].port]')" "[]"
+nt_assert_eq "moved, --cgroup Y: no accept" "$(q '.accept.count')" 0
+nt_assert_eq "moved, --cgroup Y: no read" "$(q '.read.wait.count')" 0
+
+# --- 8. a wanted cgroup removed and created again (a restarted unit) --------
+# The new cgroup has a new id at the same path: nettune must follow it
+# (stat'ing the path every second while it sleeps), and say once that the
+# cgroup was gone and once that it is back.
+N1=5 N2=7
+nt_cgroup re "nettune-test-$NT_ID/ntre.service"
+recli() { # COUNT TAG: a client in the cgroup, COUNT connects, its own count checked
+	nt_bg_cgroup "$re" cli "$NT_BUILD/tests/helpers/tcpclient" \
+		--addr $SRV --port $PA --count "$1" --payload x >"$NT_TMP/re-$2.json"
+	wait "$NT_LAST_PID" || nt_fail "recreated: client $2 failed"
+	nt_assert_eq "recreated: client $2's own successful connects" "$(jq .ok "$NT_TMP/re-$2.json")" "$1"
+}
+waitlog() { # PATTERN: until the tracer's stderr has it (5 s)
+	for _ in $(seq 100); do grep -q "$1" "$NT_TMP/re.err" && return 0; sleep 0.05; done
+	nt_fail "recreated: no '$1' from nettune: $(cat "$NT_TMP/re.err")"
+}
+"$NETTUNE" trace --json --probes connect --cgroup "$(rel "$re")" \
+	>"$NT_TMP/re.json" 2>"$NT_TMP/re.err" &
+tracer=$!
+NT_PIDS+=("$tracer")
+nt_wait_attached "$NT_TMP/re.err"
+recli $N1 first
+rmdir "$re" || nt_fail "cannot remove $re"
+waitlog "the cgroup is gone"
+mkdir "$re" || nt_fail "cannot create $re again"
+waitlog "created again"
+recli $N2 second
+sleep 2	# two more looks: still one line each
+kill -INT "$tracer"
+wait "$tracer" || nt_fail "recreated: nettune failed: $(cat "$NT_TMP/re.err")"
+out=$(tail -n 1 "$NT_TMP/re.json")
+nt_assert_eq "recreated: connects of both cgroups at that path" "$(q '.connect.count')" $((N1 + N2))
+nt_assert_eq "recreated: 'gone' said once" "$(grep -c 'the cgroup is gone' "$NT_TMP/re.err")" 1
+nt_assert_eq "recreated: 'created again' said once" "$(grep -c 'created again' "$NT_TMP/re.err")" 1
+nt_log "   $(grep -e 'is gone' -e 'created again' "$NT_TMP/re.err" | tr '\n' ' ')"
+
+# --- 9. bad input ------------------------------------------------------------
 for bad in "/nettune-no-such-cgroup-$NT_ID" /proc; do
 	rc=0
 	"$NETTUNE" trace -d 1 --cgroup "$bad" >"$NT_TMP/bad.out" 2>"$NT_TMP/bad.err" || rc=$?
@@ -212,4 +352,13 @@ for bad in "/nettune-no-such-cgroup-$NT_ID" /proc; do
 	nt_assert_eq "--cgroup $bad: nothing on stdout" "$(wc -c <"$NT_TMP/bad.out")" 0
 	nt_log "   $(cat "$NT_TMP/bad.err")"
 done
+
+# Every cgroup the test made is gone once its processes are (nt_cleanup
+# does the same on every other exit path).
+nt_stop_pids
+nt_cgroups_remove
+for dir in "${NT_CGROUPS[@]}"; do
+	[ ! -d "$dir" ] || nt_fail "cgroup $dir is left after the run"
+done
+nt_log "ok: the test's ${#NT_CGROUPS[@]} cgroups are removed"
 nt_pass

@@ -39,8 +39,8 @@ struct tune_opts {
 	struct tune_target_opts t;
 	uint64_t duration_ms;
 	const char *state_dir;
-	__u64 cgroups[FILTER_MAX_CGROUPS];	/* --cgroup: ids and depths */
-	__u32 cgroup_levels[FILTER_MAX_CGROUPS];
+	__u64 cgroups[FILTER_MAX_CGROUPS];	/* --cgroup: ids ... */
+	const char *cgroup_args[FILTER_MAX_CGROUPS];	/* ... and the paths as given */
 	int ncgroups;
 	bool json, apply, relisten, allow_global, status, sysctls, verbose;
 };
@@ -62,9 +62,9 @@ static int set_cgroup(void *v, const char *a)
 		warn("--cgroup: at most %d cgroups", FILTER_MAX_CGROUPS);
 		return -E2BIG;
 	}
-	err = cgroup__resolve(a, &o->cgroups[o->ncgroups], &o->cgroup_levels[o->ncgroups]);
+	err = cgroup__resolve(a, &o->cgroups[o->ncgroups]);
 	if (!err)
-		o->ncgroups++;
+		o->cgroup_args[o->ncgroups++] = a;
 	return err;
 }
 static int set_state_dir(void *v, const char *a) { TO(v)->state_dir = a; return 0; }
@@ -190,7 +190,7 @@ static int observe(const struct tune_opts *o, const struct tune_target *t,
 	}
 	to.ncgroups = o->ncgroups;
 	memcpy(to.cgroups, o->cgroups, sizeof(to.cgroups));
-	memcpy(to.cgroup_levels, o->cgroup_levels, sizeof(to.cgroup_levels));
+	memcpy(to.cgroup_args, o->cgroup_args, sizeof(to.cgroup_args));
 	if (select_probes(&to.probes)) {
 		warn("tune: this build has no connect, accept or drops probe");
 		return EXIT_RUNTIME;

@@ -1,10 +1,62 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include "probe_util.h"
 #include "promtext.h"
 
-int probe__fill_filters(int pids_fd, int ports_fd, const struct trace_opts *o)
+/*
+ * The --cgroup sets of every loaded object, by map id: a retarget opens
+ * each by id, so a map whose skeleton was destroyed since (a failed
+ * attach, a preferred load given up, the end of a run) is simply gone and
+ * dropped, never a stale descriptor. Objects load in parallel: a lock.
+ */
+#define CGROUP_MAPS_MAX	64
+static struct {
+	pthread_mutex_t lock;
+	__u32 ids[CGROUP_MAPS_MAX];
+	int n;
+} cgroup_maps = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void remember_cgroup_map(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return;
+	pthread_mutex_lock(&cgroup_maps.lock);
+	if (cgroup_maps.n < CGROUP_MAPS_MAX)
+		cgroup_maps.ids[cgroup_maps.n++] = info.id;
+	pthread_mutex_unlock(&cgroup_maps.lock);
+}
+
+int probe__retarget_cgroup(__u64 old_id, __u64 new_id)
+{
+	__u8 one = 1;
+	int done = 0;
+
+	pthread_mutex_lock(&cgroup_maps.lock);
+	for (int i = 0; i < cgroup_maps.n;) {
+		int fd = bpf_map_get_fd_by_id(cgroup_maps.ids[i]);
+
+		if (fd < 0) {	/* its object is gone */
+			cgroup_maps.ids[i] = cgroup_maps.ids[--cgroup_maps.n];
+			continue;
+		}
+		/* The old one first: the set has room for FILTER_MAX_CGROUPS. */
+		bpf_map_delete_elem(fd, &old_id);
+		if (!bpf_map_update_elem(fd, &new_id, &one, BPF_ANY))
+			done++;
+		close(fd);
+		i++;
+	}
+	pthread_mutex_unlock(&cgroup_maps.lock);
+	return done;
+}
+
+int probe__fill_filters(int pids_fd, int ports_fd, int cgroups_fd, const struct trace_opts *o)
 {
 	__u8 one = 1;
 
@@ -14,6 +66,11 @@ int probe__fill_filters(int pids_fd, int ports_fd, const struct trace_opts *o)
 	for (int i = 0; i < o->nports; i++)
 		if (bpf_map_update_elem(ports_fd, &o->ports[i], &one, BPF_ANY))
 			return -errno;
+	for (int i = 0; i < o->ncgroups; i++)
+		if (bpf_map_update_elem(cgroups_fd, &o->cgroups[i], &one, BPF_ANY))
+			return -errno;
+	if (o->ncgroups)
+		remember_cgroup_map(cgroups_fd);
 	return 0;
 }
 

@@ -25,10 +25,6 @@
 		(skel)->rodata->targ_filter_port = (o)->nports > 0;         \
 		(skel)->rodata->targ_netns = (o)->netns;                    \
 		(skel)->rodata->targ_ncgroups = (o)->ncgroups;              \
-		memcpy((void *)(skel)->rodata->targ_cgroup_ids, (o)->cgroups, \
-		       sizeof((o)->cgroups));                               \
-		memcpy((void *)(skel)->rodata->targ_cgroup_levels,          \
-		       (o)->cgroup_levels, sizeof((o)->cgroup_levels));     \
 		(skel)->rodata->targ_min_ns = (o)->min_us * 1000;           \
 		(skel)->rodata->targ_empty = (o)->empty_programs;           \
 		bpf_map__set_max_entries((skel)->maps.events, PROBE_EVENTS_BYTES(o)); \
@@ -39,12 +35,17 @@
 	(*(ring) = bpf_map__fd((skel)->maps.events),                  \
 	 *(lost) = bpf_map__fd((skel)->maps.events_lost), 0)
 
-/* After load: the pid and port sets. */
+/* After load: the pid, port and cgroup sets. */
 #define PROBE_FILL_FILTERS(skel, o)                                        \
 	probe__fill_filters(bpf_map__fd((skel)->maps.filter_pids),         \
-			    bpf_map__fd((skel)->maps.filter_ports), (o))
+			    bpf_map__fd((skel)->maps.filter_ports),        \
+			    bpf_map__fd((skel)->maps.filter_cgroups), (o))
 
-int probe__fill_filters(int pids_fd, int ports_fd, const struct trace_opts *o);
+int probe__fill_filters(int pids_fd, int ports_fd, int cgroups_fd, const struct trace_opts *o);
+/* --cgroup: every loaded object's set now wants NEW_ID instead of OLD_ID
+ * (a wanted cgroup removed and created again). The objects whose set was
+ * updated, counted. */
+int probe__retarget_cgroup(__u64 old_id, __u64 new_id);
 
 /* nettune_lost_events_total{family, cause} for probe_ops.metrics: one
  * series per cause, and "recursion" for the BPF recursion guard's misses. */

@@ -19,6 +19,8 @@
 #include "slowlog.h"
 #include "shared_hooks.h"
 #include "opts.h"
+#include "probe_util.h"
+#include "cgroup.h"
 
 static volatile sig_atomic_t exiting;
 
@@ -185,16 +187,57 @@ void tracer__iso_time(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", localtime_r(&now, &tm));
 }
 
+/*
+ * --cgroup names a path, the kernel filters by id, and a cgroup removed and
+ * created again (a restarted systemd unit or container) is another id at
+ * the same path. Each look (every collect, and every second of a tracer's
+ * sleep) stats the paths again: a new id replaces the old one in every
+ * loaded object's set, and a path that is gone is said once. Events of
+ * the new cgroup before the look that finds it are not counted.
+ */
+static void follow_cgroups(struct tracer *t)
+{
+	pthread_mutex_lock(&t->cgroup_lock);
+	for (int i = 0; i < t->opts.ncgroups; i++) {
+		const char *arg = t->opts.cgroup_args[i];
+		__u64 id, old;
+
+		if (!arg)
+			continue;
+		if (cgroup__id(arg, &id)) {
+			if (!t->cgroup_gone[i])
+				warn("--cgroup %s: the cgroup is gone; nothing is counted for it "
+				     "until one is created at that path again", arg);
+			t->cgroup_gone[i] = true;
+			continue;
+		}
+		old = t->opts.cgroups[i];
+		if (id != old) {
+			probe__retarget_cgroup(old, id);
+			t->opts.cgroups[i] = id;
+			warn("--cgroup %s: created again (id %llu, was %llu); counting it from now on",
+			     arg, (unsigned long long)id, (unsigned long long)old);
+		}
+		t->cgroup_gone[i] = false;
+	}
+	pthread_mutex_unlock(&t->cgroup_lock);
+}
+
 /* The listener table of this collect: the census, then what each family
  * saw, joined (user/lib/stats/listeners.h). */
 static int build_listeners(struct tracer *t)
 {
+	__u64 cgroups[FILTER_MAX_CGROUPS];
 	struct listener_filter f = {
 		.ports = t->opts.ports, .nports = t->opts.nports,
 		.pids = t->opts.pids, .npids = t->opts.npids,
-		.cgroups = t->opts.cgroups, .ncgroups = t->opts.ncgroups,
+		.cgroups = cgroups, .ncgroups = t->opts.ncgroups,
 	};
 	int err = 0;
+
+	pthread_mutex_lock(&t->cgroup_lock);
+	memcpy(cgroups, t->opts.cgroups, sizeof(cgroups));
+	pthread_mutex_unlock(&t->cgroup_lock);
 
 	for (int i = 0; i < t->n && !err; i++) {
 		f.syn_time |= t->ops[i]->explains_sk_drops;
@@ -216,6 +259,7 @@ int tracer__collect(struct tracer *t, bool total, double *secs)
 
 	bool census = false;
 
+	follow_cgroups(t);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	*secs = tracer__seconds_between(total ? &t->start : &t->last, &now);
 	t->last = now;
@@ -275,7 +319,7 @@ static double seconds_until(const struct timespec *deadline)
 
 /* Sleeps until the deadline or a signal, printing slow events meanwhile;
  * returns false once exiting. */
-bool tracer__sleep_until(struct tracer *t, const struct timespec *deadline)
+static bool sleep_step(struct tracer *t, const struct timespec *deadline)
 {
 	while (t->slow && !exiting) {
 		double left = seconds_until(deadline);
@@ -294,6 +338,25 @@ bool tracer__sleep_until(struct tracer *t, const struct timespec *deadline)
 			return false;
 	}
 	return false;
+}
+
+/* With --cgroup, a look at the paths every second (follow_cgroups). */
+bool tracer__sleep_until(struct tracer *t, const struct timespec *deadline)
+{
+	struct timespec step;
+
+	if (!t->opts.ncgroups)
+		return sleep_step(t, deadline);
+	do {
+		clock_gettime(CLOCK_MONOTONIC, &step);
+		tracer__add_ms(&step, 1000);
+		if (tracer__seconds_between(deadline, &step) > 0)
+			step = *deadline;
+		if (!sleep_step(t, &step))
+			return false;
+		follow_cgroups(t);
+	} while (seconds_until(deadline) > 0);
+	return true;
 }
 
 void tracer__add_ms(struct timespec *ts, __u64 ms)
@@ -327,6 +390,7 @@ int tracer__start(struct tracer *t)
 	/* Handlers first: a signal during attach must still detach cleanly. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	pthread_mutex_init(&t->cgroup_lock, NULL);
 	t->listeners = listener_table__new();
 	if (!t->listeners)
 		return EXIT_RUNTIME;

@@ -8,6 +8,7 @@
 #ifndef NETTUNE_TRACER_H
 #define NETTUNE_TRACER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <time.h>
 #include <linux/types.h>
@@ -27,6 +28,9 @@ struct tracer {
 	struct listener_table *listeners;
 	struct slowlog *slow;	/* --min-us, else NULL */
 	struct timespec start, last;
+	/* --cgroup paths found gone at the last look (one warning each) */
+	bool cgroup_gone[FILTER_MAX_CGROUPS];
+	pthread_mutex_t cgroup_lock;	/* opts.cgroups: serve's scrapes are another thread */
 };
 
 /* Installs the SIGINT/SIGTERM handlers, attaches the families of t->opts

@@ -102,9 +102,9 @@ static int set_cgroup(void *v, const char *a)
 		warn("--cgroup: at most %d cgroups", FILTER_MAX_CGROUPS);
 		return -E2BIG;
 	}
-	err = cgroup__resolve(a, &o->cgroups[o->ncgroups], &o->cgroup_levels[o->ncgroups]);
+	err = cgroup__resolve(a, &o->cgroups[o->ncgroups]);
 	if (!err)
-		o->ncgroups++;
+		o->cgroup_args[o->ncgroups++] = a;
 	return err;
 }
 static int set_uprobe(void *v, const char *a) { return add_uprobe(TP(v)->o, a); }

@@ -21,7 +21,7 @@ struct trace_opts {
 	__u32 netns;		/* netns inode to scope to; 0 = all */
 	const char *netns_arg;	/* --netns as given (serve's tuner opens it), or NULL */
 	__u64 cgroups[FILTER_MAX_CGROUPS];	/* --cgroup: cgroup v2 ids ... */
-	__u32 cgroup_levels[FILTER_MAX_CGROUPS];	/* ... and their depths */
+	const char *cgroup_args[FILTER_MAX_CGROUPS];	/* ... and the paths as given */
 	int ncgroups;
 	uint64_t interval_ms;	/* 0: one report at the end */
 	uint64_t duration_ms;	/* 0: until SIGINT/SIGTERM */

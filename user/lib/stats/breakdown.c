@@ -6,6 +6,7 @@
 #include "breakdown.h"
 #include "report.h"
 #include "cgroup.h"
+#include "text.h"
 
 struct breakdown {
 	const char *id_name;
@@ -183,9 +184,11 @@ void breakdown__print(struct breakdown *b, FILE *out, const char *title, size_t 
 			report__pad(out, sum.count ? s[k] : "-", 9, 1);
 		}
 		if (cgroups) {
-			char name[128];
+			char name[128], shown[41];	/* 40 bytes at most, whole characters */
 
-			fprintf(out, "  %.40s", report__cgroup_name(r->group, name, sizeof(name)));
+			fprintf(out, "  %s", text__printable(report__cgroup_name(r->group, name,
+										 sizeof(name)),
+							     shown, sizeof(shown)));
 		}
 		fputc('\n', out);
 	}

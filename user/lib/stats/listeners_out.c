@@ -8,6 +8,7 @@
 #include "report.h"
 #include "cgroup.h"
 #include "cgroupname.h"
+#include "text.h"
 
 void listener__format(const struct listener_key *k, char *buf, size_t len)
 {
@@ -29,10 +30,13 @@ static void print_details(const struct listener_row *r, FILE *out)
 {
 	const char *cg = cgroup__path(r->cgroup);
 	bool others = false;
-	char name[128];
+	char name[128], shown[128], path[1024];
 
+	/* Names and paths are anyone's with a delegated cgroup: no escapes. */
 	if (cg && strcmp(cg, "/"))
-		fprintf(out, "    cgroup: %s (%s)\n", cgroup__name(cg, name, sizeof(name)), cg);
+		fprintf(out, "    cgroup: %s (%s)\n",
+			text__printable(cgroup__name(cg, name, sizeof(name)), shown, sizeof(shown)),
+			text__printable(cg, path, sizeof(path)));
 	for (size_t i = 0; i < r->nacceptors; i++)
 		others |= r->acceptors[i].pid != r->pid;
 	if (r->nsockets > 1)

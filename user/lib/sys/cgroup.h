@@ -18,17 +18,26 @@
 int cgroup__mount(char *buf, size_t len);
 /* --cgroup PATH: a directory on the cgroup2 mount, absolute
  * (/sys/fs/cgroup/system.slice/x.service) or relative to the mount's root
- * (/system.slice/x.service, system.slice/x.service). Its id and depth
- * below the root (the root is 0). 0, or -errno after one clear line. */
-int cgroup__resolve(const char *path, __u64 *id, __u32 *level);
+ * (/system.slice/x.service, system.slice/x.service). Its id: 0, or -errno
+ * after one clear line. */
+int cgroup__resolve(const char *path, __u64 *id);
+/* The same without the line: what PATH names now (a --cgroup removed and
+ * created again has a new id). 0, or -errno. */
+int cgroup__id(const char *path, __u64 *id);
 /* The path (relative to the cgroup2 root, "/" for the root) of cgroup ID,
- * or NULL: 0, no cgroup2 mount, or a cgroup that no longer exists. Paths
- * come from a walk of the mount, made again (at most once a second) when
- * an id is not known; each walk replaces the last, so removed cgroups are
- * forgotten and a long run's memory follows the tree, not its history.
- * The string is valid until the next call. */
+ * or NULL: 0, no cgroup2 mount, or a cgroup never seen. Paths come from a
+ * walk of the mount, made again (at most once a second) when an id is not
+ * known, or between two walks from the id's file handle; each walk
+ * replaces the last, so the memo follows the tree, not its history. The
+ * last path of each id is remembered apart (up to 1024 ids), so a removed
+ * cgroup keeps its path and a name never flaps. The string is valid until
+ * the next call. */
 const char *cgroup__path(__u64 id);
-/* Whether cgroup ID is WANT or lies below it (by their paths). */
+/* Tests: take DIR for the cgroup2 mount (NULL: back to mountinfo). */
+void cgroup__use_mount(const char *dir);
+/* Whether cgroup ID is WANT or lies below it (by their paths). Any ID is
+ * below the hierarchy's root, even one whose path is not known; below the
+ * root of a cgroup namespace's mount, only one whose path is. */
 bool cgroup__within(__u64 id, __u64 want);
 
 #endif
