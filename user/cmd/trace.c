@@ -62,11 +62,14 @@ static int run(struct tracer *t)
 		if (!final)
 			err = report(t, false);
 	} while (!final && !err);
-	if (!err && step) {	/* the part of an interval left at the end */
+	/* The part of an interval left at the end, however short: its events
+	 * are in the total, and the intervals must add up to it (a stop 50 ms
+	 * after a report used to leave them out). */
+	if (!err && step) {
 		struct timespec now;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (tracer__seconds_between(&t->last, &now) > 0.05)
+		if (tracer__seconds_between(&t->last, &now) > 0)
 			err = report(t, false);
 	}
 	return err ? err : report(t, true);
