@@ -78,16 +78,21 @@ void hist__shift_down(struct hist *dst, const struct hist *src, __u64 d)
 		return;
 	memset(dst->buckets, 0, sizeof(dst->buckets));
 	for (__u32 i = 0; i < HIST_NBUCKETS; i++) {
-		__u64 v = hist__bucket_value(i), n = src->buckets[i];
+		__u64 v = hist__bucket_value(i), lo = hist__bucket_lower(i), n = src->buckets[i];
 
 		if (!n)
 			continue;
-		if (v < d)
-			clamped += n * (d - v);
+		/* A bucket that reaches below d gives back d - its lower bound per
+		 * sample: each sample then adds x - lo >= 0 to the sum, so the sum
+		 * of a cumulative histogram never falls as samples are added (a
+		 * Prometheus counter that fell would read as a restart). */
+		if (lo < d)
+			clamped += n * (d - lo);
 		dst->buckets[hist_bucket(v > d ? v - d : 0)] += n;
 	}
 	/* The sum of max(x - d, 0): sum - count*d, plus what the clamp gave back
-	 * (per bucket, at its midpoint). */
+	 * (per bucket, from its lower bound: at most a bucket's width more than
+	 * the truth per sample below d). */
 	dst->sum_ns = src->sum_ns + clamped > src->count * d ?
 		      src->sum_ns + clamped - src->count * d : 0;
 	dst->max_ns = src->max_ns > d ? src->max_ns - d : 0;
