@@ -18,6 +18,13 @@
 #    a socket's previous message would read 160 ms or more). On the preferred
 #    method a socket's clock moves to its socket storage at its second
 #    message: this is what measures that path.
+#  - a first message partly read: 3 connections; the server reads 1 byte of
+#    the first message 30 ms after it arrived, the second arrives 200 ms
+#    after the first, the server reads everything 30 ms later: one wait of
+#    ~230 ms a connection, from the first message's arrival. On the
+#    preferred method the socket gets its storage at the second message and
+#    takes over the clock the stamp table still runs for the first (a clock
+#    started afresh there would read ~30 ms).
 # Two more passes without it, the default, on each method: read_wait as
 # above, no read_syscall in the report and a single slot for its rows; on
 # the preferred method no program on the read syscalls either: only the two
@@ -27,7 +34,7 @@
 source "$(dirname "$0")/lib.sh"
 nt_setup read
 H=$NT_BUILD/tests/helpers
-N=200 M=20 C=6 K=4
+N=200 M=20 C=6 K=4 P=3 GAP=200
 
 nt_netns r
 nt_exec r ip addr add 10.81.0.1/32 dev lo
@@ -38,10 +45,13 @@ blocking_reader=$NT_LAST_PID
 nt_bg r "$H/tcpserver" --port 9702 --close-unread
 nt_bg r "$H/tcpserver" --port 9703 --read-delay-ms 30 --messages $K
 many_reader=$NT_LAST_PID
+nt_bg r "$H/tcpserver" --port 9704 --read-delay-ms 30 --messages 2 --partial-first 1
+partial_reader=$NT_LAST_PID
 nt_wait_port r 9700
 nt_wait_port r 9703
 nt_wait_port r 9701
 nt_wait_port r 9702
+nt_wait_port r 9704
 
 # Kernels without sock:sk_data_ready and sock:sock_recv_length (before 6.10
 # and 6.3) take the fallback by default: doctor says so, and the "preferred"
@@ -59,6 +69,7 @@ for method in $methods; do
 	[[ $method = stamp* ]] && extra=(--no-sk-storage)
 	[[ $method = *-default ]] || extra+=(--read-syscall)
 	"$NETTUNE" trace --json --probes read -p "$slow_reader" -p "$blocking_reader" -p "$many_reader" \
+		-p "$partial_reader" \
 		"${extra[@]}" >"$NT_TMP/$method.json" 2>"$NT_TMP/$method.err" &
 	tracer=$!
 	NT_PIDS+=("$tracer")
@@ -74,7 +85,10 @@ for method in $methods; do
 		--send-after-ms 100 --wait-close >/dev/null || nt_fail "client failed"
 	nt_exec r "$H/tcpclient" --addr 10.81.0.1 --port 9703 --count $C --payload "GET / HTTP/1.0" \
 		--messages $K --send-after-ms 100 --wait-close >/dev/null || nt_fail "client failed"
+	nt_exec r "$H/tcpclient" --addr 10.81.0.1 --port 9704 --count $P --payload "GET / HTTP/1.0" \
+		--messages 2 --gap-ms $GAP --wait-close >/dev/null || nt_fail "client failed"
 	nt_wait_served r 9700
+	nt_wait_served r 9704
 	nt_wait_served r 9703
 	nt_wait_served r 9701
 	kill -INT "$tracer"
@@ -100,6 +114,12 @@ for method in $methods; do
 		"$(jq '.latency.p50_us / 1000' <<<"$many_row")" 30 5 "$(nt_bucket_width_ms 30)"
 	nt_assert_le "$method: read_wait max (ms): no clock from the socket's last message" \
 		"$(jq '.latency.max_us / 1000' <<<"$many_row")" 100
+	part_row=$(jq -c ".read_wait.by_pid[] | select(.pid == $partial_reader)" <<<"$out")
+	nt_assert_eq "$method: read_wait count (first message partly read)" \
+		"$(jq .latency.count <<<"$part_row")" $P
+	nt_assert_near "$method: read_wait p50 (ms) from the first message, partly read" \
+		"$(jq '.latency.p50_us / 1000' <<<"$part_row")" $((GAP + 30)) 5 \
+		"$(nt_bucket_width_ms $((GAP + 30)))"
 	nt_assert_eq "$method: lost events" "$(jq .lost_events <<<"$out")" 0
 	if [[ $method = *-default ]]; then
 		[ $method = preferred-default ] && [ "$default_method" = "$PREFERRED, socket storage" ] &&

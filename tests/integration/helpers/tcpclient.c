@@ -23,6 +23,7 @@
 struct client_opts {
 	struct sockaddr_in dst;
 	int n, parallel, timeout_ms, send_after_ms, hold_ms, wait_close;
+	int gap_ms;	/* --gap-ms: messages this far apart, no acks awaited */
 	int messages;	/* --messages: payloads per connection, each acked */
 	const char *payload;
 };
@@ -109,11 +110,13 @@ static void use_connections(const struct client_opts *o, const int *fds, int n)
 			struct pollfd p = { .fd = fds[i], .events = POLLIN };
 			char ack;
 
-			if (poll(&p, 1, o->timeout_ms) <= 0 || read(fds[i], &ack, 1) != 1) {
+			if (o->gap_ms) {
+				sleep_ms(o->gap_ms);
+			} else if (poll(&p, 1, o->timeout_ms) <= 0 || read(fds[i], &ack, 1) != 1) {
 				warn("message %d: no ack", m + 1);
 				break;
 			}
-			if (o->send_after_ms)
+			if (o->send_after_ms && !o->gap_ms)
 				sleep_ms(o->send_after_ms);
 			if (write(fds[i], o->payload, strlen(o->payload)) < 0)
 				warn("write: %s", strerror(errno));
@@ -174,7 +177,7 @@ static int parse(int argc, char **argv, struct client_opts *o)
 		{ "parallel", 0, NULL, 'j' }, { "timeout-ms", 1, NULL, 't' },
 		{ "send-after-ms", 1, NULL, 's' }, { "hold-ms", 1, NULL, 'H' },
 		{ "payload", 1, NULL, 'D' }, { "wait-close", 0, NULL, 'W' },
-		{ "messages", 1, NULL, 'M' }, { 0 },
+		{ "messages", 1, NULL, 'M' }, { "gap-ms", 1, NULL, 'g' }, { 0 },
 	};
 	uint16_t port = 0;
 	int c, err = 0;
@@ -194,6 +197,7 @@ static int parse(int argc, char **argv, struct client_opts *o)
 		case 'D': o->payload = optarg; break;
 		case 'W': o->wait_close = 1; break;
 		case 'M': err = opts__int("--messages", optarg, 1, 1000, &o->messages); break;
+		case 'g': err = opts__int("--gap-ms", optarg, 1, 600000, &o->gap_ms); break;
 		default: err = -EINVAL;
 		}
 	}
@@ -201,7 +205,7 @@ static int parse(int argc, char **argv, struct client_opts *o)
 	if (err || !port || !o->dst.sin_addr.s_addr || (o->parallel && o->n > 1024)) {
 		warn("usage: tcpclient --addr A --port P [--count N] [--parallel] [--timeout-ms MS] "
 		     "[--send-after-ms MS] [--payload S] [--hold-ms MS] [--wait-close] "
-		     "[--messages N]");
+		     "[--messages N [--gap-ms MS]]");
 		return -EINVAL;
 	}
 	return 0;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@ struct server_opts {
 	int backlog, accept_every_ms, no_accept, defer_accept, read_delay_ms, start_delay_ms;
 	int block_read, read_file_and_pipe, close_unread, reuseport;
 	int messages;	/* --messages: serve() reads this many, acking each */
+	int partial_first;	/* --partial-first B: see serve_partial() */
 };
 
 static void on_term(int sig)
@@ -110,11 +112,46 @@ static long serve_one(int c, const struct server_opts *o)
 	return n > 0 ? n : 0;
 }
 
+/* --partial-first B: the first message is read B bytes at first, the rest
+ * left unread; once more data arrived (the client's next message), after
+ * read_delay_ms, everything is read at once and acked. */
+static long serve_partial(int c, const struct server_opts *o)
+{
+	struct pollfd p = { .fd = c, .events = POLLIN };
+	char buf[4096];
+	int left = 0, now = 0;
+	long n, m;
+
+	if (poll(&p, 1, 5000) <= 0)
+		return 0;
+	if (o->read_delay_ms)
+		sleep_ms(o->read_delay_ms);
+	n = read(c, buf, (size_t)o->partial_first);
+	if (n <= 0 || ioctl(c, FIONREAD, &left) < 0)
+		return 0;
+	for (int i = 0; i < 5000 && !stop; i++) {
+		if (ioctl(c, FIONREAD, &now) < 0 || now > left)
+			break;
+		sleep_ms(1);
+	}
+	if (now <= left)
+		return n;
+	if (o->read_delay_ms)
+		sleep_ms(o->read_delay_ms);
+	m = read(c, buf, sizeof(buf));
+	if (m > 0 && write(c, "k", 1) != 1)
+		return n;
+	return m > 0 ? n + m : n;
+}
+
 /* --messages N: N messages on one connection, each read as above and
  * answered with one byte, after which the client sends the next. */
 static long serve(int c, const struct server_opts *o)
 {
 	long n, bytes = 0;
+
+	if (o->partial_first)
+		return serve_partial(c, o);
 
 	for (int i = 0; i < (o->messages ?: 1); i++) {
 		if ((n = serve_one(c, o)) <= 0)
@@ -134,7 +171,8 @@ static int parse(int argc, char **argv, struct server_opts *o)
 		{ "defer-accept", 1, NULL, 'D' }, { "read-delay-ms", 1, NULL, 'r' },
 		{ "start-delay-ms", 1, NULL, 's' }, { "block-read", 0, NULL, 'B' },
 		{ "read-file-and-pipe", 0, NULL, 'F' }, { "close-unread", 0, NULL, 'U' },
-		{ "reuseport", 1, NULL, 'R' }, { "messages", 1, NULL, 'M' }, { 0 },
+		{ "reuseport", 1, NULL, 'R' }, { "messages", 1, NULL, 'M' },
+		{ "partial-first", 1, NULL, 'p' }, { 0 },
 	};
 	int c, err = 0;
 
@@ -153,6 +191,7 @@ static int parse(int argc, char **argv, struct server_opts *o)
 		case 'U': o->close_unread = 1; break;
 		case 'R': err = opts__int("--reuseport", optarg, 1, 64, &o->reuseport); break;
 		case 'M': err = opts__int("--messages", optarg, 1, 1000, &o->messages); break;
+		case 'p': err = opts__int("--partial-first", optarg, 1, 4096, &o->partial_first); break;
 		default: err = -EINVAL;
 		}
 	}
@@ -160,7 +199,7 @@ static int parse(int argc, char **argv, struct server_opts *o)
 		warn("usage: tcpserver --port P [--backlog N] [--accept-every-ms MS | --no-accept] "
 		     "[--defer-accept SEC] [--read-delay-ms MS] [--block-read] [--read-file-and-pipe] "
 		     "[--start-delay-ms MS] [--close-unread] [--reuseport N --no-accept] "
-		     "[--messages N]");
+		     "[--messages N] [--partial-first BYTES]");
 		return -EINVAL;
 	}
 	return 0;
