@@ -14,6 +14,7 @@
 #include "bpfmap.h"
 #include "snapshot.h"
 #include "report.h"
+#include "liveness.h"
 
 /* This translation unit's definition of the opaque probe handle. */
 struct probe {
@@ -116,6 +117,35 @@ static int add_listener(const void *key, const void *val, void *ctx)
 static int accept_listeners(struct probe *p, struct listener_table *t)
 {
 	return snapshot__for_each(p->snap, p->since_attach, add_listener, t);
+}
+
+/* A row's owners: its listener and the accepting process. Counts of an
+ * exited process stay with its listener (tgid 0) while the listener is
+ * open; a closed listener's are forgotten with its series. */
+static bool accept_gone(const void *key, void *ctx)
+{
+	const struct accept_key *k = key;
+
+	return liveness__listener_gone(ctx, &k->listener) || liveness__pid_gone(ctx, k->tgid);
+}
+
+static bool accept_fold(const void *key, void *out, void *ctx)
+{
+	const struct accept_key *k = key;
+	struct accept_key *o = out;
+
+	if (liveness__listener_gone(ctx, &k->listener))
+		return false;
+	o->listener = k->listener;
+	return true;
+}
+
+static int accept_reclaim(struct probe *p, const struct liveness *lv, struct reclaim_stats *st)
+{
+	struct reclaim_policy pol = { accept_gone, accept_fold, (void *)lv };
+	struct row_table_fds fds = ROW_TABLE_FDS(p->skel, accept_stats);
+
+	return snapshot__reclaim(p->snap, &fds, &pol, st);
 }
 
 static __u64 accept_lost(struct probe *p)
@@ -225,6 +255,7 @@ const struct probe_ops accept_probe_ops = {
 	.listeners = accept_listeners,
 	.lost = accept_lost,
 	.metrics = accept_metrics,
+	.reclaim = accept_reclaim,
 	.event_maps = accept_event_maps,
 	.detach = accept_detach,
 };

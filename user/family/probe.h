@@ -16,6 +16,8 @@
 
 struct probe;
 struct promtext;
+struct liveness;
+struct reclaim_stats;
 
 struct probe_ops {
 	const char *name;		/* family name, as in --probes and JSON keys */
@@ -57,6 +59,12 @@ struct probe_ops {
 	 * docs/metrics.md, for `nettune serve`; per-listener rows are
 	 * exported from the listener table, not here */
 	void (*metrics)(struct probe *p, struct promtext *w);
+	/* optional: frees the rows whose owner is gone (user/lib/bpfread/
+	 * snapshot.h; for serve, which runs for weeks), right after a collect
+	 * since attach; lv says what still exists. Its predicates are the
+	 * family's: which owners (process, listener, namespace) its keys
+	 * name. Adds to *st; 0 or -errno. */
+	int (*reclaim)(struct probe *p, const struct liveness *lv, struct reclaim_stats *st);
 	void (*detach)(struct probe *p);	/* accepts NULL */
 };
 

@@ -29,6 +29,17 @@
 		bpf_map__set_max_entries((skel)->maps.events, PROBE_EVENTS_BYTES(o)); \
 	} while (0)
 
+/* A row table's descriptors for snapshot__reclaim (bpf/row_table.bpf.h's
+ * ROW_TABLE declares them all). */
+#define ROW_TABLE_FDS(skel, name)                                          \
+	((struct row_table_fds){                                           \
+		.rows = bpf_map__fd((skel)->maps.name),                    \
+		.used = bpf_map__fd((skel)->maps.name##_used),             \
+		.args = bpf_map__fd((skel)->maps.name##_reclaim_args),     \
+		.out = bpf_map__fd((skel)->maps.name##_reclaimed),         \
+		.prog = bpf_program__fd((skel)->progs.name##_reclaim),     \
+	})
+
 /* The slow-event maps of a skeleton, for probe_ops.event_maps. */
 #define PROBE_EVENT_MAPS(skel, ring, lost)                            \
 	(*(ring) = bpf_map__fd((skel)->maps.events),                  \
