@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Tables that never fill: nettune serve under churn (tests/integration/
+# helpers/churn.c: rounds of a server process on a new port that also
+# accepts on one long-lived listener, a client process, every 10th round a
+# new namespace; every process, port and namespace gone when its round
+# ends), with its row tables shrunk (NETTUNE_TEST_ROW_SLOTS, test-only) so
+# that the churn brings several times more keys to every CPU's copy than it
+# has slots. Checked against the clients' own counts and the kernel:
+#  - the long listener's nettune_accept_wait_seconds_count = the
+#    connections the clients made to it and the server processes accepted,
+#    though every one of its rows was freed: no count lost, and it never
+#    went down between scrapes;
+#  - no event lost for a full table (keys_full) in accept, connect and read;
+#  - rows were freed (nettune_rows_reclaimed_total{family="accept"}) more
+#    than twice the table's slots on both CPUs: the table really turned over;
+#  - nettune's RSS after warm-up (a third of the run) stays within 10% +
+#    2 MiB, and its BPF maps' kernel memory (bytes_memlock) does not change;
+#  - SIGTERM: exit 0, none of its BPF programs left.
+# Without reclaiming (NT_RECLAIM_OFF=1 sets NETTUNE_TEST_NO_RECLAIM) it
+# fails: keys_full > 0 and the long listener's count short.
+# NT_SOAK_SECONDS (default 40), NT_SOAK_SLOTS (default 256; empty: the real
+# sizes), NT_SOAK_RATE (rounds a second, default 15), NT_SOAK_EVERY (seconds
+# between samples, default 2) and NT_SOAK_REPORT (a file for the samples and
+# totals, markdown) are for `make soak` (tools/soak.sh).
+source "$(dirname "$0")/lib.sh"
+nt_setup reclaim
+command -v curl >/dev/null || nt_skip "curl is not installed"
+command -v bpftool >/dev/null || nt_skip "bpftool is not installed"
+[ "$(nproc)" -ge 2 ] || nt_skip "needs 2 CPUs (rows on both CPUs' copies)"
+H=$NT_BUILD/tests/helpers
+SECS=${NT_SOAK_SECONDS:-40}
+SLOTS=${NT_SOAK_SLOTS-256}
+RATE=${NT_SOAK_RATE:-15}
+EVERY=${NT_SOAK_EVERY:-2}
+REPORT=${NT_SOAK_REPORT:-}
+
+free_port() { # a loopback TCP port nobody listens on
+	local p
+	for _ in $(seq 50); do
+		p=$(( 20000 + RANDOM % 20000 ))
+		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
+	nt_fail "no free loopback port"
+}
+
+nt_netns a
+INO=$(stat -L -c %i "$(nt_ns_path a)")
+LONG=9400
+SERVE_PORT=$(free_port)
+env_args=()
+[ -n "$SLOTS" ] && env_args+=("NETTUNE_TEST_ROW_SLOTS=$SLOTS")
+[ -n "${NT_RECLAIM_OFF:-}" ] && env_args+=("NETTUNE_TEST_NO_RECLAIM=1")
+env "${env_args[@]}" "$NETTUNE" serve --listen "127.0.0.1:$SERVE_PORT" -i 1 \
+	>"$NT_TMP/serve.out" 2>"$NT_TMP/serve.err" &
+SERVE=$!
+NT_PIDS+=("$SERVE")
+nt_wait_attached "$NT_TMP/serve.err"
+PROGS=$(nt_prog_ids "$SERVE")
+
+scrape() { curl -sf "http://127.0.0.1:$SERVE_PORT/metrics" >"$NT_TMP/m.txt"; }
+metric() { awk -v m="$1" '$1 == m { v = $2 } END { print v + 0 }' "$NT_TMP/m.txt"; }
+lost_full() {
+	awk '$1 ~ /^nettune_lost_events_total\{family="(accept|connect|read)",cause="keys_full"\}$/ {
+		s += $2 } END { print s + 0 }' "$NT_TMP/m.txt"
+}
+long_count() { # whatever its comm label
+	awk -v p="nettune_accept_wait_seconds_count{listener=\"127.0.0.1:$LONG\",netns=\"$INO\"," \
+		'index($1, p) == 1 { s += $2 } END { print s + 0 }' "$NT_TMP/m.txt"
+}
+rss_kb() { awk '$1 == "VmRSS:" { print $2 }' /proc/"$SERVE"/status; }
+map_bytes() {
+	bpftool map show -j | jq --argjson ids "$(nt_map_ids "$SERVE")" \
+		'[.[] | select(.id as $i | $ids | index($i)) | .bytes_memlock] | add'
+}
+
+# Churn in the namespace; samples meanwhile.
+ROUNDS=$(awk -v s="$SECS" -v r="$RATE" 'BEGIN { print int(s * r * 2) }')
+nt_exec a "$H/churn" -l $LONG -b 30000 -s 20000 -n "$ROUNDS" -r "$RATE" -c 2 -e 10 -t "$SECS" -H \
+	>"$NT_TMP/churn.json" 2>"$NT_TMP/churn.err" &
+CHURN=$!
+NT_PIDS+=("$CHURN")
+start=$(date +%s)
+printf 'seconds rss_kib bpf_map_bytes long_accepts lost_keys_full reclaimed_accept reclaimed_connect reclaimed_read\n' \
+	>"$NT_TMP/samples.txt"
+prev_long=0
+# Until it prints its totals (then it holds the long listener open).
+while ! grep -q rounds "$NT_TMP/churn.json" 2>/dev/null; do
+	kill -0 "$CHURN" 2>/dev/null || nt_fail "churn failed: $(cat "$NT_TMP/churn.err")"
+	sleep "$EVERY"
+	scrape || nt_fail "scrape failed: $(tail -3 "$NT_TMP/serve.err")"
+	cur=$(long_count)
+	[ "$cur" -ge "$prev_long" ] || nt_fail "the long listener's accept count went down: $prev_long -> $cur"
+	prev_long=$cur
+	printf '%s %s %s %s %s %s %s %s\n' "$(( $(date +%s) - start ))" "$(rss_kb)" "$(map_bytes)" "$cur" \
+		"$(lost_full)" "$(metric 'nettune_rows_reclaimed_total{family="accept"}')" \
+		"$(metric 'nettune_rows_reclaimed_total{family="connect"}')" \
+		"$(metric 'nettune_rows_reclaimed_total{family="read"}')" >>"$NT_TMP/samples.txt"
+done
+cat "$NT_TMP/churn.json" >&2
+cat "$NT_TMP/samples.txt" >&2
+sleep 3	# two reclaim rounds: the last rounds' rows are freed too
+scrape || nt_fail "scrape failed"
+
+failed=$(jq .failed "$NT_TMP/churn.json")
+long_ok=$(jq .long_ok "$NT_TMP/churn.json")
+rounds=$(jq .rounds "$NT_TMP/churn.json")
+nt_assert_eq "churn: every connection served" "$failed" 0
+nt_assert_ge "churn: rounds" "$rounds" $(( SECS * RATE / 2 ))
+nt_assert_eq "long listener: accepts counted = the clients' connects to it" "$(long_count)" "$long_ok"
+nt_assert_eq "events lost for a full table (accept, connect, read)" "$(lost_full)" 0
+reclaimed=$(metric 'nettune_rows_reclaimed_total{family="accept"}')
+if [ -n "$SLOTS" ]; then
+	nt_assert_ge "accept rows freed (> 2 x the slots of both CPUs' copies)" "$reclaimed" $(( 4 * SLOTS ))
+else
+	nt_assert_ge "accept rows freed" "$reclaimed" "$rounds"
+fi
+# Flat after warm-up: the sample a third of the way in against the last.
+n=$(( $(wc -l <"$NT_TMP/samples.txt") - 1 ))
+[ "$n" -ge 3 ] || nt_fail "too few samples ($n)"
+warm=$(awk -v k=$(( n / 3 + 2 )) 'NR == k { print $2 }' "$NT_TMP/samples.txt")
+last=$(rss_kb)
+nt_assert_le "RSS after warm-up (KiB; ${warm} at a third of the run)" "$last" $(( warm + warm / 10 + 2048 ))
+map_warm=$(awk 'NR == 2 { print $3 }' "$NT_TMP/samples.txt")
+nt_assert_eq "BPF maps' kernel memory (bytes)" "$(map_bytes)" "$map_warm"
+
+if [ -n "$REPORT" ]; then
+	{
+		printf 'rounds=%s long_ok=%s new_ok=%s ns_rounds=%s failed=%s\n' "$rounds" "$long_ok" \
+			"$(jq .new_ok "$NT_TMP/churn.json")" "$(jq .ns_rounds "$NT_TMP/churn.json")" "$failed"
+		printf 'long_accepts=%s lost_keys_full=%s reclaimed_accept=%s reclaimed_connect=%s reclaimed_read=%s retired_accept=%s rss_warm_kib=%s rss_end_kib=%s map_bytes=%s slots=%s\n' \
+			"$(long_count)" "$(lost_full)" "$reclaimed" \
+			"$(metric 'nettune_rows_reclaimed_total{family="connect"}')" \
+			"$(metric 'nettune_rows_reclaimed_total{family="read"}')" \
+			"$(metric 'nettune_rows_retired{family="accept"}')" "$warm" "$last" "$(map_bytes)" \
+			"${SLOTS:-default}"
+		cat "$NT_TMP/samples.txt"
+	} >"$REPORT"
+fi
+
+kill -TERM "$SERVE"
+wait "$SERVE"
+nt_assert_eq "serve: exit code at SIGTERM" "$?" 0
+nt_assert_eq "BPF programs left after serve exited" "$(nt_progs_left "$PROGS")" 0
+nt_pass
