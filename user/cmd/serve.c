@@ -151,6 +151,7 @@ static int parse(int argc, char **argv, struct serve *s)
 		err = trace_opts__finish(&p.tp);
 	if (!err && !s->t.opts.interval_ms)
 		s->t.opts.interval_ms = SERVE_DEFAULT_INTERVAL_MS;
+	s->t.opts.reclaim = true;	/* weeks of uptime: docs/reclaim.md */
 	return err;
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <string.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "probe_util.h"
 #include "promtext.h"
 
@@ -30,4 +32,18 @@ void probe__lost_metrics(struct promtext *w, const char *family, const char *con
 	}
 	l[1].value = "recursion";
 	promtext__counter(w, l, 2, recursion);
+}
+
+void probe__reclaim_programs(struct bpf_object *obj, bool on)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
+		const char *name = bpf_program__name(prog);
+		size_t n = strlen(name);
+
+		if (n > 8 && !strcmp(name + n - 8, "_reclaim") &&
+		    !strcmp(bpf_program__section_name(prog), "raw_tp"))
+			bpf_program__set_autoload(prog, on);
+	}
 }

@@ -21,6 +21,7 @@
 #define PROBE_BEFORE_LOAD(skel, o)                                          \
 	do {                                                                \
 		bpfmap__size_percpu_rows((skel)->obj);                      \
+		probe__reclaim_programs((skel)->obj, (o)->reclaim);         \
 		(skel)->rodata->targ_filter_pid = (o)->npids > 0;           \
 		(skel)->rodata->targ_filter_port = (o)->nports > 0;         \
 		(skel)->rodata->targ_netns = (o)->netns;                    \
@@ -51,6 +52,10 @@
 			    bpf_map__fd((skel)->maps.filter_ports), (o))
 
 int probe__fill_filters(int pids_fd, int ports_fd, const struct trace_opts *o);
+
+/* Loads the row tables' reclaim programs (ROW_TABLE's name##_reclaim) only
+ * for a tracer that reclaims (serve): trace, top and tune never run them. */
+void probe__reclaim_programs(struct bpf_object *obj, bool on);
 
 /* nettune_lost_events_total{family, cause} for probe_ops.metrics: one
  * series per cause, and "recursion" for the BPF recursion guard's misses. */

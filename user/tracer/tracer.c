@@ -242,7 +242,7 @@ int tracer__reclaim(struct tracer *t)
 	double secs;
 	int err;
 
-	if (getenv("NETTUNE_TEST_NO_RECLAIM"))
+	if (!t->opts.reclaim || getenv("NETTUNE_TEST_NO_RECLAIM"))
 		return 0;
 	if (!t->live) {
 		t->live = liveness__new();

@@ -26,6 +26,8 @@ struct trace_opts {
 	bool json;
 	bool force_fallback;	/* hidden --force-fallback: use the probes a
 				 * kernel without the preferred tracepoints gets */
+	bool reclaim;		/* load the row tables' reclaim programs (serve:
+				 * tracer__reclaim); not an option */
 	bool empty_programs;	/* hidden --empty-programs: attach every program
 				 * as usual, but each returns as it starts */
 	bool read_syscall;	/* --read-syscall: the read family times each
