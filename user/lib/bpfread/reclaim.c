@@ -139,7 +139,9 @@ static int free_batch(struct reclaim_round *rr, const struct row_table_fds *fds,
 	struct snapshot *s = rr->s;
 	size_t ks = s->ops->key_size, stride = (8 + ks + s->ops->val_size + 7) / 8 * 8;
 	struct row_reclaim_args args = { .n = n };
-	static bool ran[CPU_SETSIZE];
+	/* Per CPU: 0 not run yet, 1 run, 2 could not run. Only a CPU whose
+	 * run succeeded wrote its results: another's are a past batch's. */
+	unsigned char ran[CPU_SETSIZE];
 	__u32 zero = 0;
 	char *row = malloc(stride);
 	int err = 0;
@@ -158,8 +160,8 @@ static int free_batch(struct reclaim_round *rr, const struct row_table_fds *fds,
 
 		if (cpu >= CPU_SETSIZE || ran[cpu])
 			continue;
-		ran[cpu] = true;
 		err = run_on_cpu(fds->prog, cpu);
+		ran[cpu] = err ? 2 : 1;
 		if (err == -EINVAL)
 			err = 0;	/* not allowed there: those rows stay */
 	}
@@ -174,7 +176,8 @@ static int free_batch(struct reclaim_round *rr, const struct row_table_fds *fds,
 			break;
 		}
 		memcpy(&tag, row, sizeof(tag));
-		if (tag != reqs[i].r.tag || !ran[reqs[i].r.cpu]) {
+		if (reqs[i].r.cpu >= CPU_SETSIZE || ran[reqs[i].r.cpu] != 1 ||
+		    tag != reqs[i].r.tag) {
 			st->missed++;
 			continue;
 		}
