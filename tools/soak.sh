@@ -48,6 +48,8 @@ ${samples}
 - serve's count of the long listener's accepts: $(kv long_accepts), the
   clients' own: $(kv long_ok).
 - Events lost for a full table (accept, connect, read): $(kv lost_keys_full).
+- A listener that never accepts, one SYN from each client: serve's overflows
+  for it $(kv serve_overflows), the namespace's ListenOverflows $(kv listen_overflows).
 - Rows freed: accept $(kv reclaimed_accept), connect $(kv reclaimed_connect),
   read $(kv reclaimed_read); retired accept rows kept: $(kv retired_accept).
 - RSS: $(kv rss_warm_kib) KiB half-way (a scraper asked every second), $(kv rss_end_kib) KiB at the

@@ -11,6 +11,10 @@
 #    though every one of its rows was freed: no count lost, and it never
 #    went down between scrapes;
 #  - no event lost for a full table (keys_full) in accept, connect and read;
+#  - a listener that never accepts (backlog 1) gets one SYN from every
+#    client: its overflows in serve (syn + ack paths) and the namespace's
+#    overflow counter = the namespace's TcpExtListenOverflows, while the
+#    census forgets the thousands of closed listeners around it;
 #  - rows were freed (nettune_rows_reclaimed_total{family="accept"}) more
 #    than twice the table's slots on both CPUs: the table really turned over;
 #  - nettune's RSS after warm-up (half the run: serve remembers the label
@@ -49,7 +53,7 @@ free_port() { # a loopback TCP port nobody listens on
 
 nt_netns a
 INO=$(stat -L -c %i "$(nt_ns_path a)")
-LONG=9400
+LONG=9400 OVF=9401
 SERVE_PORT=$(free_port)
 env_args=()
 [ -n "$SLOTS" ] && env_args+=("NETTUNE_TEST_ROW_SLOTS=$SLOTS")
@@ -79,7 +83,7 @@ map_bytes() {
 
 # Churn in the namespace; samples meanwhile.
 ROUNDS=$(awk -v s="$SECS" -v r="$RATE" 'BEGIN { print int(s * r * 2) }')
-nt_exec a "$H/churn" -l $LONG -b 30000 -s 20000 -n "$ROUNDS" -r "$RATE" -c 2 -e 10 -t "$SECS" -H \
+nt_exec a "$H/churn" -l $LONG -o $OVF -b 30000 -s 20000 -n "$ROUNDS" -r "$RATE" -c 2 -e 10 -t "$SECS" -H \
 	>"$NT_TMP/churn.json" 2>"$NT_TMP/churn.err" &
 CHURN=$!
 NT_PIDS+=("$CHURN")
@@ -116,6 +120,14 @@ nt_assert_eq "churn: every connection served" "$failed" 0
 nt_assert_ge "churn: rounds" "$rounds" $(( SECS * RATE / 2 ))
 nt_assert_eq "long listener: accepts counted = the clients' connects to it" "$(long_count)" "$long_ok"
 nt_assert_eq "events lost for a full table (accept, connect, read)" "$(lost_full)" 0
+lo=$(nt_netstat a ListenOverflows)
+nt_assert_ge "ListenOverflows in the namespace (half the SYNs to the full listener)" "$lo" \
+	$(( $(jq .ovf_tries "$NT_TMP/churn.json") / 2 ))
+ovf=$(awk -v p="nettune_listen_overflows_total{listener=\"127.0.0.1:$OVF\",netns=\"$INO\"," \
+	'index($1, p) == 1 { s += $2 } END { print s + 0 }' "$NT_TMP/m.txt")
+nt_assert_eq "the full listener's overflows (syn + ack) = ListenOverflows" "$ovf" "$lo"
+nt_assert_eq "the namespace's overflow counter = ListenOverflows" \
+	"$(metric "nettune_netns_listen_overflows_total{netns=\"$INO\"}")" "$lo"
 reclaimed=$(metric 'nettune_rows_reclaimed_total{family="accept"}')
 if [ -n "$SLOTS" ]; then
 	nt_assert_ge "accept rows freed (> 2 x the slots of both CPUs' copies)" "$reclaimed" $(( 4 * SLOTS ))
@@ -133,8 +145,9 @@ nt_assert_eq "BPF maps' kernel memory (bytes)" "$(map_bytes)" "$map_warm"
 
 if [ -n "$REPORT" ]; then
 	{
-		printf 'rounds=%s long_ok=%s new_ok=%s ns_rounds=%s failed=%s\n' "$rounds" "$long_ok" \
-			"$(jq .new_ok "$NT_TMP/churn.json")" "$(jq .ns_rounds "$NT_TMP/churn.json")" "$failed"
+		printf 'rounds=%s long_ok=%s new_ok=%s ns_rounds=%s failed=%s listen_overflows=%s serve_overflows=%s\n' \
+			"$rounds" "$long_ok" "$(jq .new_ok "$NT_TMP/churn.json")" \
+			"$(jq .ns_rounds "$NT_TMP/churn.json")" "$failed" "$lo" "$ovf"
 		printf 'long_accepts=%s lost_keys_full=%s reclaimed_accept=%s reclaimed_connect=%s reclaimed_read=%s retired_accept=%s rss_warm_kib=%s rss_end_kib=%s map_bytes=%s slots=%s\n' \
 			"$(long_count)" "$(lost_full)" "$reclaimed" \
 			"$(metric 'nettune_rows_reclaimed_total{family="connect"}')" \

@@ -17,6 +17,9 @@
  * clients' own view as JSON: {"rounds","long_ok","new_ok","ns_rounds",
  * "failed"}; long_ok is the truth for the long listener's accept count.
  * With -H it then keeps the long listener open until SIGTERM.
+ * With -o PORT, a second long-lived listener (backlog 1, never accepted)
+ * gets one connection attempt from every client outside a new namespace:
+ * once its queue is full, each is a listen overflow ("ovf_tries").
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,7 +40,7 @@
 #include <unistd.h>
 
 struct tally {
-	long long long_ok, new_ok, failed, rounds, ns_rounds;
+	long long long_ok, new_ok, failed, rounds, ns_rounds, ovf_tries;
 };
 
 static struct tally *tally;
@@ -58,7 +61,7 @@ static void pin(int cpu)
 	sched_setaffinity(0, sizeof(set), &set);	/* one CPU machines: ignored */
 }
 
-static int listen_on(int port)
+static int listen_backlog(int port, int backlog)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -67,11 +70,30 @@ static int listen_on(int port)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 128)) {
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, backlog)) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+static int listen_on(int port)
+{
+	return listen_backlog(port, 128);
+}
+
+/* One SYN to a full queue: a non-blocking connect, given up at once. */
+static void connect_abandoned(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0)
+		return;
+	connect(fd, (struct sockaddr *)&a, sizeof(a));
+	__sync_fetch_and_add(&tally->ovf_tries, 1);
+	close(fd);
 }
 
 /* Connects, sends a byte, waits for the server's close: 0 when served. */
@@ -121,7 +143,8 @@ static int lo_up(void)
 }
 
 /* One round, in the server process. */
-static void round_server(int round, int lfd, int long_port, int port, int conns, bool new_ns)
+static void round_server(int round, int lfd, int long_port, int ovf_port, int port, int conns,
+			 bool new_ns)
 {
 	int fd, use_long = !new_ns;
 	pid_t client;
@@ -144,6 +167,8 @@ static void round_server(int round, int lfd, int long_port, int port, int conns,
 		for (int i = 0; i < conns && use_long; i++)
 			__sync_fetch_and_add(connect_once(long_port) ? &tally->failed :
 								       &tally->long_ok, 1);
+		if (use_long && ovf_port)
+			connect_abandoned(ovf_port);
 		_exit(0);
 	}
 	serve(fd, conns);
@@ -156,15 +181,16 @@ static void round_server(int round, int lfd, int long_port, int port, int conns,
 
 int main(int argc, char **argv)
 {
-	int long_port = 0, base = 30000, span = 20000, rounds = 100, conns = 2, ns_every = 0;
+	int long_port = 0, ovf_port = 0, ofd = -1, base = 30000, span = 20000, rounds = 100, conns = 2, ns_every = 0;
 	double per_sec = 10, seconds = 0;
 	struct timespec start, next;
 	struct sigaction sa = { .sa_handler = on_signal };
 	int opt, lfd = -1, hold = 0;
 
-	while ((opt = getopt(argc, argv, "l:b:s:n:c:r:e:t:H")) != -1) {
+	while ((opt = getopt(argc, argv, "l:o:b:s:n:c:r:e:t:H")) != -1) {
 		switch (opt) {
 		case 'l': long_port = atoi(optarg); break;
+		case 'o': ovf_port = atoi(optarg); break;
 		case 'b': base = atoi(optarg); break;
 		case 's': span = atoi(optarg); break;
 		case 'n': rounds = atoi(optarg); break;
@@ -174,7 +200,7 @@ int main(int argc, char **argv)
 		case 't': seconds = atof(optarg); break;
 		case 'H': hold = 1; break;
 		default:
-			fprintf(stderr, "usage: churn -l LONG_PORT [-b BASE] [-s SPAN] [-n ROUNDS] "
+			fprintf(stderr, "usage: churn -l LONG_PORT [-o OVF_PORT] [-b BASE] [-s SPAN] [-n ROUNDS] "
 					"[-c CONNS] [-r ROUNDS_PER_SEC] [-e NS_EVERY] [-t SECONDS] [-H]\n");
 			return 2;
 		}
@@ -190,6 +216,13 @@ int main(int argc, char **argv)
 	if (lfd < 0) {
 		fprintf(stderr, "churn: cannot listen on %d: %s\n", long_port, strerror(errno));
 		return 1;
+	}
+	if (ovf_port) {
+		ofd = listen_backlog(ovf_port, 1);
+		if (ofd < 0) {
+			fprintf(stderr, "churn: cannot listen on %d: %s\n", ovf_port, strerror(errno));
+			return 1;
+		}
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -211,7 +244,7 @@ int main(int argc, char **argv)
 		}
 		server = fork();
 		if (server == 0)
-			round_server(r, lfd, long_port, base + r % span, conns, new_ns);
+			round_server(r, lfd, long_port, ovf_port, base + r % span, conns, new_ns);
 		if (server < 0 || waitpid(server, &status, 0) < 0)
 			break;
 		if (!WIFEXITED(status) || WEXITSTATUS(status))
@@ -226,8 +259,10 @@ int main(int argc, char **argv)
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR && !stop)
 			;
 	}
-	printf("{\"rounds\":%lld,\"long_ok\":%lld,\"new_ok\":%lld,\"ns_rounds\":%lld,\"failed\":%lld}\n",
-	       tally->rounds, tally->long_ok, tally->new_ok, tally->ns_rounds, tally->failed);
+	printf("{\"rounds\":%lld,\"long_ok\":%lld,\"new_ok\":%lld,\"ns_rounds\":%lld,\"failed\":%lld,"
+	       "\"ovf_tries\":%lld}\n",
+	       tally->rounds, tally->long_ok, tally->new_ok, tally->ns_rounds, tally->failed,
+	       tally->ovf_tries);
 	fflush(stdout);
 	while (hold && !stop)
 		pause();
