@@ -5,7 +5,8 @@
 # version in `make test` (which shrinks the tables to 256 slots), with a
 # sample every 10 s. The churn (tests/integration/helpers/churn.c) makes 15
 # rounds a second: a server process on a new port, a client process, and
-# every 10th round a new network namespace, all gone when the round ends;
+# every 10th round a new network namespace, each round in a cgroup of its
+# own, all gone when the round ends;
 # some 9,000 rounds, four times the accept table's 2,048 slots on each CPU.
 # Writes its section of docs/benchmarks.md (between the soak markers):
 # nettune's RSS and BPF map memory over time, lost events, and serve's
@@ -37,7 +38,8 @@ section=$(cat <<EOF
 Measured on $(nproc) CPUs, kernel $(uname -r), $(date -u +%F), for $SECS s with the
 row tables at their real sizes. Churn: $(kv rounds) rounds (a server process on a
 new port, a client, every 10th round in a new network namespace:
-$(kv ns_rounds) namespaces), each gone when its round ends; the client made
+$(kv ns_rounds) namespaces; each round in a cgroup of its own: $(kv cgroups)
+cgroups), each gone when its round ends; the client made
 $(kv long_ok) connections to one long-lived listener and $(kv new_ok) to the
 rounds' own ports ($(kv failed) failed).
 

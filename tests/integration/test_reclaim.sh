@@ -22,6 +22,8 @@
 #    within 10% + 2 MiB, and its BPF maps' kernel memory (bytes_memlock)
 #    does not change;
 #  - SIGTERM: exit 0, none of its BPF programs left.
+# Every round also runs in a cgroup of its own under the cgroup v2 mount,
+# created and removed (rows carry no cgroup yet: this is churn for later).
 # Without reclaiming (NT_RECLAIM_OFF=1 sets NETTUNE_TEST_NO_RECLAIM) it
 # fails: keys_full > 0 and the long listener's count short.
 # NT_SOAK_SECONDS (default 40), NT_SOAK_SLOTS (default 256; empty: the real
@@ -81,9 +83,31 @@ map_bytes() {
 		'[.[] | select(.id as $i | $ids | index($i)) | .bytes_memlock] | add'
 }
 
+# A cgroup per round under the cgroup v2 mount, when there is one: churn
+# runs under `ip netns exec`, which remounts /sys, so it reaches the
+# hierarchy through this shell's root (/proc/$$/root). Removed on every exit.
+CGMNT=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") break; if ($(i + 1) == "cgroup2") { print $5; exit } }' \
+	/proc/self/mountinfo)
+CG= cg_args=()
+cg_cleanup() {
+	local rc=$?
+	if [ -n "$CG" ] && [ -d "$CG" ]; then
+		rmdir "$CG"/r* 2>/dev/null
+		rmdir "$CG" 2>/dev/null
+	fi
+	return $rc
+}
+trap 'cg_cleanup; nt_cleanup' EXIT
+if [ -n "$CGMNT" ] && mkdir "$CGMNT/nettune-test-$NT_ID" 2>/dev/null; then
+	CG=$CGMNT/nettune-test-$NT_ID
+	cg_args=(-g "/proc/$$/root$CG")
+else
+	nt_log "no cgroup v2 hierarchy to write in: rounds without cgroups"
+fi
+
 # Churn in the namespace; samples meanwhile.
 ROUNDS=$(awk -v s="$SECS" -v r="$RATE" 'BEGIN { print int(s * r * 2) }')
-nt_exec a "$H/churn" -l $LONG -o $OVF -b 30000 -s 20000 -n "$ROUNDS" -r "$RATE" -c 2 -e 10 -t "$SECS" -H \
+nt_exec a "$H/churn" "${cg_args[@]}" -l $LONG -o $OVF -b 30000 -s 20000 -n "$ROUNDS" -r "$RATE" -c 2 -e 10 -t "$SECS" -H \
 	>"$NT_TMP/churn.json" 2>"$NT_TMP/churn.err" &
 CHURN=$!
 NT_PIDS+=("$CHURN")
@@ -117,6 +141,10 @@ failed=$(jq .failed "$NT_TMP/churn.json")
 long_ok=$(jq .long_ok "$NT_TMP/churn.json")
 rounds=$(jq .rounds "$NT_TMP/churn.json")
 nt_assert_eq "churn: every connection served" "$failed" 0
+if [ -n "$CG" ]; then
+	nt_assert_eq "churn: a cgroup per round, created and removed" "$(jq .cgroups "$NT_TMP/churn.json")" "$rounds"
+	nt_assert_eq "cgroups left" "$(find "$CG" -mindepth 1 -maxdepth 1 -type d | wc -l)" 0
+fi
 nt_assert_ge "churn: rounds" "$rounds" $(( SECS * RATE / 2 ))
 nt_assert_eq "long listener: accepts counted = the clients' connects to it" "$(long_count)" "$long_ok"
 nt_assert_eq "events lost for a full table (accept, connect, read)" "$(lost_full)" 0
@@ -145,9 +173,10 @@ nt_assert_eq "BPF maps' kernel memory (bytes)" "$(map_bytes)" "$map_warm"
 
 if [ -n "$REPORT" ]; then
 	{
-		printf 'rounds=%s long_ok=%s new_ok=%s ns_rounds=%s failed=%s listen_overflows=%s serve_overflows=%s\n' \
+		printf 'rounds=%s long_ok=%s new_ok=%s ns_rounds=%s failed=%s listen_overflows=%s serve_overflows=%s cgroups=%s\n' \
 			"$rounds" "$long_ok" "$(jq .new_ok "$NT_TMP/churn.json")" \
-			"$(jq .ns_rounds "$NT_TMP/churn.json")" "$failed" "$lo" "$ovf"
+			"$(jq .ns_rounds "$NT_TMP/churn.json")" "$failed" "$lo" "$ovf" \
+			"$(jq .cgroups "$NT_TMP/churn.json")"
 		printf 'long_accepts=%s lost_keys_full=%s reclaimed_accept=%s reclaimed_connect=%s reclaimed_read=%s retired_accept=%s rss_warm_kib=%s rss_end_kib=%s map_bytes=%s slots=%s\n' \
 			"$(long_count)" "$(lost_full)" "$reclaimed" \
 			"$(metric 'nettune_rows_reclaimed_total{family="connect"}')" \

@@ -17,6 +17,9 @@
  * clients' own view as JSON: {"rounds","long_ok","new_ok","ns_rounds",
  * "failed"}; long_ok is the truth for the long listener's accept count.
  * With -H it then keeps the long listener open until SIGTERM.
+ * With -g DIR (a cgroup v2 directory), every round's server and client run
+ * in a cgroup of their own, DIR/rN, created before the round and removed
+ * after it ("cgroups").
  * With -o PORT, a second long-lived listener (backlog 1, never accepted)
  * gets one connection attempt from every client outside a new namespace:
  * once its queue is full, each is a listen overflow ("ovf_tries").
@@ -33,14 +36,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 struct tally {
-	long long long_ok, new_ok, failed, rounds, ns_rounds, ovf_tries;
+	long long long_ok, new_ok, failed, rounds, ns_rounds, ovf_tries, cgroups;
 };
 
 static struct tally *tally;
@@ -142,14 +147,32 @@ static int lo_up(void)
 	return err;
 }
 
+/* Moves this process into the cgroup directory dir. */
+static int join_cgroup(const char *dir)
+{
+	char path[4200], pid[32];
+	int fd, n, err = -1;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	fd = open(path, O_WRONLY);
+	if (fd >= 0) {
+		err = write(fd, pid, (size_t)n) == n ? 0 : -1;
+		close(fd);
+	}
+	return err;
+}
+
 /* One round, in the server process. */
 static void round_server(int round, int lfd, int long_port, int ovf_port, int port, int conns,
-			 bool new_ns)
+			 bool new_ns, const char *cg)
 {
 	int fd, use_long = !new_ns;
 	pid_t client;
 
 	pin(round);
+	if (cg && join_cgroup(cg))
+		_exit(1);	/* the client, forked below, starts there too */
 	if (new_ns && (unshare(CLONE_NEWNET) || lo_up()))
 		_exit(1);
 	if (new_ns)
@@ -181,16 +204,19 @@ static void round_server(int round, int lfd, int long_port, int ovf_port, int po
 
 int main(int argc, char **argv)
 {
+	const char *cgdir = NULL;
+	char cg[4096];
 	int long_port = 0, ovf_port = 0, ofd = -1, base = 30000, span = 20000, rounds = 100, conns = 2, ns_every = 0;
 	double per_sec = 10, seconds = 0;
 	struct timespec start, next;
 	struct sigaction sa = { .sa_handler = on_signal };
 	int opt, lfd = -1, hold = 0;
 
-	while ((opt = getopt(argc, argv, "l:o:b:s:n:c:r:e:t:H")) != -1) {
+	while ((opt = getopt(argc, argv, "l:o:g:b:s:n:c:r:e:t:H")) != -1) {
 		switch (opt) {
 		case 'l': long_port = atoi(optarg); break;
 		case 'o': ovf_port = atoi(optarg); break;
+		case 'g': cgdir = optarg; break;
 		case 'b': base = atoi(optarg); break;
 		case 's': span = atoi(optarg); break;
 		case 'n': rounds = atoi(optarg); break;
@@ -200,7 +226,7 @@ int main(int argc, char **argv)
 		case 't': seconds = atof(optarg); break;
 		case 'H': hold = 1; break;
 		default:
-			fprintf(stderr, "usage: churn -l LONG_PORT [-o OVF_PORT] [-b BASE] [-s SPAN] [-n ROUNDS] "
+			fprintf(stderr, "usage: churn -l LONG_PORT [-o OVF_PORT] [-g CGROUP_DIR] [-b BASE] [-s SPAN] [-n ROUNDS] "
 					"[-c CONNS] [-r ROUNDS_PER_SEC] [-e NS_EVERY] [-t SECONDS] [-H]\n");
 			return 2;
 		}
@@ -242,11 +268,29 @@ int main(int argc, char **argv)
 				    (double)(now.tv_nsec - start.tv_nsec) / 1e9 >= seconds)
 				break;
 		}
+		if (cgdir) {
+			snprintf(cg, sizeof(cg), "%s/r%d", cgdir, r);
+			if (mkdir(cg, 0755)) {
+				fprintf(stderr, "churn: cannot create cgroup %s: %s\n", cg, strerror(errno));
+				tally->failed++;
+				break;
+			}
+			tally->cgroups++;
+		}
 		server = fork();
 		if (server == 0)
-			round_server(r, lfd, long_port, ovf_port, base + r % span, conns, new_ns);
+			round_server(r, lfd, long_port, ovf_port, base + r % span, conns, new_ns,
+				     cgdir ? cg : NULL);
 		if (server < 0 || waitpid(server, &status, 0) < 0)
 			break;
+		/* Both processes are gone (the client was reaped by the
+		 * server): the cgroup is empty. */
+		for (int t = 0; cgdir && t < 100 && rmdir(cg) && errno == EBUSY; t++)
+			usleep(1000);	/* an exiting task may still be leaving it */
+		if (cgdir && !access(cg, F_OK)) {
+			fprintf(stderr, "churn: cannot remove cgroup %s: %s\n", cg, strerror(errno));
+			tally->failed++;
+		}
 		if (!WIFEXITED(status) || WEXITSTATUS(status))
 			tally->failed++;
 		tally->rounds++;
@@ -260,9 +304,9 @@ int main(int argc, char **argv)
 			;
 	}
 	printf("{\"rounds\":%lld,\"long_ok\":%lld,\"new_ok\":%lld,\"ns_rounds\":%lld,\"failed\":%lld,"
-	       "\"ovf_tries\":%lld}\n",
+	       "\"ovf_tries\":%lld,\"cgroups\":%lld}\n",
 	       tally->rounds, tally->long_ok, tally->new_ok, tally->ns_rounds, tally->failed,
-	       tally->ovf_tries);
+	       tally->ovf_tries, tally->cgroups);
 	fflush(stdout);
 	while (hold && !stop)
 		pause();
