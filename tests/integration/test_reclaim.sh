@@ -107,7 +107,7 @@ fi
 
 # Churn in the namespace; samples meanwhile.
 ROUNDS=$(awk -v s="$SECS" -v r="$RATE" 'BEGIN { print int(s * r * 2) }')
-nt_exec a "$H/churn" "${cg_args[@]}" -l $LONG -o $OVF -b 30000 -s 20000 -n "$ROUNDS" -r "$RATE" -c 2 -e 10 -t "$SECS" -H \
+nt_exec a "$H/churn" "${cg_args[@]}" -l $LONG -o $OVF -b 10000 -s 20000 -n "$ROUNDS" -r "$RATE" -c 2 -e 10 -t "$SECS" -H \
 	>"$NT_TMP/churn.json" 2>"$NT_TMP/churn.err" &
 CHURN=$!
 NT_PIDS+=("$CHURN")
@@ -140,6 +140,7 @@ scrape || nt_fail "scrape failed"
 failed=$(jq .failed "$NT_TMP/churn.json")
 long_ok=$(jq .long_ok "$NT_TMP/churn.json")
 rounds=$(jq .rounds "$NT_TMP/churn.json")
+[ "$failed" = 0 ] || nt_log "churn: $(cat "$NT_TMP/churn.err")"
 nt_assert_eq "churn: every connection served" "$failed" 0
 if [ -n "$CG" ]; then
 	nt_assert_eq "churn: a cgroup per round, created and removed" "$(jq .cgroups "$NT_TMP/churn.json")" "$rounds"

@@ -163,6 +163,12 @@ static int join_cgroup(const char *dir)
 	return err;
 }
 
+static void die(const char *what, int round)
+{
+	fprintf(stderr, "churn: round %d: %s: %s\n", round, what, strerror(errno));
+	_exit(1);
+}
+
 /* One round, in the server process. */
 static void round_server(int round, int lfd, int long_port, int ovf_port, int port, int conns,
 			 bool new_ns, const char *cg)
@@ -172,14 +178,14 @@ static void round_server(int round, int lfd, int long_port, int ovf_port, int po
 
 	pin(round);
 	if (cg && join_cgroup(cg))
-		_exit(1);	/* the client, forked below, starts there too */
+		die("cannot join cgroup", round);	/* the client, forked below, starts there too */
 	if (new_ns && (unshare(CLONE_NEWNET) || lo_up()))
-		_exit(1);
+		die("cannot make a namespace", round);
 	if (new_ns)
 		close(lfd);
 	fd = listen_on(port);
 	if (fd < 0)
-		_exit(1);
+		die("cannot listen", round);
 	client = fork();
 	if (client == 0) {
 		pin(round + 1);
@@ -269,8 +275,14 @@ int main(int argc, char **argv)
 				break;
 		}
 		if (cgdir) {
+			int t = 0;
+
 			snprintf(cg, sizeof(cg), "%s/r%d", cgdir, r);
-			if (mkdir(cg, 0755)) {
+			/* A cgroup's removal finishes after rmdir returns: a
+			 * transient refusal is retried. */
+			while (mkdir(cg, 0755) && errno != EEXIST && t++ < 100)
+				usleep(2000);
+			if (access(cg, F_OK)) {
 				fprintf(stderr, "churn: cannot create cgroup %s: %s\n", cg, strerror(errno));
 				tally->failed++;
 				break;
@@ -281,8 +293,11 @@ int main(int argc, char **argv)
 		if (server == 0)
 			round_server(r, lfd, long_port, ovf_port, base + r % span, conns, new_ns,
 				     cgdir ? cg : NULL);
-		if (server < 0 || waitpid(server, &status, 0) < 0)
+		if (server < 0 || waitpid(server, &status, 0) < 0) {
+			fprintf(stderr, "churn: round %d: %s\n", r, strerror(errno));
+			tally->failed++;
 			break;
+		}
 		/* Both processes are gone (the client was reaped by the
 		 * server): the cgroup is empty. */
 		for (int t = 0; cgdir && t < 100 && rmdir(cg) && errno == EBUSY; t++)
@@ -291,8 +306,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "churn: cannot remove cgroup %s: %s\n", cg, strerror(errno));
 			tally->failed++;
 		}
-		if (!WIFEXITED(status) || WEXITSTATUS(status))
+		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			fprintf(stderr, "churn: round %d: its server failed (status %#x)\n", r, status);
 			tally->failed++;
+		}
 		tally->rounds++;
 		tally->ns_rounds += new_ns;
 		next.tv_nsec += step;
