@@ -78,7 +78,7 @@ MAN_STAMP := $(OUT)/man/.stamp
 DEPLOY_DOCS := docs/metrics.md docs/deploy/prometheus.yml docs/deploy/prometheus-kubernetes.yml \
 	       docs/deploy/kubernetes-daemonset.yaml docs/deploy/grafana-dashboard.json
 
-.PHONY: all deps demo test unit integration bench bench-server vmlinux clean install man test-kernel
+.PHONY: all deps demo test unit integration bench bench-server vmlinux clean install man test-kernel soak
 all: deps-stamp $(BPF_OBJS) $(OUT)/nettune $(TOOL_BINS) $(UNIT_BINS) $(TEST_HELPERS) $(MAN_STAMP)
 
 # Dependencies come from Debian's archive; the script installs only what is
@@ -182,6 +182,12 @@ bench: all $(FIXTURES)/truth.txt
 	$(Q)NT_BUILD=$(abspath $(OUT)) tools/bench-server.sh
 	$(Q)NT_BUILD=$(abspath $(OUT)) tools/bench-serve.sh
 	$(Q)$(TEST_ENV) tools/bench-uprobe.sh
+
+# serve for 10 minutes under churn (processes, ports, namespaces), its row
+# tables at their real sizes; writes its section of docs/benchmarks.md. Not
+# in `make test`, which runs the 40 s version (test_reclaim.sh).
+soak: all
+	$(Q)$(TEST_ENV) tools/soak.sh
 
 # The reference server against Debian's nginx, and loadgen's own rate.
 bench-server: all

@@ -20,8 +20,21 @@
  * sets the slot's bit in a shared bitmap, so that user space reads only the
  * slots in use.
  *
- * Rows are never freed, as the hash rows were not: a table that is full
- * around a key's slot loses that key's events (counted by the caller).
+ * Rows whose owner is gone (an exited process, a closed listener, a deleted
+ * namespace) are reclaimed by user space (user/lib/bpfread/reclaim.c) with
+ * the table's reclaim program, run on the CPU whose copy it frees: the
+ * program compare-and-swaps the slot's tag from the key's to ROW_CLAIMING,
+ * copies the row out (its final counts, which user space folds into its
+ * totals), zeroes it and leaves ROW_TOMBSTONE. It runs from
+ * BPF_PROG_TEST_RUN on a thread pinned to that CPU, in process context with
+ * preemption off: no program of this CPU can be half-way through this row
+ * then (they run with preemption off too, and finish before the thread is
+ * scheduled), and one that interrupts it (softirq) meets ROW_CLAIMING,
+ * which no lookup returns. A tombstone is claimed like a free slot, but a
+ * lookup probes on past it (the key may sit further on), so a key still
+ * never has two rows on one CPU. A table that is full around a key's slot
+ * loses that key's events (counted by the caller): with reclamation, that
+ * takes more live keys at once than the table holds.
  */
 #ifndef NETTUNE_ROW_TABLE_BPF_H
 #define NETTUNE_ROW_TABLE_BPF_H
@@ -56,7 +69,74 @@
 		__uint(max_entries, 1);                                 \
 		__type(key, __u32);                                     \
 		__type(value, struct row_used);                         \
-	} name##_used SEC(".maps")
+	} name##_used SEC(".maps");                                     \
+	ROW_RECLAIM(name, row_type)
+
+#ifdef __bpf__
+/* A table's reclaim maps and program (see the top of this file): its
+ * requests (struct row_reclaim_args), the rows it freed, at the index of
+ * their request (tag 0 if not freed), and one more entry never written,
+ * all zeroes, that a freed row is cleared from. Not attached: user space
+ * runs it (BPF_PROG_TEST_RUN), on each CPU with requests in turn. */
+#define ROW_RECLAIM(name, row_type)                                     \
+	struct {                                                        \
+		__uint(type, BPF_MAP_TYPE_ARRAY);                       \
+		__uint(max_entries, 1);                                 \
+		__type(key, __u32);                                     \
+		__type(value, struct row_reclaim_args);                 \
+	} name##_reclaim_args SEC(".maps");                             \
+	struct {                                                        \
+		__uint(type, BPF_MAP_TYPE_ARRAY);                       \
+		__uint(max_entries, ROW_RECLAIM_MAX + 1);               \
+		__type(key, __u32);                                     \
+		__type(value, row_type);                                \
+	} name##_reclaimed SEC(".maps");                                \
+	static long name##_reclaim_one(__u32 i, void *cpu)             \
+	{                                                               \
+		return row_reclaim_one(&name, &name##_reclaim_args,     \
+				       &name##_reclaimed, sizeof(row_type), \
+				       i, *(__u32 *)cpu);               \
+	}                                                               \
+	SEC("raw_tp")                                                   \
+	int name##_reclaim(void *ctx)                                   \
+	{                                                               \
+		__u32 cpu = bpf_get_smp_processor_id();                 \
+		bpf_loop(ROW_RECLAIM_MAX, name##_reclaim_one, &cpu, 0); \
+		return 0;                                               \
+	}
+
+/* Request i: frees the slot it names if it is this CPU's (cpu) and still
+ * holds the key whose tag it gives. 1 stops the loop (no more requests). */
+static __always_inline long row_reclaim_one(void *table, void *args_map, void *out_map,
+					    const __u32 row_size, __u32 i, __u32 cpu)
+{
+	__u32 zero = 0, last = ROW_RECLAIM_MAX, idx;
+	struct row_reclaim_args *a = bpf_map_lookup_elem(args_map, &zero);
+	__u64 *blank = bpf_map_lookup_elem(out_map, &last);
+	__u64 *row, *out, tag;
+
+	if (!a || !blank || i >= a->n || i >= ROW_RECLAIM_MAX)
+		return 1;
+	if (a->req[i].cpu != cpu)
+		return 0;
+	idx = a->req[i].idx;
+	tag = a->req[i].tag;
+	out = bpf_map_lookup_elem(out_map, &i);
+	row = bpf_map_lookup_elem(table, &idx);
+	if (!out || !row)
+		return 0;
+	*out = 0;
+	if (!(tag & 1) || __sync_val_compare_and_swap(row, tag, ROW_CLAIMING) != tag)
+		return 0;	/* not that key's any more */
+	bpf_probe_read_kernel(out + 1, row_size - 8, row + 1);
+	*out = tag;
+	bpf_probe_read_kernel(row + 1, row_size - 8, blank + 1);
+	*(volatile __u64 *)row = ROW_TOMBSTONE;
+	return 0;
+}
+#else
+#define ROW_RECLAIM(name, row_type)
+#endif
 
 /* The slot count user space gave the table (it shrinks tables on hosts with
  * many CPUs, see bpfmap__size_percpu_rows): a plain load from the map
@@ -79,11 +159,11 @@ static __always_inline __u32 row_slots(void *table)
 static __always_inline void *row_find(void *table, void *used, const __u64 *key,
 				      const int words)
 {
-	__u64 h = row_hash(key, words), tag = row_tag(h), t;
-	__u32 n = row_slots(table), idx, zero = 0;
+	__u64 h = row_hash(key, words), tag = row_tag(h), t, want = 0;
+	__u32 n = row_slots(table), idx, zero = 0, at = 0;
 	struct row_used *u;
 	bool claiming = false;
-	__u64 *row;
+	__u64 *row, *spare = NULL;
 
 	if (!n || n > ROW_MAX_SLOTS)
 		return NULL;
@@ -103,30 +183,46 @@ static __always_inline void *row_find(void *table, void *used, const __u64 *key,
 				return row;
 			continue;
 		}
-		/* A slot being claimed: this program interrupted a claim on
-		 * this CPU (each CPU has its own copy), maybe of this very
-		 * key. The key may still sit further on; but claiming a slot
-		 * after this one could give it two rows on one CPU, so the
-		 * event is lost instead (the caller counts it), which takes a
-		 * softirq landing inside a claim's few stores. */
+		/* A slot being claimed (or reclaimed): this program
+		 * interrupted a claim on this CPU (each CPU has its own
+		 * copy), maybe of this very key. The key may still sit
+		 * further on; but claiming a slot after this one could give
+		 * it two rows on one CPU, so the event is lost instead (the
+		 * caller counts it), which takes a softirq landing inside a
+		 * claim's few stores. */
 		if (t == ROW_CLAIMING) {
 			claiming = true;
 			continue;
 		}
+		/* A reclaimed slot: the first one is where the key goes if
+		 * it is not further on. */
+		if (t == ROW_TOMBSTONE) {
+			if (!spare) {
+				spare = row;
+				at = idx;
+				want = ROW_TOMBSTONE;
+			}
+			continue;
+		}
 		if (t)
 			continue;	/* another key's */
-		if (claiming || __sync_val_compare_and_swap(row, 0, ROW_CLAIMING))
-			return NULL;	/* see above; or claimed under us */
-		ROW_UNROLL
-		for (int w = 0; w < words; w++)
-			row[1 + w] = key[w];
-		*(volatile __u64 *)row = tag;
-		u = bpf_map_lookup_elem(used, &zero);
-		if (u && idx < ROW_MAX_SLOTS)
-			__sync_fetch_and_or(&u->bits[idx / 64], 1ull << (idx % 64));
-		return row;
+		if (!spare) {
+			spare = row;
+			at = idx;
+			want = 0;
+		}
+		break;	/* a free slot ends the chain: the key is not beyond */
 	}
-	return NULL;
+	if (!spare || claiming || __sync_val_compare_and_swap(spare, want, ROW_CLAIMING) != want)
+		return NULL;	/* full; see above; or claimed under us */
+	ROW_UNROLL
+	for (int w = 0; w < words; w++)
+		spare[1 + w] = key[w];
+	*(volatile __u64 *)spare = tag;
+	u = bpf_map_lookup_elem(used, &zero);
+	if (u && at < ROW_MAX_SLOTS)
+		__sync_fetch_and_or(&u->bits[at / 64], 1ull << (at % 64));
+	return spare;
 }
 
 #endif /* NETTUNE_ROW_TABLE_BPF_H */

@@ -7,6 +7,28 @@
 #define ROW_PROBES	8	/* slots tried from a key's first one */
 #define ROW_CLAIMING	2ull	/* a slot's tag while its key is written: even, no key's */
 #define ROW_MAX_SLOTS	4096	/* the largest table (drops' listeners) */
+/* A reclaimed slot (user/lib/bpfread/reclaim.c): even, no key's. A claim may
+ * take it, but a lookup probes on past it, since the key it looks for may
+ * have been claimed further on while this slot was taken. A used slot never
+ * becomes free (0) again, so a free slot still ends every probe chain. */
+#define ROW_TOMBSTONE	4ull
+/* Slots one run of a table's reclaim program frees, on one CPU. */
+#define ROW_RECLAIM_MAX	64
+
+/* What user space asks a table's reclaim program (ROW_TABLE's
+ * name##_reclaim) to free: slot idx of CPU cpu's copy if its tag is still
+ * tag. A request for another CPU is left alone. */
+struct row_reclaim_req {
+	__u32 cpu;
+	__u32 idx;
+	__u64 tag;
+};
+
+struct row_reclaim_args {
+	__u32 n;	/* requests in req[] */
+	__u32 pad;
+	struct row_reclaim_req req[ROW_RECLAIM_MAX];
+};
 
 /* Which slots of a table were ever claimed, on any CPU. */
 struct row_used {

@@ -188,6 +188,71 @@ static void test_shrunk_table(void **state)
 	assert_null(find(1, 1));
 }
 
+/* What the reclaim program leaves in a slot it frees. */
+static void reclaim_slot(__u32 idx)
+{
+	memset(&rows[idx], 0, sizeof(rows[idx]));
+	rows[idx].tag = ROW_TOMBSTONE;
+}
+
+/* A key behind a reclaimed slot is found where it is, not claimed again in
+ * the tombstone (two rows for one key on one CPU); a new key takes the
+ * tombstone, and finds it there afterwards. */
+static void test_tombstone_probed_past(void **state)
+{
+	__u64 keys[3];
+	__u32 slot = 20;
+	struct row *r;
+	(void)state;
+
+	keys_at(slot, keys, 3);
+	assert_int_equal(find(keys[0], 0) - rows, slot);
+	assert_int_equal(find(keys[1], 0) - rows, slot + 1);
+	reclaim_slot(slot);
+	assert_int_equal(find(keys[1], 0) - rows, slot + 1);
+	assert_int_equal(rows[slot].tag, ROW_TOMBSTONE);
+	r = find(keys[2], 0);
+	assert_int_equal(r - rows, slot);
+	assert_int_equal(r->val, 0);
+	assert_int_equal(find(keys[2], 0) - rows, slot);
+	assert_int_equal(find(keys[1], 0) - rows, slot + 1);
+	/* The freed key comes back: in the next free place, once. */
+	assert_int_equal(find(keys[0], 0) - rows, slot + 2);
+	assert_int_equal(find(keys[0], 0) - rows, slot + 2);
+}
+
+/* A chain of tombstones is no full table: the first is claimed. Without
+ * reclaiming, the same ROW_PROBES keys fill it (test_probes_then_full). */
+static void test_tombstones_reused(void **state)
+{
+	__u64 keys[2 * ROW_PROBES];
+	__u32 slot = 40;
+	(void)state;
+
+	keys_at(slot, keys, 2 * ROW_PROBES);
+	for (int i = 0; i < ROW_PROBES; i++)
+		assert_int_equal(find(keys[i], 0) - rows, slot + i);
+	assert_null(find(keys[ROW_PROBES], 0));
+	for (int i = 0; i < ROW_PROBES; i++)
+		reclaim_slot(slot + i);
+	for (int i = 0; i < ROW_PROBES; i++)
+		assert_int_equal(find(keys[ROW_PROBES + i], 0) - rows, slot + i);
+	assert_null(find(keys[0], 0));	/* full again: a burst larger than the room */
+}
+
+/* A tombstone met after a slot being claimed: the event is lost, as for a
+ * free slot (the claim may be this very key's). */
+static void test_tombstone_after_claiming(void **state)
+{
+	__u32 slot = first_slot(99, 0);
+	(void)state;
+
+	rows[slot].tag = ROW_CLAIMING;
+	rows[(slot + 1) % SLOTS].tag = ROW_TOMBSTONE;
+	assert_null(find(99, 0));
+	assert_int_equal(rows[(slot + 1) % SLOTS].tag, ROW_TOMBSTONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +263,9 @@ int main(void)
 		cmocka_unit_test_setup(test_claiming_gives_up, reset),
 		cmocka_unit_test_setup(test_found_past_a_claim, reset),
 		cmocka_unit_test_setup(test_shrunk_table, reset),
+		cmocka_unit_test_setup(test_tombstone_probed_past, reset),
+		cmocka_unit_test_setup(test_tombstones_reused, reset),
+		cmocka_unit_test_setup(test_tombstone_after_claiming, reset),
 	};
 	return cmocka_run_group_tests_name("row_table", tests, NULL, NULL);
 }

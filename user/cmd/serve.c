@@ -153,6 +153,7 @@ static int parse(int argc, char **argv, struct serve *s)
 		err = trace_opts__finish(&p.tp);
 	if (!err && !s->t.opts.interval_ms)
 		s->t.opts.interval_ms = SERVE_DEFAULT_INTERVAL_MS;
+	s->t.opts.reclaim = true;	/* weeks of uptime: docs/reclaim.md */
 	return err;
 }
 
@@ -264,6 +265,40 @@ static void listener_metrics(struct promtext *w, struct listener_table *t)
 	}
 }
 
+/* Frees the rows of exited processes, closed listeners and deleted
+ * namespaces (tracer__reclaim), so that weeks of churn do not fill the
+ * tables. */
+static void reclaim(struct serve *s)
+{
+	pthread_mutex_lock(&s->lock);
+	tracer__reclaim(&s->t);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Rows freed and kept, by family: reclaiming at work. */
+static void reclaim_metrics(struct serve *s)
+{
+	struct tracer *t = &s->t;
+	struct prom_label l = { "family", NULL };
+
+	promtext__family(s->w, "nettune_rows_reclaimed_total", PROM_COUNTER, 1,
+			 "Rows of exited processes, closed listeners and deleted namespaces "
+			 "freed in the BPF tables, by family");
+	for (int i = 0; i < t->n; i++)
+		if (t->ops[i]->reclaim) {
+			l.value = t->ops[i]->name;
+			promtext__counter(s->w, &l, 1, t->reclaimed[i].freed);
+		}
+	promtext__family(s->w, "nettune_rows_retired", PROM_GAUGE, 1,
+			 "Rows freed in the kernel whose counts serve keeps in its totals, "
+			 "by family");
+	for (int i = 0; i < t->n; i++)
+		if (t->ops[i]->reclaim) {
+			l.value = t->ops[i]->name;
+			promtext__gauge(s->w, &l, 1, t->reclaimed[i].retired);
+		}
+}
+
 static void advice_metrics(struct serve *s)
 {
 	static const char *const kinds[] = { "sysctl", "relisten", "advice" };
@@ -305,6 +340,7 @@ static char *render_locked(struct serve *s, bool with_process, size_t *len)
 		if (t->ops[i]->metrics)
 			t->ops[i]->metrics(t->probes[i], s->w);
 	listener_metrics(s->w, t->listeners);
+	reclaim_metrics(s);
 	advice_metrics(s);
 	build_info(s->w);
 	selfmetrics__bpf_progs(s->w);
@@ -380,7 +416,8 @@ static int write_textfile(struct serve *s)
 	return err;
 }
 
-/* Every interval: the advice, then the textfile. Until -d or a signal. */
+/* Every interval: reclaiming, the advice, then the textfile. Until -d or
+ * a signal. */
 static void run(struct serve *s, const struct tune_target *tt)
 {
 	struct timespec next = s->t.start, end = s->t.start, wake;
@@ -396,6 +433,7 @@ static void run(struct serve *s, const struct tune_target *tt)
 		wake = last ? end : next;
 		if (!tracer__sleep_until(&s->t, &wake))
 			break;	/* SIGINT/SIGTERM */
+		reclaim(s);
 		if (tt)
 			refresh_advice(s, tt);
 		if (s->o.textfile)

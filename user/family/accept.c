@@ -14,6 +14,7 @@
 #include "bpfmap.h"
 #include "snapshot.h"
 #include "report.h"
+#include "liveness.h"
 
 /* This translation unit's definition of the opaque probe handle. */
 struct probe {
@@ -133,6 +134,36 @@ static void accept_count_hook(struct probe *p, const struct bpf_object *hook)
 	p->hook = hook;
 }
 
+/* A row's owners: its listener and the accepting process. Counts of an
+ * exited process stay with its listener (tgid 0) while the listener is
+ * open; a closed listener's are forgotten with its series. */
+static bool accept_gone(const void *key, void *ctx)
+{
+	const struct accept_key *k = key;
+
+	return liveness__listener_gone(ctx, &k->listener) || liveness__pid_gone(ctx, k->tgid);
+}
+
+static bool accept_fold(const void *key, void *out, void *ctx)
+{
+	const struct accept_key *k = key;
+	struct accept_key *o = out;
+
+	if (liveness__listener_gone(ctx, &k->listener))
+		return false;
+	o->listener = k->listener;
+	o->cgroup = k->cgroup;	/* the listener's, which never changes */
+	return true;
+}
+
+static int accept_reclaim(struct probe *p, const struct liveness *lv, struct reclaim_stats *st)
+{
+	struct reclaim_policy pol = { accept_gone, accept_fold, (void *)lv };
+	struct row_table_fds fds = ROW_TABLE_FDS(p->skel, accept_stats);
+
+	return snapshot__reclaim(p->snap, &fds, &pol, st);
+}
+
 static __u64 accept_lost(struct probe *p)
 {
 	__u64 lost[ACCEPT_LOST_NR] = {};
@@ -242,6 +273,7 @@ const struct probe_ops accept_probe_ops = {
 	.listeners = accept_listeners,
 	.lost = accept_lost,
 	.metrics = accept_metrics,
+	.reclaim = accept_reclaim,
 	.event_maps = accept_event_maps,
 	.detach = accept_detach,
 	.object = accept_object,

@@ -14,6 +14,7 @@
 #include "snapshot.h"
 #include "report.h"
 #include "log.h"
+#include "liveness.h"
 
 /* This translation unit's definition of the opaque probe handle. */
 struct probe {
@@ -192,6 +193,32 @@ fail:
 }
 
 /* For serve: connect latency, failures by outcome, lost events. */
+/* A row's owners: the connecting process and its namespace. serve
+ * exports connect's totals only, so a freed row's counts all go to one
+ * row of no process, namespace or port, which is never freed. */
+static bool connect_gone(const void *key, void *ctx)
+{
+	const struct connect_key *k = key;
+
+	return liveness__pid_gone(ctx, k->tgid) || liveness__netns_gone(ctx, k->netns);
+}
+
+static bool connect_fold(const void *key, void *out, void *ctx)
+{
+	(void)key;
+	(void)out;
+	(void)ctx;
+	return true;	/* *out stays all zeroes */
+}
+
+static int connect_reclaim(struct probe *p, const struct liveness *lv, struct reclaim_stats *st)
+{
+	struct reclaim_policy pol = { connect_gone, connect_fold, (void *)lv };
+	struct row_table_fds fds = ROW_TABLE_FDS(p->skel, connect_stats);
+
+	return snapshot__reclaim(p->snap, &fds, &pol, st);
+}
+
 static void connect_metrics(struct probe *p, struct promtext *w)
 {
 	static const char *const causes[CONNECT_LOST_NR] = { "inflight_full", "keys_full" };
@@ -225,6 +252,7 @@ const struct probe_ops connect_probe_ops = {
 	.to_json = connect_json,
 	.lost = connect_lost,
 	.metrics = connect_metrics,
+	.reclaim = connect_reclaim,
 	.event_maps = connect_event_maps,
 	.detach = connect_detach,
 	.object = connect_object,

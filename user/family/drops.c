@@ -20,6 +20,7 @@
 #include "nswatch.h"
 #include "snapshot.h"
 #include "log.h"
+#include "liveness.h"
 
 #define NREASONS	(DROPS_KIND_NR * DROPS_MAX_REASONS)
 
@@ -321,6 +322,29 @@ static void drops_metrics_reasons(struct probe *p, struct promtext *w)
 		}
 }
 
+/* A row's owner: its listener. A closed listener's counts end with its
+ * series (the namespace counters, from the census, go on). */
+static bool drops_gone(const void *key, void *ctx)
+{
+	return liveness__listener_gone(ctx, key);
+}
+
+static bool drops_fold(const void *key, void *out, void *ctx)
+{
+	(void)key;
+	(void)out;
+	(void)ctx;
+	return false;
+}
+
+static int drops_reclaim(struct probe *p, const struct liveness *lv, struct reclaim_stats *st)
+{
+	struct reclaim_policy pol = { drops_gone, drops_fold, (void *)lv };
+	struct row_table_fds fds = ROW_TABLE_FDS(p->skel, drops_listeners);
+
+	return snapshot__reclaim(p->snap, &fds, &pol, st);
+}
+
 static void drops_metrics(struct probe *p, struct promtext *w)
 {
 	static const char *const causes[] = { "listeners_full" };
@@ -407,5 +431,6 @@ const struct probe_ops drops_probe_ops = {
 	.listeners = drops_listeners,
 	.lost = drops_lost,
 	.metrics = drops_metrics,
+	.reclaim = drops_reclaim,
 	.detach = drops_detach,
 };

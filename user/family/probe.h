@@ -17,6 +17,8 @@
 struct probe;
 struct promtext;
 struct bpf_object;
+struct liveness;
+struct reclaim_stats;
 
 struct probe_ops {
 	const char *name;		/* family name, as in --probes and JSON keys */
@@ -66,6 +68,12 @@ struct probe_ops {
 	 * family then counts among its lost events (one family per shared
 	 * program does, so that the total counts each miss once) */
 	void (*count_hook)(struct probe *p, const struct bpf_object *hook);
+	/* optional: frees the rows whose owner is gone (user/lib/bpfread/
+	 * snapshot.h; for serve, which runs for weeks), right after a collect
+	 * since attach; lv says what still exists. Its predicates are the
+	 * family's: which owners (process, listener, namespace) its keys
+	 * name. Adds to *st; 0 or -errno. */
+	int (*reclaim)(struct probe *p, const struct liveness *lv, struct reclaim_stats *st);
 	void (*detach)(struct probe *p);	/* accepts NULL */
 };
 

@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <pthread.h>
 #include <unistd.h>
+#include <string.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "probe_util.h"
 #include "promtext.h"
 
@@ -87,4 +89,18 @@ void probe__lost_metrics(struct promtext *w, const char *family, const char *con
 	}
 	l[1].value = "recursion";
 	promtext__counter(w, l, 2, recursion);
+}
+
+void probe__reclaim_programs(struct bpf_object *obj, bool on)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
+		const char *name = bpf_program__name(prog);
+		size_t n = strlen(name);
+
+		if (n > 8 && !strcmp(name + n - 8, "_reclaim") &&
+		    !strcmp(bpf_program__section_name(prog), "raw_tp"))
+			bpf_program__set_autoload(prog, on);
+	}
 }

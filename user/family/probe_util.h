@@ -21,6 +21,7 @@
 #define PROBE_BEFORE_LOAD(skel, o)                                          \
 	do {                                                                \
 		bpfmap__size_percpu_rows((skel)->obj);                      \
+		probe__reclaim_programs((skel)->obj, (o)->reclaim);         \
 		(skel)->rodata->targ_filter_pid = (o)->npids > 0;           \
 		(skel)->rodata->targ_filter_port = (o)->nports > 0;         \
 		(skel)->rodata->targ_netns = (o)->netns;                    \
@@ -29,6 +30,17 @@
 		(skel)->rodata->targ_empty = (o)->empty_programs;           \
 		bpf_map__set_max_entries((skel)->maps.events, PROBE_EVENTS_BYTES(o)); \
 	} while (0)
+
+/* A row table's descriptors for snapshot__reclaim (bpf/row_table.bpf.h's
+ * ROW_TABLE declares them all). */
+#define ROW_TABLE_FDS(skel, name)                                          \
+	((struct row_table_fds){                                           \
+		.rows = bpf_map__fd((skel)->maps.name),                    \
+		.used = bpf_map__fd((skel)->maps.name##_used),             \
+		.args = bpf_map__fd((skel)->maps.name##_reclaim_args),     \
+		.out = bpf_map__fd((skel)->maps.name##_reclaimed),         \
+		.prog = bpf_program__fd((skel)->progs.name##_reclaim),     \
+	})
 
 /* The slow-event maps of a skeleton, for probe_ops.event_maps. */
 #define PROBE_EVENT_MAPS(skel, ring, lost)                            \
@@ -46,6 +58,10 @@ int probe__fill_filters(int pids_fd, int ports_fd, int cgroups_fd, const struct 
  * (a wanted cgroup removed and created again). The objects whose set was
  * updated, counted. */
 int probe__retarget_cgroup(__u64 old_id, __u64 new_id);
+
+/* Loads the row tables' reclaim programs (ROW_TABLE's name##_reclaim) only
+ * for a tracer that reclaims (serve): trace, top and tune never run them. */
+void probe__reclaim_programs(struct bpf_object *obj, bool on);
 
 /* nettune_lost_events_total{family, cause} for probe_ops.metrics: one
  * series per cause, and "recursion" for the BPF recursion guard's misses. */

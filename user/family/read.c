@@ -16,6 +16,7 @@
 #include "report.h"
 #include "tracefs.h"
 #include "log.h"
+#include "liveness.h"
 
 #define METHOD_SK_STORAGE "sock:sk_data_ready + sock:sock_recv_length, socket storage"
 #define METHOD_STAMP "sock:sk_data_ready + sock:sock_recv_length, stamp table"
@@ -269,6 +270,36 @@ static void read_detach(struct probe *p)
 }
 
 /* For serve: read_wait, read_syscall with --read-syscall, lost events. */
+/* A row's owners: the reading process and its namespace. serve exports
+ * read's totals only: a freed row's counts go to one row of no process,
+ * namespace or port, which is never freed. */
+static bool read_gone(const void *key, void *ctx)
+{
+	const struct read_key *k = key;
+
+	return liveness__pid_gone(ctx, k->tgid) || liveness__netns_gone(ctx, k->netns);
+}
+
+static bool read_fold(const void *key, void *out, void *ctx)
+{
+	(void)key;
+	(void)out;
+	(void)ctx;
+	return true;	/* *out stays all zeroes */
+}
+
+static int read_reclaim(struct probe *p, const struct liveness *lv, struct reclaim_stats *st)
+{
+	struct reclaim_policy pol = { read_gone, read_fold, (void *)lv };
+	struct row_table_fds wait = ROW_TABLE_FDS(p->skel, read_stats);
+	struct row_table_fds sys = ROW_TABLE_FDS(p->skel, read_syscall_stats);
+	int err = snapshot__reclaim(p->wait.snap, &wait, &pol, st);
+
+	if (!err && p->syscall_on)
+		err = snapshot__reclaim(p->syscall.snap, &sys, &pol, st);
+	return err;
+}
+
 static void read_metrics(struct probe *p, struct promtext *w)
 {
 	static const char *const causes[READ_LOST_NR] = {
@@ -436,5 +467,6 @@ const struct probe_ops read_probe_ops = {
 	.to_json = read_json,
 	.lost = read_lost,
 	.metrics = read_metrics,
+	.reclaim = read_reclaim,
 	.detach = read_detach,
 };

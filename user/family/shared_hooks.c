@@ -97,6 +97,9 @@ static int attach_sock_state(struct shared_hooks *h, const struct served *s,
 		return -errno;
 	h->sock_state = skel;
 	PROBE_BEFORE_LOAD(skel, o);
+	/* The families' objects reclaim the rows this program writes (serve),
+	 * with their own copies of the reclaim programs. */
+	probe__reclaim_programs(skel->obj, false);
 	skel->rodata->targ_connect = serves(s, "connect");
 	skel->rodata->targ_accept = serves(s, "accept");
 	err = borrow_maps(skel->obj, s);

@@ -21,6 +21,9 @@
 #include "opts.h"
 #include "probe_util.h"
 #include "cgroup.h"
+#include "liveness.h"
+#include "listeners.h"
+#include "nswatch.h"
 
 static volatile sig_atomic_t exiting;
 
@@ -286,6 +289,36 @@ int tracer__collect(struct tracer *t, bool total, double *secs)
 	return build_listeners(t);
 }
 
+int tracer__reclaim(struct tracer *t)
+{
+	double secs;
+	int err;
+
+	if (!t->opts.reclaim || getenv("NETTUNE_TEST_NO_RECLAIM"))
+		return 0;
+	if (!t->live) {
+		t->live = liveness__new();
+		if (!t->live)
+			return -ENOMEM;
+	}
+	err = tracer__collect(t, true, &secs);
+	if (err)
+		return err;
+	/* The census was refreshed by that collect, and its listeners'
+	 * owners already looked up by the join (nothing in it changes). */
+	err = liveness__refresh(t->live, (struct nswatch *)listener_table__census(t->listeners));
+	if (err)
+		return err;
+	for (int i = 0; i < t->n && !err; i++)
+		if (t->ops[i]->reclaim) {
+			err = t->ops[i]->reclaim(t->probes[i], t->live, &t->reclaimed[i]);
+			if (err)
+				warn("%s: cannot reclaim its rows: %s", t->ops[i]->name,
+				     strerror(-err));
+		}
+	return err;
+}
+
 /* The report as JSON (docs/json.md): the one contract for --json and tune.
  * to_print: only for printing as JSON_C_TO_STRING_PLAIN before the next
  * collect, which lets the listeners be made row by row as they are written. */
@@ -439,5 +472,7 @@ void tracer__stop(struct tracer *t)
 	slowlog__free(t->slow);
 	detach_all(t);
 	listener_table__free(t->listeners);
+	liveness__free(t->live);
+	t->live = NULL;
 }
 

@@ -14,10 +14,12 @@
 #include <linux/types.h>
 #include <json-c/json.h>
 #include "probe.h"
+#include "snapshot.h"
 #include "trace_opts.h"
 
 struct slowlog;
 struct shared_hooks;
+struct liveness;
 
 struct tracer {
 	struct trace_opts opts;		/* set by the caller before tracer__start */
@@ -31,6 +33,10 @@ struct tracer {
 	/* --cgroup paths found gone at the last look (one warning each) */
 	bool cgroup_gone[FILTER_MAX_CGROUPS];
 	pthread_mutex_t cgroup_lock;	/* opts.cgroups: serve's scrapes are another thread */
+	/* Reclaiming (tracer__reclaim): what still exists, and each family's
+	 * rows freed and retired so far. */
+	struct liveness *live;
+	struct reclaim_stats reclaimed[TRACE_MAX_PROBES];
 };
 
 /* Installs the SIGINT/SIGTERM handlers, attaches the families of t->opts
@@ -44,6 +50,12 @@ bool tracer__stopping(void);
 /* Reads every family's maps and rebuilds the listener table: since attach
  * (total) or since the previous collect. *secs is the span covered. */
 int tracer__collect(struct tracer *t, bool total, double *secs);
+/* For agents that run for weeks (serve): a collect since attach, then the
+ * rows whose owner is gone (exited process, closed listener, deleted
+ * namespace) freed in the kernel, their counts kept in the totals
+ * (user/lib/bpfread/snapshot.h). Off when NETTUNE_TEST_NO_RECLAIM is set
+ * (test-only: proves the soak test needs it). 0 or -errno. */
+int tracer__reclaim(struct tracer *t);
 /* The report of the last collect as JSON (docs/json.md). to_print: only for
  * printing with JSON_C_TO_STRING_PLAIN before the next collect. */
 struct json_object *tracer__json(struct tracer *t, bool total, double secs, bool to_print);

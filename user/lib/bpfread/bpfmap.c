@@ -51,6 +51,25 @@ static bool first_cap_of(const char *name)
 	return first;
 }
 
+/* Test-only: NETTUNE_TEST_ROW_SLOTS=N caps every row table (a per-CPU array
+ * with a used-slot bitmap beside it) at N slots, so that a short test
+ * fills one (tests/integration/test_reclaim.sh). Not an option: a table
+ * that small loses events under any real load. */
+static __u32 test_slots(struct bpf_object *obj, struct bpf_map *map, __u32 rows)
+{
+	const char *env = getenv("NETTUNE_TEST_ROW_SLOTS");
+	char used[BPF_OBJ_NAME_LEN * 2];
+	unsigned long n;
+
+	if (!env || !*env)
+		return rows;
+	n = strtoul(env, NULL, 10);
+	snprintf(used, sizeof(used), "%s_used", bpf_map__name(map));
+	if (n < 8 || n >= rows || !bpf_object__find_map_by_name(obj, used))
+		return rows;
+	return (__u32)n;
+}
+
 int bpfmap__size_percpu_rows(struct bpf_object *obj)
 {
 	return bpfmap__size_percpu_rows_for(obj, bpfmap__ncpus());
@@ -68,6 +87,7 @@ int bpfmap__size_percpu_rows_for(struct bpf_object *obj, int ncpus)
 		if (bpf_map__type(map) != BPF_MAP_TYPE_PERCPU_ARRAY)
 			continue;
 		rows = bpfmap__percpu_rows(max, bpf_map__value_size(map), ncpus);
+		rows = test_slots(obj, map, rows);
 		if (rows == max)
 			continue;
 		if (bpf_map__set_max_entries(map, rows))
@@ -135,8 +155,31 @@ static int read_slots(int fd, __u32 first, __u32 *n, __u32 *keys, char *rows, si
 	return 0;
 }
 
+struct row_adapter {
+	bpfmap_row_fn fn;
+	void *ctx;
+};
+
+static int row_only(const void *key, const void *value, __u32 idx, int cpu, __u64 tag, void *ctx)
+{
+	struct row_adapter *a = ctx;
+
+	(void)idx;
+	(void)cpu;
+	(void)tag;
+	return a->fn(key, value, a->ctx);
+}
+
 int bpfmap__for_each_row(int rows_fd, int used_fd, size_t key_size, size_t value_size,
 			 bpfmap_row_fn fn, void *ctx)
+{
+	struct row_adapter a = { fn, ctx };
+
+	return bpfmap__for_each_slot(rows_fd, used_fd, key_size, value_size, row_only, &a);
+}
+
+int bpfmap__for_each_slot(int rows_fd, int used_fd, size_t key_size, size_t value_size,
+			  bpfmap_slot_fn fn, void *ctx)
 {
 	size_t stride = (8 + key_size + value_size + 7) / 8 * 8, row_bytes;
 	int ncpus = bpfmap__ncpus(), err = 0;
@@ -173,8 +216,11 @@ int bpfmap__for_each_row(int rows_fd, int used_fd, size_t key_size, size_t value
 			for (int c = 0; c < ncpus && !err; c++) {
 				const char *r = rows + i * row_bytes + (size_t)c * stride;
 
+				__u64 tag;
+
+				memcpy(&tag, r, sizeof(tag));
 				if (row_whole(r, key_size))
-					err = fn(r + 8, r + 8 + key_size, ctx);
+					err = fn(r + 8, r + 8 + key_size, keys[i], c, tag, ctx);
 			}
 		if (!n)
 			break;	/* past the end of a shrunk table */

@@ -36,6 +36,12 @@ int bpfmap__size_percpu_rows_for(struct bpf_object *obj, int ncpus);
  * or copied mid-claim) are skipped. Returns 0 or -errno. */
 int bpfmap__for_each_row(int rows_fd, int used_fd, size_t key_size, size_t value_size,
 			 bpfmap_row_fn fn, void *ctx);
+/* The same, with where each row sits: its slot, its CPU and its tag (for
+ * reclaiming it, user/lib/bpfread/snapshot.h). */
+typedef int (*bpfmap_slot_fn)(const void *key, const void *value, __u32 idx, int cpu, __u64 tag,
+			      void *ctx);
+int bpfmap__for_each_slot(int rows_fd, int used_fd, size_t key_size, size_t value_size,
+			  bpfmap_slot_fn fn, void *ctx);
 /* Sum over CPUs of a per-CPU array of __u64 counters, into out[0..n). */
 int bpfmap__sum_counters(int fd, __u32 n, __u64 *out);
 /* Events the kernel skipped because a BPF program of this object could not

@@ -4,25 +4,8 @@
 #include <string.h>
 #include "bpfmap.h"
 #include "snapshot.h"
+#include "snapshot_int.h"
 #include "wordpack.h"
-
-/* One read of the map: an entry per row (its key, then where its packed
- * value starts), sorted by key, and the values packed (wordpack.h) one
- * after another. Dense rows made two reads of the accept and connect maps
- * 36 MB with 10,000 listeners; packed, they are some 100 bytes a row. */
-struct gen {
-	char *entries;		/* len entries of entry_size bytes */
-	size_t len, cap;
-	__u64 *words;
-	size_t used, room;	/* in words */
-};
-
-struct snapshot {
-	const struct snapshot_ops *ops;
-	size_t entry_size;	/* the key padded to 8 bytes, then a size_t offset */
-	struct gen cur, prev;
-	void *val, *old;	/* one row unpacked: this read's and the previous */
-};
 
 struct snapshot *snapshot__new(const struct snapshot_ops *ops)
 {
@@ -41,7 +24,7 @@ struct snapshot *snapshot__new(const struct snapshot_ops *ops)
 	return s;
 }
 
-static void gen_free(struct gen *g)
+void snap_gen_free(struct gen *g)
 {
 	free(g->entries);
 	free(g->words);
@@ -51,14 +34,16 @@ void snapshot__free(struct snapshot *s)
 {
 	if (!s)
 		return;
-	gen_free(&s->cur);
-	gen_free(&s->prev);
+	snap_gen_free(&s->cur);
+	snap_gen_free(&s->prev);
+	snap_gen_free(&s->retired);
+	free(s->suspects);
 	free(s->val);
 	free(s->old);
 	free(s);
 }
 
-static size_t entry_offset(const struct snapshot *s, const char *entry)
+size_t snap_entry_offset(const struct snapshot *s, const char *entry)
 {
 	size_t off;
 
@@ -91,7 +76,7 @@ static int gen_reserve(struct gen *g, size_t entry_size, size_t maxw)
 }
 
 /* Appends to g an entry for key, whose value is s->val, packed. */
-static int append(struct snapshot *s, struct gen *g, const void *key)
+int snap_append(struct snapshot *s, struct gen *g, const void *key)
 {
 	size_t vs = s->ops->val_size, off = g->used;
 	char *entry;
@@ -107,23 +92,23 @@ static int append(struct snapshot *s, struct gen *g, const void *key)
 	return 0;
 }
 
-/* One CPU's row of a key; coalesce() merges a key's rows after the sort. */
+/* One CPU's row of a key; snap_coalesce() merges a key's rows after the sort. */
 static int add_row(const void *key, const void *value, void *ctx)
 {
 	struct snapshot *s = ctx;
 
 	memset(s->val, 0, s->ops->val_size);
 	s->ops->merge(s->val, value);
-	return append(s, &s->cur, key);
+	return snap_append(s, &s->cur, key);
 }
 
 /* qsort and bsearch have no context argument; keys compare as bytes, so
  * the comparator only needs the key size, passed through this. */
-static __thread size_t cmp_key_size;
+__thread size_t snap_cmp_key_size;
 
-static int cmp_key(const void *a, const void *b)
+int snap_cmp_key(const void *a, const void *b)
 {
-	return memcmp(a, b, cmp_key_size);
+	return memcmp(a, b, snap_cmp_key_size);
 }
 
 /* The current read becomes the previous one; the new one starts empty. */
@@ -137,22 +122,22 @@ static void next_gen(struct snapshot *s)
 	s->cur.used = 0;
 }
 
-static void sort_gen(struct snapshot *s)
+void snap_sort_gen(struct snapshot *s, struct gen *g)
 {
-	cmp_key_size = s->ops->key_size;
-	qsort(s->cur.entries, s->cur.len, s->entry_size, cmp_key);
+	snap_cmp_key_size = s->ops->key_size;
+	qsort(g->entries, g->len, s->entry_size, snap_cmp_key);
 }
 
 /* After a sort: merges the entries of equal keys into one, repacking the
  * values. Nothing to do, and nothing allocated, when no key repeats. */
-static int coalesce(struct snapshot *s)
+int snap_coalesce(struct snapshot *s, struct gen *g)
 {
-	struct gen *g = &s->cur, out = {};
+	struct gen out = {};
 	size_t vs = s->ops->val_size, i, j;
 	bool repeats = false;
 
 	for (i = 1; i < g->len && !repeats; i++)
-		repeats = !cmp_key(g->entries + (i - 1) * s->entry_size,
+		repeats = !snap_cmp_key(g->entries + (i - 1) * s->entry_size,
 				   g->entries + i * s->entry_size);
 	if (!repeats)
 		return 0;
@@ -160,20 +145,20 @@ static int coalesce(struct snapshot *s)
 		const char *first = g->entries + i * s->entry_size;
 		int err;
 
-		wordpack__unpack(g->words + entry_offset(s, first), vs, s->val);
-		for (j = i + 1; j < g->len && !cmp_key(first, g->entries + j * s->entry_size); j++) {
+		wordpack__unpack(g->words + snap_entry_offset(s, first), vs, s->val);
+		for (j = i + 1; j < g->len && !snap_cmp_key(first, g->entries + j * s->entry_size); j++) {
 			const char *e = g->entries + j * s->entry_size;
 
-			wordpack__unpack(g->words + entry_offset(s, e), vs, s->old);
+			wordpack__unpack(g->words + snap_entry_offset(s, e), vs, s->old);
 			s->ops->merge(s->val, s->old);
 		}
-		err = append(s, &out, first);
+		err = snap_append(s, &out, first);
 		if (err) {
-			gen_free(&out);
+			snap_gen_free(&out);
 			return err;
 		}
 	}
-	gen_free(g);
+	snap_gen_free(g);
 	*g = out;
 	return 0;
 }
@@ -185,10 +170,17 @@ int snapshot__read_rows(struct snapshot *s, int rows_fd, int used_fd)
 	next_gen(s);
 	err = bpfmap__for_each_row(rows_fd, used_fd, s->ops->key_size, s->ops->val_size, add_row,
 				   s);
+	/* The rows freed since attach, as if still in the table. */
+	for (size_t i = 0; i < s->retired.len && !err; i++) {
+		const char *e = s->retired.entries + i * s->entry_size;
+
+		wordpack__unpack(s->retired.words + snap_entry_offset(s, e), s->ops->val_size, s->val);
+		err = snap_append(s, &s->cur, e);
+	}
 	if (err)
 		return err;
-	sort_gen(s);
-	return coalesce(s);
+	snap_sort_gen(s, &s->cur);
+	return snap_coalesce(s, &s->cur);
 }
 
 int snapshot__for_each(struct snapshot *s, bool total,
@@ -196,16 +188,16 @@ int snapshot__for_each(struct snapshot *s, bool total,
 {
 	size_t vs = s->ops->val_size;
 
-	cmp_key_size = s->ops->key_size;
+	snap_cmp_key_size = s->ops->key_size;
 	for (size_t i = 0; i < s->cur.len; i++) {
 		const char *entry = s->cur.entries + i * s->entry_size, *old = NULL;
 		int err;
 
-		wordpack__unpack(s->cur.words + entry_offset(s, entry), vs, s->val);
+		wordpack__unpack(s->cur.words + snap_entry_offset(s, entry), vs, s->val);
 		if (!total)
-			old = bsearch(entry, s->prev.entries, s->prev.len, s->entry_size, cmp_key);
+			old = bsearch(entry, s->prev.entries, s->prev.len, s->entry_size, snap_cmp_key);
 		if (old) {
-			wordpack__unpack(s->prev.words + entry_offset(s, old), vs, s->old);
+			wordpack__unpack(s->prev.words + snap_entry_offset(s, old), vs, s->old);
 			s->ops->delta(s->val, s->old);
 		}
 		err = fn(entry, s->val, ctx);
@@ -214,3 +206,4 @@ int snapshot__for_each(struct snapshot *s, bool total,
 	}
 	return 0;
 }
+

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <linux/types.h>
 
 struct snapshot_ops {
 	size_t key_size;
@@ -34,5 +35,53 @@ int snapshot__read_rows(struct snapshot *s, int rows_fd, int used_fd);
  * the previous read. val points to scratch memory fn may keep no pointer to. */
 int snapshot__for_each(struct snapshot *s, bool total,
 		       int (*fn)(const void *key, const void *val, void *ctx), void *ctx);
+
+/*
+ * Reclaiming rows whose owner is gone (an exited process, a closed
+ * listener, a deleted namespace), for agents that run for weeks (serve):
+ * bpf/row_table.bpf.h says how a slot is freed safely under running
+ * programs. A freed row's final counts (copied out by the program that
+ * freed it, so nothing that landed after the last read is lost) stay in
+ * this snapshot as a retired row, folded to a coarser key if the family
+ * wants: every later read merges the retired rows in, so totals since
+ * attach never go backwards, and a key that comes back continues from its
+ * retired counts. A retired row whose owner is gone too is folded again or
+ * forgotten, which is what keeps memory flat: forgetting is for keys whose
+ * series end (a closed listener's), never for counts a total still needs.
+ * Reclaiming is for since-attach reads (total): an interval that spans a
+ * fold sees the folded counts under their new key.
+ */
+struct row_table_fds {
+	int rows, used;		/* the table and its used-slot bitmap */
+	int args, out, prog;	/* its reclaim requests, freed rows, program */
+};
+
+struct reclaim_policy {
+	/* The family's "owner is gone" predicate on a key (and on the keys
+	 * fold makes): any of the owners it names (process, listener,
+	 * namespace; a cgroup can join) no longer exists. */
+	bool (*gone)(const void *key, void *ctx);
+	/* Where a freed row's counts go: *out (key_size bytes, zeroed
+	 * first) is the key they are kept under, key itself to keep them as
+	 * they were; false: they are forgotten (nothing reports them). */
+	bool (*fold)(const void *key, void *out, void *ctx);
+	void *ctx;
+};
+
+struct reclaim_stats {
+	__u64 freed;		/* rows freed in the kernel (one per CPU and slot) */
+	__u64 missed;		/* requests the program did not free: the key changed */
+	__u64 forgotten;	/* retired rows dropped */
+	__u64 retired;		/* retired rows kept now */
+};
+
+/* One round: rows whose owner was gone at the previous round too (a grace
+ * period: the census of listeners is a moment's, and a listener opened
+ * just after it must not be taken for closed) are freed, their counts
+ * retired. Call it right after snapshot__read_rows(), with fresh
+ * liveness. Returns 0 or -errno (nothing is lost on error: rows not
+ * freed stay in the table). */
+int snapshot__reclaim(struct snapshot *s, const struct row_table_fds *fds,
+		      const struct reclaim_policy *pol, struct reclaim_stats *st);
 
 #endif

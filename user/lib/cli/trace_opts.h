@@ -31,6 +31,8 @@ struct trace_opts {
 				 * kernel without the preferred tracepoints gets */
 	bool no_sk_storage;	/* hidden --no-sk-storage: per-socket clocks in
 				 * the stamp tables even where socket storage works */
+	bool reclaim;		/* load the row tables' reclaim programs (serve:
+				 * tracer__reclaim); not an option */
 	bool empty_programs;	/* hidden --empty-programs: attach every program
 				 * as usual, but each returns as it starts */
 	bool read_syscall;	/* --read-syscall: the read family times each

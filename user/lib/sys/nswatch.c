@@ -271,6 +271,31 @@ static void publish(struct nswatch *w)
 	}
 }
 
+/* Listeners not seen at this refresh are closed, and a socket cookie is
+ * never handed out again: their state goes, so that weeks of short-lived
+ * listeners (nettune serve) do not grow it without bound. Done once they
+ * are half of it, which keeps the cost a constant per listener. */
+static void forget_closed(struct nswatch *w)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < w->nlst; i++)
+		kept += w->lst[i].seen;
+	if (w->nlst < 64 || kept > w->nlst / 2)
+		return;
+	kept = 0;
+	for (size_t i = 0; i < w->nlst; i++)
+		if (w->lst[i].seen)
+			w->lst[kept++] = w->lst[i];
+	w->nlst = kept;
+	if (rowindex__rebuild(&w->index, &lst_index_ops, w->lst, w->nlst)) {
+		/* No memory for the index: an empty one, rebuilt as listeners
+		 * are met again (their baselines then restart). */
+		rowindex__free(&w->index);
+		w->nlst = 0;
+	}
+}
+
 int nswatch__refresh(struct nswatch *w, bool total)
 {
 	void *a;
@@ -281,6 +306,7 @@ int nswatch__refresh(struct nswatch *w, bool total)
 		w->lst[i].seen = false;
 	scan(w, "/proc", "/proc/%s/ns/net");
 	scan(w, "/run/netns", "/run/netns/%s");
+	forget_closed(w);
 	a = realloc(w->out_ns, (w->nns + 1) * sizeof(*w->out_ns));
 	if (!a)
 		return -ENOMEM;

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include "listeners.h"
+#include "liveness.h"
+#include "nswatch.h"
+
+struct liveness {
+	bool census;
+	__u32 *ns;			/* sorted */
+	size_t nns, capns;
+	struct listener_key *lst;	/* sorted */
+	size_t nlst, caplst;
+};
+
+struct liveness *liveness__new(void)
+{
+	return calloc(1, sizeof(struct liveness));
+}
+
+void liveness__free(struct liveness *lv)
+{
+	if (!lv)
+		return;
+	free(lv->ns);
+	free(lv->lst);
+	free(lv);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_lst(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct listener_key));
+}
+
+static int grow(void **buf, size_t *cap, size_t want, size_t size)
+{
+	void *b;
+
+	if (want <= *cap)
+		return 0;
+	b = realloc(*buf, want * size);
+	if (!b)
+		return -ENOMEM;
+	*buf = b;
+	*cap = want;
+	return 0;
+}
+
+int liveness__refresh(struct liveness *lv, struct nswatch *census)
+{
+	size_t nns, nlst;
+	int err;
+
+	lv->census = census != NULL;
+	lv->nns = lv->nlst = 0;
+	if (!census)
+		return 0;
+	nns = nswatch__ns_count(census);
+	nlst = nswatch__listener_count(census);
+	err = grow((void **)&lv->ns, &lv->capns, nns, sizeof(*lv->ns));
+	if (!err)
+		err = grow((void **)&lv->lst, &lv->caplst, nlst, sizeof(*lv->lst));
+	if (err) {
+		lv->census = false;	/* unknown: nothing is gone */
+		return err;
+	}
+	for (size_t i = 0; i < nns; i++)
+		lv->ns[lv->nns++] = nswatch__ns(census, i)->ino;
+	for (size_t i = 0; i < nlst; i++) {
+		const struct nswatch_listener *l = nswatch__listener(census, i);
+
+		if (l)
+			listener__key_of_diag(l->netns, l->diag.family, l->diag.addr, l->diag.port,
+					      &lv->lst[lv->nlst++]);
+	}
+	qsort(lv->ns, lv->nns, sizeof(*lv->ns), cmp_u32);
+	qsort(lv->lst, lv->nlst, sizeof(*lv->lst), cmp_lst);
+	return 0;
+}
+
+bool liveness__pid_gone(const struct liveness *lv, __u32 tgid)
+{
+	(void)lv;
+	return tgid && kill((pid_t)tgid, 0) && errno == ESRCH;
+}
+
+bool liveness__netns_gone(const struct liveness *lv, __u32 ino)
+{
+	return ino && lv->census && !bsearch(&ino, lv->ns, lv->nns, sizeof(ino), cmp_u32);
+}
+
+bool liveness__listener_gone(const struct liveness *lv, const struct listener_key *k)
+{
+	return lv->census && k->port &&
+	       !bsearch(k, lv->lst, lv->nlst, sizeof(*k), cmp_lst);
+}
