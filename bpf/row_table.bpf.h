@@ -128,7 +128,13 @@ static __always_inline long row_reclaim_one(void *table, void *args_map, void *o
 	*out = 0;
 	if (!(tag & 1) || __sync_val_compare_and_swap(row, tag, ROW_CLAIMING) != tag)
 		return 0;	/* not that key's any more */
-	bpf_probe_read_kernel(out + 1, row_size - 8, row + 1);
+	/* A copy that failed (it cannot, on map memory) frees nothing: the
+	 * row goes back as it was. The zeroing cannot leave old counts
+	 * either way: a failed read zeroes its destination. */
+	if (bpf_probe_read_kernel(out + 1, row_size - 8, row + 1)) {
+		*(volatile __u64 *)row = tag;
+		return 0;
+	}
 	*out = tag;
 	bpf_probe_read_kernel(row + 1, row_size - 8, blank + 1);
 	*(volatile __u64 *)row = ROW_TOMBSTONE;

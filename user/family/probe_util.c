@@ -94,6 +94,7 @@ void probe__lost_metrics(struct promtext *w, const char *family, const char *con
 void probe__reclaim_programs(struct bpf_object *obj, bool on)
 {
 	struct bpf_program *prog;
+	struct bpf_map *map;
 
 	bpf_object__for_each_program(prog, obj) {
 		const char *name = bpf_program__name(prog);
@@ -102,5 +103,16 @@ void probe__reclaim_programs(struct bpf_object *obj, bool on)
 		if (n > 8 && !strcmp(name + n - 8, "_reclaim") &&
 		    !strcmp(bpf_program__section_name(prog), "raw_tp"))
 			bpf_program__set_autoload(prog, on);
+	}
+	if (on)
+		return;
+	/* Without them, the rows they would hand back need no room (most of
+	 * the reclaim maps' kernel memory). */
+	bpf_object__for_each_map(map, obj) {
+		const char *name = bpf_map__name(map);
+		size_t n = strlen(name);
+
+		if (n > 10 && !strcmp(name + n - 10, "_reclaimed"))
+			bpf_map__set_max_entries(map, 1);
 	}
 }

@@ -309,13 +309,20 @@ int tracer__reclaim(struct tracer *t)
 	err = liveness__refresh(t->live, (struct nswatch *)listener_table__census(t->listeners));
 	if (err)
 		return err;
-	for (int i = 0; i < t->n && !err; i++)
-		if (t->ops[i]->reclaim) {
-			err = t->ops[i]->reclaim(t->probes[i], t->live, &t->reclaimed[i]);
-			if (err)
-				warn("%s: cannot reclaim its rows: %s", t->ops[i]->name,
-				     strerror(-err));
-		}
+	/* One family that fails does not stop the others: each keeps its
+	 * own tables. Each failure is said once per family and error. */
+	for (int i = 0; i < t->n; i++) {
+		int e;
+
+		if (!t->ops[i]->reclaim)
+			continue;
+		t->reclaimed[i].retired = 0;	/* a gauge: the tables add theirs */
+		e = t->ops[i]->reclaim(t->probes[i], t->live, &t->reclaimed[i]);
+		if (e && e != t->reclaim_err[i])
+			warn("%s: cannot reclaim its rows: %s", t->ops[i]->name, strerror(-e));
+		t->reclaim_err[i] = e;
+		err = err ? err : e;
+	}
 	return err;
 }
 

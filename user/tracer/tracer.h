@@ -37,6 +37,7 @@ struct tracer {
 	 * rows freed and retired so far. */
 	struct liveness *live;
 	struct reclaim_stats reclaimed[TRACE_MAX_PROBES];
+	int reclaim_err[TRACE_MAX_PROBES];	/* each family's last error, said once */
 };
 
 /* Installs the SIGINT/SIGTERM handlers, attaches the families of t->opts

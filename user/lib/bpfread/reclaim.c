@@ -10,6 +10,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "bpfmap.h"
+#include "log.h"
 #include "row_table.h"
 #include "snapshot.h"
 #include "snapshot_int.h"
@@ -84,6 +85,43 @@ static int visit_slot(const void *key, const void *value, __u32 idx, int cpu, __
 	return push_key(&rr->keys, &rr->nkeys, &rr->capkeys, key, ks);
 }
 
+/* A key with a row on a CPU this thread may not run on (a cpuset) keeps
+ * all its rows: were the others freed, and their counts forgotten by the
+ * family's fold (a closed listener's), the row left on that CPU would still
+ * make a row of the key, whose counters would then fall to what it holds. */
+static void hold_unrunnable(struct reclaim_round *rr)
+{
+	size_t ks = rr->s->ops->key_size, nheld = 0, out = 0;
+	cpu_set_t allowed;
+	char *held;
+
+	if (!rr->nreqs || sched_getaffinity(0, sizeof(allowed), &allowed))
+		return;
+	held = malloc(rr->nreqs * ks);
+	if (!held) {
+		rr->nreqs = 0;	/* free nothing this round rather than half */
+		return;
+	}
+	for (size_t i = 0; i < rr->nreqs; i++) {
+		__u32 cpu = rr->reqs[i].r.cpu;
+
+		if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &allowed))
+			memcpy(held + nheld++ * ks, rr->keys + rr->reqs[i].key * ks, ks);
+	}
+	for (size_t i = 0; i < rr->nreqs && nheld; i++) {
+		const char *k = rr->keys + rr->reqs[i].key * ks;
+		bool hold = false;
+
+		for (size_t h = 0; h < nheld && !hold; h++)
+			hold = !memcmp(held + h * ks, k, ks);
+		if (!hold)
+			rr->reqs[out++] = rr->reqs[i];
+	}
+	if (nheld)
+		rr->nreqs = out;
+	free(held);
+}
+
 /* Keeps a freed row's (or a retired row's) counts under the key the family
  * folds it to, or forgets them. val is one CPU's row as the kernel lays it
  * out, or a packed retired value. */
@@ -109,6 +147,15 @@ static int retire(struct reclaim_round *rr, const void *key, const void *val, bo
 	return snap_append(s, &rr->add, fk);
 }
 
+static void warn_once_restore(int e)
+{
+	static bool said;
+
+	if (!said)
+		warn("reclaim: cannot restore this thread's CPU affinity: %s", strerror(e));
+	said = true;
+}
+
 /* Runs the table's reclaim program on CPU cpu: from this thread, pinned
  * there for the run, so that the program runs in process context with
  * preemption off (bpf/row_table.bpf.h says why that is safe); never as an
@@ -126,9 +173,11 @@ static int run_on_cpu(int prog_fd, int cpu)
 	CPU_SET(cpu, &one);
 	if (sched_setaffinity(0, sizeof(one), &one))
 		return -errno;	/* a CPU this process may not use: its rows stay */
+	/* The run's own result decides whether its rows were freed (and must
+	 * be retired); failing to move back afterwards is said, not mixed in. */
 	err = bpf_prog_test_run_opts(prog_fd, &o);
-	if (sched_setaffinity(0, sizeof(old), &old) && !err)
-		err = -errno;
+	if (sched_setaffinity(0, sizeof(old), &old))
+		warn_once_restore(errno);
 	return err;
 }
 
@@ -209,6 +258,8 @@ int snapshot__reclaim(struct snapshot *s, const struct row_table_fds *fds,
 	int err = 0, ferr;
 
 	ferr = bpfmap__for_each_slot(fds->rows, fds->used, ks, s->ops->val_size, visit_slot, &rr);
+	if (!ferr)
+		hold_unrunnable(&rr);
 	for (size_t i = 0; i < rr.nreqs && !ferr; i += ROW_RECLAIM_MAX) {
 		__u32 n = rr.nreqs - i < ROW_RECLAIM_MAX ? (__u32)(rr.nreqs - i) : ROW_RECLAIM_MAX;
 
@@ -246,7 +297,7 @@ int snapshot__reclaim(struct snapshot *s, const struct row_table_fds *fds,
 		s->suspects = rr.gone;
 		rr.gone = NULL;
 	}
-	st->retired = s->retired.len;
+	st->retired += s->retired.len;	/* a gauge: the caller zeroes it per round, a family may have several tables */
 	snap_gen_free(&rr.add);
 	free(rr.reqs);
 	free(rr.keys);

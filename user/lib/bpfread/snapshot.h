@@ -72,7 +72,8 @@ struct reclaim_stats {
 	__u64 freed;		/* rows freed in the kernel (one per CPU and slot) */
 	__u64 missed;		/* requests the program did not free: the key changed */
 	__u64 forgotten;	/* retired rows dropped */
-	__u64 retired;		/* retired rows kept now */
+	__u64 retired;		/* retired rows kept now: added per table, the caller
+				 * zeroes it before each round */
 };
 
 /* One round: rows whose owner was gone at the previous round too (a grace
