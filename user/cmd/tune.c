@@ -56,16 +56,9 @@ static int set_netns(void *v, const char *a) { TO(v)->t.netns = a; return 0; }
 static int set_cgroup(void *v, const char *a)
 {
 	struct tune_opts *o = TO(v);
-	int err;
 
-	if (o->ncgroups == FILTER_MAX_CGROUPS) {
-		warn("--cgroup: at most %d cgroups", FILTER_MAX_CGROUPS);
-		return -E2BIG;
-	}
-	err = cgroup__resolve(a, &o->cgroups[o->ncgroups]);
-	if (!err)
-		o->cgroup_args[o->ncgroups++] = a;
-	return err;
+	return cgroup__add_filter(a, o->cgroups, o->cgroup_args, &o->ncgroups,
+				  FILTER_MAX_CGROUPS);
 }
 static int set_state_dir(void *v, const char *a) { TO(v)->state_dir = a; return 0; }
 

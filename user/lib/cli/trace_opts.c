@@ -96,16 +96,9 @@ static int set_netns(void *v, const char *a)
 static int set_cgroup(void *v, const char *a)
 {
 	struct trace_opts *o = TP(v)->o;
-	int err;
 
-	if (o->ncgroups == FILTER_MAX_CGROUPS) {
-		warn("--cgroup: at most %d cgroups", FILTER_MAX_CGROUPS);
-		return -E2BIG;
-	}
-	err = cgroup__resolve(a, &o->cgroups[o->ncgroups]);
-	if (!err)
-		o->cgroup_args[o->ncgroups++] = a;
-	return err;
+	return cgroup__add_filter(a, o->cgroups, o->cgroup_args, &o->ncgroups,
+				  FILTER_MAX_CGROUPS);
 }
 static int set_uprobe(void *v, const char *a) { return add_uprobe(TP(v)->o, a); }
 static int set_verbose(void *v, const char *a) { (void)a; TP(v)->o->verbose = true; return 0; }

@@ -93,6 +93,20 @@ int cgroup__resolve(const char *path, __u64 *id)
 	return resolve(path, id, true);
 }
 
+int cgroup__add_filter(const char *path, __u64 *ids, const char **args, int *n, int max)
+{
+	int err;
+
+	if (*n >= max) {
+		warn("--cgroup: at most %d cgroups", max);
+		return -E2BIG;
+	}
+	err = cgroup__resolve(path, &ids[*n]);
+	if (!err)
+		args[(*n)++] = path;
+	return err;
+}
+
 int cgroup__id(const char *path, __u64 *id)
 {
 	return resolve(path, id, false);

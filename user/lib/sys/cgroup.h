@@ -21,6 +21,9 @@ int cgroup__mount(char *buf, size_t len);
  * (/system.slice/x.service, system.slice/x.service). Its id: 0, or -errno
  * after one clear line. */
 int cgroup__resolve(const char *path, __u64 *id);
+/* One --cgroup PATH of a repeatable option: resolved and appended to ids
+ * and args (*n of each so far, at most max). 0, or -errno after one line. */
+int cgroup__add_filter(const char *path, __u64 *ids, const char **args, int *n, int max);
 /* The same without the line: what PATH names now (a --cgroup removed and
  * created again has a new id). 0, or -errno. */
 int cgroup__id(const char *path, __u64 *id);
