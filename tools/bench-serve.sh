@@ -143,14 +143,7 @@ simulated interval.
 EOF
 )
 if [ "$WRITE_DOC" = 1 ]; then
-	python3 - "$DOC" "$section" <<'PY'
-import re, sys
-path, section = sys.argv[1], sys.argv[2]
-text = open(path).read()
-pat = re.compile(r"<!-- serve-bench:begin.*?<!-- serve-bench:end -->", re.S)
-text = pat.sub(lambda m: section, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + section + "\n"
-open(path, "w").write(text)
-PY
+	python3 "$ROOT/tools/bench/docsection.py" "$DOC" serve-bench "$section"
 	echo "bench-serve: wrote its section of $DOC" >&2
 else
 	echo "$section"

@@ -215,14 +215,7 @@ the first instruction its single-step (~9.5 µs) landed in ServeHTTP's time
 EOF
 )
 if [ "$WRITE_DOC" = 1 ]; then
-	python3 - "$DOC" "$section" <<'PY'
-import re, sys
-path, section = sys.argv[1], sys.argv[2]
-text = open(path).read()
-pat = re.compile(r"<!-- uprobe-bench:begin.*?<!-- uprobe-bench:end -->", re.S)
-text = pat.sub(lambda m: section, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + section + "\n"
-open(path, "w").write(text)
-PY
+	python3 "$ROOT/tools/bench/docsection.py" "$DOC" uprobe-bench "$section"
 	echo "bench-uprobe: wrote its section of $DOC" >&2
 else
 	echo "$section"

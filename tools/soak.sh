@@ -61,14 +61,7 @@ ${samples}
 EOF
 )
 if [ "$WRITE_DOC" = 1 ]; then
-	python3 - "$DOC" "$section" <<'PY'
-import re, sys
-path, section = sys.argv[1], sys.argv[2]
-text = open(path).read()
-pat = re.compile(r"<!-- soak:begin.*?<!-- soak:end -->", re.S)
-text = pat.sub(lambda m: section, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + section + "\n"
-open(path, "w").write(text)
-PY
+	python3 "$ROOT/tools/bench/docsection.py" "$DOC" soak "$section"
 	echo "soak: wrote its section of $DOC" >&2
 else
 	echo "$section"
