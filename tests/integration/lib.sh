@@ -260,6 +260,17 @@ nt_progs() {
 	bpftool prog show -j | jq -c --argjson ids "$1" '[.[] | select(.id as $i | $ids | index($i))]'
 }
 
+# nt_free_port: a TCP port nobody listens on (in the host namespace), for a
+# server that must listen there (serve, Prometheus).
+nt_free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$(( 20000 + RANDOM % 20000 ))
+		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
+	nt_fail "no free loopback port"
+}
+
 # nt_prog_names PID: their names, sorted and comma-separated.
 nt_prog_names() {
 	nt_progs "$(nt_prog_ids "$1")" | jq -r '[.[].name] | sort | join(",")'

@@ -44,19 +44,10 @@ EVERY=${NT_SOAK_EVERY:-2}
 SCRAPE=${NT_SOAK_SCRAPE:-0.25}
 REPORT=${NT_SOAK_REPORT:-}
 
-free_port() { # a loopback TCP port nobody listens on
-	local p
-	for _ in $(seq 50); do
-		p=$(( 20000 + RANDOM % 20000 ))
-		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-	nt_fail "no free loopback port"
-}
-
 nt_netns a
 INO=$(stat -L -c %i "$(nt_ns_path a)")
 LONG=9400 OVF=9401
-SERVE_PORT=$(free_port)
+SERVE_PORT=$(nt_free_port)
 env_args=()
 [ -n "$SLOTS" ] && env_args+=("NETTUNE_TEST_ROW_SLOTS=$SLOTS")
 [ -n "${NT_RECLAIM_OFF:-}" ] && env_args+=("NETTUNE_TEST_NO_RECLAIM=1")

@@ -31,15 +31,6 @@ command -v curl >/dev/null || nt_skip "curl is not installed"
 H=$NT_BUILD/tests/helpers
 N=20 EVERY=50 WAIT_PORT=9510 OVF_PORT=9511 OVF_TRIES=40
 
-free_port() { # a loopback TCP port nobody listens on
-	local p
-	for _ in $(seq 50); do
-		p=$(( 20000 + RANDOM % 20000 ))
-		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-	nt_fail "no free loopback port"
-}
-
 # prom_query PROMQL [TIME]: the value of an instant query's single result
 # ("" when there is none).
 prom_query() {
@@ -68,7 +59,7 @@ nt_bg srv taskset -c 0 "$H/tcpserver" --port $OVF_PORT --no-accept --backlog 4
 nt_wait_port srv $OVF_PORT
 
 # --- bad input: one line, exit 2, nothing attached -------------------------
-SERVE_PORT=$(free_port)
+SERVE_PORT=$(nt_free_port)
 bad() { # DESC ARGS...: one line on stderr, exit 2, never attached
 	local desc=$1 rc
 	shift
@@ -94,7 +85,7 @@ NT_PIDS+=("$SERVE")
 nt_wait_attached "$NT_TMP/serve.err"
 bad "port in use" --listen "127.0.0.1:$SERVE_PORT" --netns "$(nt_ns_path srv)"
 
-PROM_PORT=$(free_port)
+PROM_PORT=$(nt_free_port)
 cat >"$NT_TMP/prometheus.yml" <<EOF
 global:
   scrape_interval: 1s
@@ -202,7 +193,7 @@ if [ -n "$F" ] && [ -r "$F/truth.txt" ] && [ -x "$H/httpget" ]; then
 		>"$NT_TMP/goserver.out"
 	gs=$NT_LAST_PID
 	nt_wait_port srv $GO_PORT
-	GO_SERVE_PORT=$(free_port)
+	GO_SERVE_PORT=$(nt_free_port)
 	"$NETTUNE" serve --listen "127.0.0.1:$GO_SERVE_PORT" -p "$gs" --probes http,uprobe \
 		--uprobe "$F/goserver:main.recurse" >/dev/null 2>"$NT_TMP/serve-go.err" &
 	SERVE_GO=$!
