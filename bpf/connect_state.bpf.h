@@ -78,14 +78,14 @@ static __always_inline void connect_syn_sent(const struct sock *sk)
 	st = rec_at(&ref, way, sizeof(*st));
 	if (!st)
 		return;
-	/* Every byte: the key is hashed and compared as words. */
 	st->id = skaddr;
 	st->ts = ts;
+	/* The key zeroed whole first: it is hashed and compared as words. */
+	__builtin_memset(&st->key, 0, sizeof(st->key));
 	st->key.cgroup = cgroup;
 	st->key.tgid = tgid;
 	st->key.netns = netns;
 	st->key.dport = dport;
-	__builtin_memset(st->key.pad, 0, sizeof(st->key.pad));
 	bpf_get_current_comm(st->comm, sizeof(st->comm));
 }
 
