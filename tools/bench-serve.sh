@@ -26,6 +26,7 @@ WRITE_DOC=1
 N=10000 ROUNDS=240 CHURN=500
 if [ "${BENCH_QUICK:-0}" = 1 ]; then N=2000 ROUNDS=24 CHURN=100 WRITE_DOC=0; fi
 [ "$(id -u)" -eq 0 ] || { echo "bench-serve: needs root" >&2; exit 1; }
+. "$ROOT/tools/bench/lock.sh"
 for c in curl python3 ip; do
 	command -v $c >/dev/null || { echo "bench-serve: $c is not installed" >&2; exit 1; }
 done

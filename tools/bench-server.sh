@@ -42,6 +42,7 @@ done
 [[ $DURATION =~ ^[1-9][0-9]?$ ]] || { echo "bench-server: --duration: '$DURATION' is not 1..99" >&2; exit 2; }
 
 [ "$(id -u)" -eq 0 ] || { echo "bench-server: needs root (network namespace)" >&2; exit 1; }
+. "$ROOT/tools/bench/lock.sh"
 for c in nginx wrk jq ip awk; do
 	command -v "$c" >/dev/null || { echo "bench-server: $c is not installed (tools/install-deps.sh)" >&2; exit 1; }
 done

@@ -27,6 +27,7 @@ WRITE_DOC=1
 [ "${1:-}" = --no-doc ] && WRITE_DOC=0
 ROUNDS=${BENCH_UPROBE_ROUNDS:-7} REQ=${BENCH_UPROBE_REQUESTS:-4000}
 [ "$(id -u)" -eq 0 ] || { echo "bench-uprobe: needs root" >&2; exit 1; }
+. "$ROOT/tools/bench/lock.sh"
 for f in "$FIX/goserver" "$FIX/gospin" "$FIX/cspin" "$BUILD/tests/helpers/httpget" \
 	"$BUILD/uprobesite"; do
 	[ -x "$f" ] || { echo "bench-uprobe: $f missing (make; make $BUILD/fixtures/truth.txt)" >&2; exit 1; }

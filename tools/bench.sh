@@ -60,6 +60,8 @@ done
 NS=ntbench-ovh$$
 PORT=8080
 TMP=$(mktemp -d /tmp/nettune-bench.XXXXXX)
+# Before the host's value is read: see lock.sh.
+. "$ROOT/tools/bench/lock.sh"
 STATS_SYSCTL=/proc/sys/kernel/bpf_stats_enabled
 STATS_ORIG=$(cat "$STATS_SYSCTL")
 NGINX_PID=

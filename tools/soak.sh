@@ -20,6 +20,7 @@ WRITE_DOC=1
 [ "${1:-}" = --no-doc ] && WRITE_DOC=0
 SECS=${SOAK_SECONDS:-600}
 [ "$(id -u)" -eq 0 ] || { echo "soak: needs root" >&2; exit 1; }
+. "$ROOT/tools/bench/lock.sh"
 REPORT=$(mktemp)
 trap 'rm -f "$REPORT"' EXIT
 

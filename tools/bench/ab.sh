@@ -16,6 +16,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 NS=ntbench-ab$$
 PORT=8080
 TMP=$(mktemp -d /tmp/nettune-ab.XXXXXX)
+# Before the host's value is read: see lock.sh.
+. "$HERE/lock.sh"
 STATS=/proc/sys/kernel/bpf_stats_enabled
 STATS_ORIG=$(cat "$STATS")
 NGINX_PID=
