@@ -83,6 +83,7 @@ static __always_inline int listen_fd_of_current(void)
 static __always_inline int on_exit(long ret, const bool cast)
 {
 	const struct sock *child, *listener;
+	const struct fdtable *fdt;
 	__u32 tgid, depth, limit;
 	struct accept_key key;
 	__u64 cookie, since, now;
@@ -90,7 +91,9 @@ static __always_inline int on_exit(long ret, const bool cast)
 	RETURN_IF_EMPTY();
 	if (ret < 0)
 		return 0;
-	child = cast ? sock_of_fd_cast((int)ret) : sock_of_fd((int)ret);
+	/* One file table for both descriptors. */
+	fdt = cast ? fdtable_of_current() : NULL;
+	child = cast ? sock_of_fd_cast(fdt, (int)ret) : sock_of_fd((int)ret);
 	if (!child)
 		return 0;
 	/* The cookie accept_state asked for; 0 if it never saw this child. */
@@ -105,7 +108,7 @@ static __always_inline int on_exit(long ret, const bool cast)
 		return 0;	/* queued before attach, filtered out, or displaced */
 	now = bpf_ktime_get_ns();
 	if (cast) {
-		listener = sock_of_fd_cast(listen_fd_of_current());
+		listener = sock_of_fd_cast(fdt, listen_fd_of_current());
 		if (!listener)
 			return 0;
 		if (!accept_key_of(listener, tgid, true, &key))

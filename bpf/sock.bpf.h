@@ -71,10 +71,37 @@ static __always_inline const struct sock *sock_of_fd(int fd)
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 #define core_cast(ptr, type) ((type *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(type)))
 
-/* sock_of_fd() with plain loads: the socket is a read-only BTF pointer. */
-static __always_inline const struct sock *sock_of_fd_cast(int fd)
+/* file_of_fd() without a helper call, in a file table the caller looked up
+ * once for all its descriptors (fdtable_of_current()). The descriptor's
+ * slot is a pointer to a pointer, which the verifier sees as a number;
+ * bpf_rdonly_cast() makes it a BTF pointer, but only of a struct type, so
+ * the slot is read as the first member of a kernel struct that begins with
+ * a struct file pointer (struct kiocb's ki_filp). The load is fault-safe
+ * like any on a cast pointer. CO-RE keeps the probe read on a kernel that
+ * would move that member. Saves a bpf_probe_read_kernel() call per
+ * descriptor: ~70 ns of accept()'s ~500 (two descriptors) on the bench VM. */
+static __always_inline struct file *file_of_fd_cast(const struct fdtable *fdt, int fd)
 {
-	struct file *file = file_of_fd(fd);
+	__u64 slot;
+
+	if (bpf_core_field_offset(struct kiocb, ki_filp) != 0)
+		return file_of_fd(fd);
+	if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
+		return NULL;
+	slot = (__u64)fdt->fd + (__u64)(unsigned int)fd * sizeof(struct file *);
+	return core_cast((void *)slot, struct kiocb)->ki_filp;
+}
+
+/* The current task's file table, for file_of_fd_cast(). */
+static __always_inline const struct fdtable *fdtable_of_current(void)
+{
+	return bpf_get_current_task_btf()->files->fdt;
+}
+
+/* sock_of_fd() with plain loads: the socket is a read-only BTF pointer. */
+static __always_inline const struct sock *sock_of_fd_cast(const struct fdtable *fdt, int fd)
+{
+	struct file *file = file_of_fd_cast(fdt, fd);
 	struct socket *sock;
 
 	if (!file)
