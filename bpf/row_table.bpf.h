@@ -226,7 +226,13 @@ static __always_inline void *row_find(void *table, void *used, const __u64 *key,
 		spare[1 + w] = key[w];
 	*(volatile __u64 *)spare = tag;
 	u = bpf_map_lookup_elem(used, &zero);
-	if (u && at < ROW_MAX_SLOTS)
+	/* at < n <= ROW_MAX_SLOTS already, but older verifiers (Linux 6.1)
+	 * lose that bound when the compiler spills at to the stack and
+	 * tests only its low half: the mask, which the compiler may not
+	 * drop behind the barrier, bounds it where the store is. */
+	asm volatile("" : "+r"(at));
+	at &= ROW_MAX_SLOTS - 1;
+	if (u)
 		__sync_fetch_and_or(&u->bits[at / 64], 1ull << (at % 64));
 	return spare;
 }

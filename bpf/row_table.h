@@ -6,7 +6,8 @@
 
 #define ROW_PROBES	8	/* slots tried from a key's first one */
 #define ROW_CLAIMING	2ull	/* a slot's tag while its key is written: even, no key's */
-#define ROW_MAX_SLOTS	4096	/* the largest table (drops' listeners) */
+#define ROW_MAX_SLOTS	4096	/* the largest table (drops' listeners); a power of 2 */
+_Static_assert((ROW_MAX_SLOTS & (ROW_MAX_SLOTS - 1)) == 0, "row_find masks slot numbers");
 /* A reclaimed slot (user/lib/bpfread/reclaim.c): even, no key's. A claim may
  * take it, but a lookup probes on past it, since the key it looks for may
  * have been claimed further on while this slot was taken. A used slot never
