@@ -32,6 +32,10 @@ ln -sf /proc/self/fd/1 /dev/stdout
 ln -sf /proc/self/fd/2 /dev/stderr
 mount -t devpts -o newinstance,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+# The shared root as it is before /run and /tmp get fresh tmpfs: a
+# repository in one of them (a clone in /tmp) is bound back from here.
+mkdir -p /mnt/nt-root
+mount --bind / /mnt/nt-root || fail "cannot bind the root"
 mount -t tmpfs -o mode=755 tmpfs /run
 mkdir -p /run/netns /run/lock
 mount -t tmpfs -o mode=1777 tmpfs /tmp
@@ -45,6 +49,12 @@ mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results "$R" ||
 	fail "cannot mount the results share"
 [ -r "$R/config.env" ] || fail "no config.env in the results share"
 . "$R/config.env"
+case $NT_REPO in
+/tmp/*|/run/*)
+	mkdir -p "$NT_REPO"
+	mount --bind "/mnt/nt-root$NT_REPO" "$NT_REPO" || fail "cannot bind $NT_REPO"
+	;;
+esac
 
 # The host has no modules for this kernel: bind its own unpacked ones where
 # modprobe looks, so veth, nftables and the rest load on demand as usual.
