@@ -317,6 +317,8 @@ static void census_metrics(struct serve *s)
 			 "Reads of the namespaces' listeners and counters that failed, by read");
 	l.value = "find";
 	promtext__counter(s->w, &l, 1, f->find);
+	l.value = "denied";
+	promtext__counter(s->w, &l, 1, f->denied);
 	l.value = "counters";
 	promtext__counter(s->w, &l, 1, f->counters);
 	l.value = "listeners";

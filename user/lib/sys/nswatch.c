@@ -64,7 +64,7 @@ struct nswatch {
 	bool total;
 	bool complete;			/* every namespace that exists was found */
 	struct nswatch_failures failures;
-	int warned[3];			/* the last error said, per kind */
+	int warned[4];			/* the last error said, per kind */
 };
 
 static void *grow(void *arr, size_t *cap, size_t len, size_t elem)
@@ -128,16 +128,19 @@ static struct ns_state *ns_state(struct nswatch *w, __u32 ino)
 	return &w->ns[w->nns - 1];
 }
 
-static const char *const failure_what[3] = {
-	"cannot look at a namespace", "cannot read its TcpExt counters",
-	"cannot read its listeners (sock_diag)",
+enum { FAIL_FIND, FAIL_COUNTERS, FAIL_LISTENERS, FAIL_DENIED };
+
+static const char *const failure_what[4] = {
+	"cannot look for a namespace there", "cannot read its TcpExt counters",
+	"cannot read its listeners (sock_diag)", "may not look at its namespace",
 };
 
 /* Counted always (nswatch__failures), said once per kind and error: serve
  * meets the same failure at every refresh while it lasts. */
 static void failed(struct nswatch *w, int kind, const char *where, int err)
 {
-	__u64 *n[3] = { &w->failures.find, &w->failures.counters, &w->failures.listeners };
+	__u64 *n[4] = { &w->failures.find, &w->failures.counters, &w->failures.listeners,
+			&w->failures.denied };
 
 	(*n[kind])++;
 	if (w->warned[kind] == err) {
@@ -285,16 +288,25 @@ void nswatch__found(struct nswatch *w, __u32 ino, int fd)
 	 * may still list its listeners, and the other way round. */
 	err = read_counters(w, ns, fd);
 	if (err)
-		failed(w, 1, where, err);
+		failed(w, FAIL_COUNTERS, where, err);
 	err = read_listeners(w, ns, fd);
 	if (err)
-		failed(w, 2, where, err);
+		failed(w, FAIL_LISTENERS, where, err);
 }
 
+/* EACCES and EPERM on /proc/PID/ns/net are a process nettune may never
+ * look at (another user namespace's, an LSM's rule): it stays so, and
+ * taking the search for incomplete would keep every gone namespace's rows
+ * for good. Its namespace is not in the census (docs/reclaim.md, Limits).
+ * Any other error (EMFILE, ENFILE, ENOMEM...) passes. */
 void nswatch__not_found(struct nswatch *w, const char *what, int err)
 {
+	if (err == -EACCES || err == -EPERM) {
+		failed(w, FAIL_DENIED, what, err);
+		return;
+	}
 	w->complete = false;
-	failed(w, 0, what, err);
+	failed(w, FAIL_FIND, what, err);
 }
 
 static __u32 ino_of_fd(int fd)
@@ -406,7 +418,9 @@ static void publish(struct nswatch *w)
 		const __u64 *from = w->total ? ns->base : ns->prev;
 		struct nswatch_ns *o = &w->out_ns[w->nout];
 
-		if (!ns->found)
+		/* Not found while the search was incomplete: unknown, so as
+		 * last read, like a namespace found but not read. */
+		if (!ns->found && w->complete)
 			continue;
 		memset(o, 0, sizeof(*o));
 		o->ino = ns->ino;
@@ -430,13 +444,13 @@ static void publish(struct nswatch *w)
 	}
 }
 
-/* The listeners of a namespace found but whose sock_diag read failed stay
- * as last read (stale): they may be open, and their baselines must not be
- * lost. Listeners of a namespace not found while the search was incomplete
- * are kept (not published, not forgotten) for the same reason. */
-static void keep_unread(struct nswatch *w, bool *keep_all)
+/* The listeners of a namespace found but whose sock_diag read failed, and
+ * while the search was incomplete those of any namespace not found, stay
+ * as last read (stale): they may be open, their baselines must not be
+ * lost, and a listener missing from one report would have its SYN-time
+ * overflows go to 0 and back (counted twice by serve). */
+static void keep_unread(struct nswatch *w)
 {
-	*keep_all = !w->complete;
 	for (size_t i = 0; i < w->nlst; i++) {
 		struct lst_state *s = &w->lst[i];
 		const struct ns_state *ns;
@@ -444,7 +458,7 @@ static void keep_unread(struct nswatch *w, bool *keep_all)
 		if (s->seen)
 			continue;
 		ns = ns_find(w, s->pub.netns);
-		if (ns && ns->found && !ns->listeners_read)
+		if ((ns && ns->found) ? !ns->listeners_read : !w->complete)
 			s->seen = s->pub.stale = true;
 	}
 }
@@ -504,7 +518,6 @@ static void forget_gone(struct nswatch *w)
 
 int nswatch__refresh(struct nswatch *w, bool total)
 {
-	bool keep_all;
 	void *a;
 
 	for (size_t i = 0; i < w->nns; i++) {
@@ -515,8 +528,8 @@ int nswatch__refresh(struct nswatch *w, bool total)
 	w->complete = true;
 	w->only_found = false;
 	w->src->find(w, w->src->ctx);
-	keep_unread(w, &keep_all);
-	if (!keep_all) {
+	keep_unread(w);
+	if (w->complete) {	/* else nothing is known gone */
 		forget_closed(w);
 		forget_gone(w);
 	}

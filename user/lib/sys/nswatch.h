@@ -10,7 +10,8 @@
  * A read that fails (EPERM, EMFILE, ENOBUFS, a namespace torn down) never
  * makes a namespace or its listeners look gone: the namespace is listed
  * with what was read of it (flags below), its listeners as last read, and
- * a search that could not look everywhere says so (nswatch__complete).
+ * a search that could not look everywhere says so (nswatch__complete);
+ * then every namespace it knows is listed, as last read.
  * The state of namespaces gone for a few refreshes is dropped
  * (docs/reclaim.md), so weeks of churn keep it at the live ones.
  */
@@ -54,7 +55,10 @@ struct nswatch_listener {
 
 /* Reads that failed since the census started, by what failed. */
 struct nswatch_failures {
-	__u64 find;		/* a /proc or /run/netns entry not looked at */
+	__u64 find;		/* a /proc or /run/netns entry not looked at: the
+				 * search is incomplete */
+	__u64 denied;		/* a /proc/PID/ns/net nettune may not open (EACCES,
+				 * EPERM): its namespace is left out */
 	__u64 counters;		/* a namespace's TcpExt counters */
 	__u64 listeners;	/* a namespace's sock_diag dump */
 };
@@ -67,7 +71,8 @@ struct nswatch *nswatch__new(__u32 ino);
 void nswatch__free(struct nswatch *w);
 /* Reads everything again; deltas are since attach when total is set. */
 int nswatch__refresh(struct nswatch *w, bool total);
-/* The namespaces found at the last refresh, read or not. */
+/* The namespaces found at the last refresh, read or not (and, when it was
+ * incomplete, those it knows but did not find). */
 size_t nswatch__ns_count(const struct nswatch *w);
 const struct nswatch_ns *nswatch__ns(const struct nswatch *w, size_t i);
 /* The last refresh looked everywhere: a namespace it did not find is gone
