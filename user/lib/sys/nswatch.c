@@ -135,8 +135,9 @@ static const char *const failure_what[4] = {
 	"cannot read its listeners (sock_diag)", "may not look at its namespace",
 };
 
-/* Counted always (nswatch__failures), said once per kind and error: serve
- * meets the same failure at every refresh while it lasts. */
+/* Counted always (nswatch__failures); said when a kind fails with another
+ * error than it last said: serve meets the same failure at every refresh
+ * while it lasts. */
 static void failed(struct nswatch *w, int kind, const char *where, int err)
 {
 	__u64 *n[4] = { &w->failures.find, &w->failures.counters, &w->failures.listeners,
@@ -317,8 +318,8 @@ static __u32 ino_of_fd(int fd)
 }
 
 /* Visits one candidate namespace file. A process that exited since the
- * directory was read is no failure; any other error is: the namespace
- * behind that entry is unknown, so none may be taken for gone. */
+ * directory was read is no failure; any other error is (nswatch__not_found
+ * says which make the search incomplete). */
 static void visit(struct nswatch *w, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
