@@ -144,7 +144,9 @@ static void failed(struct nswatch *w, int kind, const char *where, int err)
 			&w->failures.denied };
 
 	(*n[kind])++;
-	if (w->warned[kind] == err) {
+	/* A process nettune may not look at is the host's lasting setup, not
+	 * a failure to warn of at every start (before, it went unsaid). */
+	if (w->warned[kind] == err || kind == FAIL_DENIED) {
 		debug("%s: %s: %s", where, failure_what[kind], strerror(-err));
 		return;
 	}
