@@ -39,7 +39,9 @@ nt_wait_port a $ACC
 nt_wait_port a $OVF
 
 SERVE_PORT=$(nt_free_port)
-"$NETTUNE" serve --listen "127.0.0.1:$SERVE_PORT" -i 1 --probes accept,drops \
+# --max-series: other tests on the host may hold thousands of listeners;
+# past the bound ours would fold into "other" (docs/metrics.md).
+"$NETTUNE" serve --listen "127.0.0.1:$SERVE_PORT" -i 1 --probes accept,drops --max-series 1000000 \
 	>"$NT_TMP/serve.out" 2>"$NT_TMP/serve.err" &
 SERVE=$!
 NT_PIDS+=("$SERVE")
@@ -56,6 +58,11 @@ accepts() { # DESC: the accepting listener's count is the client's
 	local got; got=$(listener_sum nettune_accept_wait_seconds_count $ACC)
 	[ "$got" = "$ok" ] || grep -E 'accept_wait_seconds_count|census|reclaimed' "$NT_TMP/m.txt" >&2
 	nt_assert_eq "$1" "$got" "$ok"
+}
+overflows() { # DESC: the never-accepting listener's, syn + ack, = ListenOverflows
+	local got; got=$(listener_sum nettune_listen_overflows_total $OVF)
+	[ "$got" = "$lo" ] || grep -E "9421|netns_listen" "$NT_TMP/m.txt" >&2
+	nt_assert_eq "$1" "$got" "$lo"
 }
 failures() {
 	# denied: processes nettune may never look at (this host may have some)
@@ -77,6 +84,7 @@ accepts "accepts before the failures"
 f0=$(failures)
 lo=$(nt_netstat a ListenOverflows)
 nt_assert_ge "ListenOverflows in the namespace" "$lo" 5
+overflows "the full listener's overflows (syn + ack) = ListenOverflows, before the failures"
 
 # One descriptor to spare: the fewest serve holds between its rounds, + 1.
 soft=$(prlimit --pid "$SERVE" --nofile --noheadings --output SOFT)
