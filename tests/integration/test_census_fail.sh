@@ -7,16 +7,15 @@
 # sock_diag socket. For six reclaim rounds nothing it could not read may be
 # taken for gone. Checked, against the client's own count and the kernel:
 #  - the accepting listener's nettune_accept_wait_seconds_count = the
-#    connections the client made, though the old census took every
-#    listener for closed after one failed round, freed its rows at the
-#    second and forgot their counts at the fourth (so the check is on the
-#    listener: rows of other processes on the host may be freed meanwhile,
-#    rightly, so nettune_rows_reclaimed_total is no measure); a
-#    never-accepting listener's
-#    overflows (syn + ack: SYN-time ones come from the census's sk_drops)
-#    = the namespace's TcpExtListenOverflows, in every scrape that got
-#    through during the failures and after them: no count forgotten, none
-#    counted twice;
+#    connections the client made, and a never-accepting listener's
+#    overflows (syn + ack; the SYN-time ones come from the census's
+#    sk_drops) = the namespace's TcpExtListenOverflows, before the failures,
+#    in every scrape that got through during them, and after: no count
+#    forgotten, none counted twice. The old census took every listener for
+#    closed after one failed round, freed its rows at the second and forgot
+#    their counts at the fourth. (The check is on the listeners: rows of
+#    other processes on the host may rightly be freed meanwhile, so
+#    nettune_rows_reclaimed_total is no measure.)
 #  - the failures are counted (nettune_census_read_failures_total, at least
 #    one a round) and said on stderr once per kind and error, not per round;
 #  - with the limit back, reclaiming goes on: the accepting server, stopped
