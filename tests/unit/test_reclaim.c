@@ -8,16 +8,22 @@
  * so that the linker takes them instead of libbpf's and glibc's. The fake
  * program does what bpf/row_table.bpf.h's does, on the CPU the thread was
  * pinned to. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include <bpf/bpf.h>
+#include <arpa/inet.h>
 #include "bpfmap.h"
+#include "listeners.h"
+#include "liveness.h"
+#include "nswatch_int.h"
 #include "row_table.h"
 #include "snapshot.h"
 
@@ -337,6 +343,137 @@ static void test_missed(void **state)
 	snapshot__free(s);
 }
 
+/* With the census (user/lib/sys/nswatch.c) and liveness as the policy,
+ * as serve runs them: key 100 is the listener 127.0.0.1:80 of namespace
+ * NS_A, key 200 the namespace NS_B (as a connect row names it). The
+ * census's namespaces come from here (nswatch_int.h). */
+#define NS_A	4026532100u
+#define NS_B	4026532101u
+
+static bool a_up = true, b_up = true, a_listens = true;
+static int a_dump_err, find_err;
+
+static void census_find(struct nswatch *w, void *ctx)
+{
+	(void)ctx;
+	if (a_up)
+		nswatch__found(w, NS_A, 0);
+	if (b_up)
+		nswatch__found(w, NS_B, 1);
+	if (find_err)
+		nswatch__not_found(w, "/proc/77/ns/net", find_err);
+}
+
+static int census_counters(void *ctx, int fd, __u32 ino, __u64 cur[NSC_NR])
+{
+	(void)ctx;
+	(void)fd;
+	(void)ino;
+	memset(cur, 0, NSC_NR * sizeof(*cur));
+	return 0;
+}
+
+static int census_listeners(void *ctx, int fd, __u32 ino, struct sockdiag_listener **ls,
+			    size_t *n)
+{
+	(void)ctx;
+	*ls = NULL;
+	*n = 0;
+	if (ino != NS_A || fd != 0)
+		return 0;
+	if (a_dump_err)
+		return a_dump_err;
+	if (!a_listens)
+		return 0;
+	*ls = calloc(1, sizeof(**ls));
+	assert_non_null(*ls);
+	(*ls)->cookie = 1;
+	(*ls)->addr[0] = 127;
+	(*ls)->addr[3] = 1;
+	(*ls)->port = 80;
+	(*ls)->family = AF_INET;
+	*n = 1;
+	return 0;
+}
+
+static const struct nswatch_src census_src = {
+	.find = census_find, .counters = census_counters, .listeners = census_listeners,
+};
+
+static bool census_gone(const void *key, void *ctx)
+{
+	__u64 k = *(const __u64 *)key;
+	__u8 addr[16] = { 127, 0, 0, 1 };
+	struct listener_key lk;
+
+	if (k == 200)
+		return liveness__netns_gone(ctx, NS_B);
+	listener__key_of_diag(NS_A, AF_INET, addr, 80, &lk);
+	return liveness__listener_gone(ctx, &lk);
+}
+
+/* One reclaim round as serve runs it: the census refreshed, liveness from
+ * it, then the table. */
+static void census_round(struct snapshot *s, struct nswatch *w, struct liveness *lv,
+			 struct reclaim_stats *st)
+{
+	struct reclaim_policy p = { census_gone, fold, lv };
+
+	assert_int_equal(nswatch__refresh(w, true), 0);
+	assert_int_equal(liveness__refresh(lv, w), 0);
+	read_all(s);
+	st->retired = 0;
+	assert_int_equal(snapshot__reclaim(s, &fds, &p, st), 0);
+}
+
+/* Reads that fail, round after round, while the listener is in fact closed
+ * and the namespace deleted: nothing is freed, nothing forgotten. Once
+ * the census reads again, both are freed after the usual two rounds. */
+static void test_failed_census_frees_nothing(void **state)
+{
+	struct snapshot *s = snapshot__new(&ops);
+	struct liveness *lv = liveness__new();
+	struct reclaim_stats st = {};
+	struct nswatch *w;
+	struct totals t;
+
+	(void)state;
+	a_up = b_up = a_listens = true;
+	a_dump_err = find_err = 0;
+	w = nswatch__new_src(0, &census_src);
+	assert_non_null(w);
+	put(0, 1, 100, 3);
+	put(1, 2, 200, 4);
+	census_round(s, w, lv, &st);
+	census_round(s, w, lv, &st);
+	assert_int_equal(st.freed, 0);
+
+	a_listens = false;	/* closed, but the dump fails */
+	a_dump_err = -ENOBUFS;
+	b_up = false;		/* deleted, but the search fails */
+	find_err = -EMFILE;
+	for (int r = 0; r < 6; r++) {
+		census_round(s, w, lv, &st);
+		assert_int_equal(st.freed, 0);
+		assert_int_equal(runs, 0);
+	}
+	t = read_all(s);
+	assert_int_equal(total_of(&t, 100), 3);
+	assert_int_equal(total_of(&t, 200), 4);
+
+	a_dump_err = find_err = 0;	/* reads work: gone, then freed */
+	census_round(s, w, lv, &st);
+	assert_int_equal(st.freed, 0);
+	census_round(s, w, lv, &st);
+	assert_int_equal(st.freed, 2);
+	t = read_all(s);
+	assert_int_equal(total_of(&t, 100), 3);	/* kept (fold keeps the key) */
+	assert_int_equal(total_of(&t, 200), 4);
+	liveness__free(lv);
+	nswatch__free(w);
+	snapshot__free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +481,7 @@ int main(void)
 		cmocka_unit_test_setup(test_folded, reset),
 		cmocka_unit_test_setup(test_forgotten, reset),
 		cmocka_unit_test_setup(test_missed, reset),
+		cmocka_unit_test_setup(test_failed_census_frees_nothing, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

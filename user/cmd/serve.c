@@ -21,7 +21,9 @@
 #include "cgroup.h"
 #include "commands.h"
 #include "httpserve.h"
+#include "listeners.h"
 #include "log.h"
+#include "nswatch.h"
 #include "optable.h"
 #include "opts.h"
 #include "promtext.h"
@@ -299,6 +301,30 @@ static void reclaim_metrics(struct serve *s)
 		}
 }
 
+/* Census reads that failed (docs/reclaim.md): while they last, nothing
+ * the census could not see is taken for gone, so rows are kept. */
+static void census_metrics(struct serve *s)
+{
+	const struct nswatch *census =
+		s->t.listeners ? listener_table__census(s->t.listeners) : NULL;
+	const struct nswatch_failures *f;
+	struct prom_label l = { "read", NULL };
+
+	if (!census)
+		return;
+	f = nswatch__failures(census);
+	promtext__family(s->w, "nettune_census_read_failures_total", PROM_COUNTER, 1,
+			 "Reads of the namespaces' listeners and counters that failed, by read");
+	l.value = "find";
+	promtext__counter(s->w, &l, 1, f->find);
+	l.value = "denied";
+	promtext__counter(s->w, &l, 1, f->denied);
+	l.value = "counters";
+	promtext__counter(s->w, &l, 1, f->counters);
+	l.value = "listeners";
+	promtext__counter(s->w, &l, 1, f->listeners);
+}
+
 static void advice_metrics(struct serve *s)
 {
 	static const char *const kinds[] = { "sysctl", "relisten", "advice" };
@@ -341,6 +367,7 @@ static char *render_locked(struct serve *s, bool with_process, size_t *len)
 			t->ops[i]->metrics(t->probes[i], s->w);
 	listener_metrics(s->w, t->listeners);
 	reclaim_metrics(s);
+	census_metrics(s);
 	advice_metrics(s);
 	build_info(s->w);
 	selfmetrics__bpf_progs(s->w);

@@ -7,9 +7,15 @@
 #include "liveness.h"
 #include "nswatch.h"
 
+struct ns_seen {
+	__u32 ino;
+	bool listeners_read;	/* its listeners are those of the census */
+};
+
 struct liveness {
 	bool census;
-	__u32 *ns;			/* sorted */
+	bool complete;			/* the census looked everywhere */
+	struct ns_seen *ns;		/* sorted */
 	size_t nns, capns;
 	struct listener_key *lst;	/* sorted */
 	size_t nlst, caplst;
@@ -29,9 +35,9 @@ void liveness__free(struct liveness *lv)
 	free(lv);
 }
 
-static int cmp_u32(const void *a, const void *b)
+static int cmp_ns(const void *a, const void *b)
 {
-	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+	__u32 x = ((const struct ns_seen *)a)->ino, y = ((const struct ns_seen *)b)->ino;
 
 	return x < y ? -1 : x > y;
 }
@@ -73,8 +79,12 @@ int liveness__refresh(struct liveness *lv, struct nswatch *census)
 		lv->census = false;	/* unknown: nothing is gone */
 		return err;
 	}
-	for (size_t i = 0; i < nns; i++)
-		lv->ns[lv->nns++] = nswatch__ns(census, i)->ino;
+	lv->complete = nswatch__complete(census);
+	for (size_t i = 0; i < nns; i++) {
+		const struct nswatch_ns *ns = nswatch__ns(census, i);
+
+		lv->ns[lv->nns++] = (struct ns_seen){ ns->ino, ns->listeners_read };
+	}
 	for (size_t i = 0; i < nlst; i++) {
 		const struct nswatch_listener *l = nswatch__listener(census, i);
 
@@ -82,7 +92,7 @@ int liveness__refresh(struct liveness *lv, struct nswatch *census)
 			listener__key_of_diag(l->netns, l->diag.family, l->diag.addr, l->diag.port,
 					      &lv->lst[lv->nlst++]);
 	}
-	qsort(lv->ns, lv->nns, sizeof(*lv->ns), cmp_u32);
+	qsort(lv->ns, lv->nns, sizeof(*lv->ns), cmp_ns);
 	qsort(lv->lst, lv->nlst, sizeof(*lv->lst), cmp_lst);
 	return 0;
 }
@@ -93,13 +103,30 @@ bool liveness__pid_gone(const struct liveness *lv, __u32 tgid)
 	return tgid && kill((pid_t)tgid, 0) && errno == ESRCH;
 }
 
-bool liveness__netns_gone(const struct liveness *lv, __u32 ino)
+static const struct ns_seen *ns_of(const struct liveness *lv, __u32 ino)
 {
-	return ino && lv->census && !bsearch(&ino, lv->ns, lv->nns, sizeof(ino), cmp_u32);
+	struct ns_seen key = { .ino = ino };
+
+	return bsearch(&key, lv->ns, lv->nns, sizeof(key), cmp_ns);
 }
 
+/* Gone only when the census looked everywhere and did not find it: a
+ * namespace found but not read (EPERM, EMFILE...) is alive, and so is any
+ * while a /proc entry could not be looked at. */
+bool liveness__netns_gone(const struct liveness *lv, __u32 ino)
+{
+	return ino && lv->census && lv->complete && !ns_of(lv, ino);
+}
+
+/* Gone when not listed and its namespace's listeners are known: the
+ * namespace was read whole, or is gone. A namespace whose sock_diag read
+ * failed (or may have been missed) says nothing of its listeners. */
 bool liveness__listener_gone(const struct liveness *lv, const struct listener_key *k)
 {
-	return lv->census && k->port &&
-	       !bsearch(k, lv->lst, lv->nlst, sizeof(*k), cmp_lst);
+	const struct ns_seen *ns;
+
+	if (!lv->census || !k->port || bsearch(k, lv->lst, lv->nlst, sizeof(*k), cmp_lst))
+		return false;
+	ns = ns_of(lv, k->netns);
+	return ns ? ns->listeners_read : lv->complete;
 }

@@ -8,7 +8,9 @@
  *
  * Every check answers "gone" only when it knows: without a census
  * (no family reports listeners) namespaces and listeners are never gone,
- * and 0 (no such owner in the key) never is.
+ * nor are they when the census could not read them (a namespace found but
+ * not read, a /proc entry not looked at), and 0 (no such owner in the
+ * key) never is.
  */
 #ifndef NETTUNE_LIB_LIVENESS_H
 #define NETTUNE_LIB_LIVENESS_H
@@ -27,11 +29,13 @@ int liveness__refresh(struct liveness *lv, struct nswatch *census);
 /* The process (thread group, as the kernel's init namespace numbers it:
  * nettune runs in the host's pid namespace) exited and was reaped. */
 bool liveness__pid_gone(const struct liveness *lv, __u32 tgid);
-/* No process and no /run/netns entry holds the namespace. An inode a new
+/* No process and no /run/netns entry holds the namespace (the census
+ * looked at every one). An inode a new
  * namespace reuses counts as alive: the rows then merge, as they did
  * before reclaiming (docs/reclaim.md). */
 bool liveness__netns_gone(const struct liveness *lv, __u32 ino);
-/* The listening socket is closed (not in sock_diag's census). */
+/* The listening socket is closed: not in sock_diag's census of its
+ * namespace, read whole at that refresh, or its namespace is gone. */
 bool liveness__listener_gone(const struct liveness *lv, const struct listener_key *k);
 
 #endif
