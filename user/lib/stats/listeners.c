@@ -415,39 +415,46 @@ __u64 listeners__syn_time(const struct listener_row *r)
 	return r->sk_drops > seen_as_events ? r->sk_drops - seen_as_events : 0;
 }
 
+void listeners__cap_syn_time(struct listener_table *t, __u32 netns, __u64 listen_overflows,
+			     bool to_syn_queue)
+{
+	__u64 unexplained = 0, ack = 0, syn_overflows;
+
+	for (size_t i = 0; i < t->len; i++) {
+		if (t->rows[i].key.netns == netns) {
+			unexplained += t->rows[i].overflow_syn;
+			ack += t->rows[i].overflow_ack;
+		}
+	}
+	/* The namespace counter says how many were overflows. */
+	syn_overflows = listen_overflows > ack ? listen_overflows - ack : 0;
+	for (size_t i = 0; unexplained && i < t->len; i++) {
+		struct listener_row *r = &t->rows[i];
+
+		/* A share, never more: with --port the rows hold some of the
+		 * namespace's listeners, its counters all of them. */
+		if (r->key.netns == netns && syn_overflows < unexplained) {
+			__u64 share = r->overflow_syn * syn_overflows / unexplained;
+
+			if (to_syn_queue)
+				r->syn_queue_drops += r->overflow_syn - share;
+			r->overflow_syn = share;
+		}
+	}
+}
+
 void listeners__split_syn_queue_drops(struct listener_table *t, const struct nswatch *census,
 				      bool ack_overflows_unseen)
 {
 	for (size_t n = 0; n < nswatch__ns_count(census); n++) {
 		const struct nswatch_ns *ns = nswatch__ns(census, n);
-		__u64 unexplained = 0, ack = 0, syn_overflows;
 
 		/* Where ACK-time overflows have no event they grow sk_drops
 		 * unexplained too: cap by ListenOverflows always there. */
 		if (!ns->delta[NSC_REQQ_FULL_DROP] && !ack_overflows_unseen)
 			continue;
-		for (size_t i = 0; i < t->len; i++) {
-			if (t->rows[i].key.netns == ns->ino) {
-				unexplained += t->rows[i].overflow_syn;
-				ack += t->rows[i].overflow_ack;
-			}
-		}
-		/* The namespace counter says how many were overflows. */
-		syn_overflows = ns->delta[NSC_LISTEN_OVERFLOWS] > ack ?
-				ns->delta[NSC_LISTEN_OVERFLOWS] - ack : 0;
-		for (size_t i = 0; unexplained && i < t->len; i++) {
-			struct listener_row *r = &t->rows[i];
-
-			/* A share, never more: with --port the rows hold some of
-			 * the namespace's listeners, its counters all of them. */
-			if (r->key.netns == ns->ino && syn_overflows < unexplained) {
-				__u64 share = r->overflow_syn * syn_overflows / unexplained;
-
-				if (ns->delta[NSC_REQQ_FULL_DROP])
-					r->syn_queue_drops += r->overflow_syn - share;
-				r->overflow_syn = share;
-			}
-		}
+		listeners__cap_syn_time(t, ns->ino, ns->delta[NSC_LISTEN_OVERFLOWS],
+					ns->delta[NSC_REQQ_FULL_DROP] != 0);
 	}
 }
 

@@ -17,6 +17,12 @@ int listeners__join_sockets(struct listener_table *t, const struct nswatch_liste
  * less what the drop events account for, and less what the namespace's
  * counters say were SYN-queue drops. */
 __u64 listeners__syn_time(const struct listener_row *r);
+/* Scales the SYN-time overflows of namespace NETNS's rows down to what its
+ * LISTEN_OVERFLOWS (TcpExtListenOverflows growth over the same span) leaves
+ * after their ACK-time ones, each row its share; with TO_SYN_QUEUE the rest
+ * is counted as SYN-queue drops. */
+void listeners__cap_syn_time(struct listener_table *t, __u32 netns, __u64 listen_overflows,
+			     bool to_syn_queue);
 /* With syncookies off a full SYN queue grows sk_drops too: scales each
  * row's SYN-time overflows down to its namespace's share. */
 void listeners__split_syn_queue_drops(struct listener_table *t, const struct nswatch *census,

@@ -27,6 +27,7 @@ int topmodel__init(struct top_model *m)
 void topmodel__free(struct top_model *m)
 {
 	listener_table__free(m->since_start);
+	free(m->ns);
 	free(m->all);
 	free(m->lines);
 	memset(m, 0, sizeof(*m));
@@ -77,11 +78,9 @@ static void fold_latency(struct top_model *m, enum top_family f, struct json_obj
 	}
 }
 
-/* Adds one interval's row of a listener to its row since start. SYN-time
- * overflows are worked out again from the summed inputs (sk_drops growth
- * and the events): an event read in the interval after its sk_drops growth
- * would otherwise count twice, once per interval. */
-static int fold_listener(struct top_model *m, const struct listener_row *r, bool syn_time)
+/* Adds one interval's row of a listener to its row since start (SYN-time
+ * overflows: see since_start_syn_time()). */
+static int fold_listener(struct top_model *m, const struct listener_row *r)
 {
 	struct listener_row *s = listener_table__row(m->since_start, &r->key);
 
@@ -92,7 +91,6 @@ static int fold_listener(struct top_model *m, const struct listener_row *r, bool
 	s->overflow_cookie += r->overflow_cookie;
 	s->drops_other += r->drops_other;
 	s->syn_queue_drops += r->syn_queue_drops;
-	s->overflow_syn = syn_time ? listeners__syn_time(s) : 0;
 	s->queue = r->queue;
 	if (r->limit)
 		s->limit = r->limit;
@@ -197,6 +195,53 @@ int topmodel__view(struct top_model *m)
 	return 0;
 }
 
+/* Adds an interval report's namespace counters to those since start. */
+static int fold_namespaces(struct top_model *m, struct json_object *report)
+{
+	struct json_object *drops, *arr;
+
+	if (!report || !json_object_object_get_ex(report, "drops", &drops) ||
+	    !json_object_object_get_ex(drops, "namespaces", &arr))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		__u32 netns = (__u32)num(o, "netns");
+		size_t n = 0;
+
+		while (n < m->nns && m->ns[n].netns != netns)
+			n++;
+		if (n == m->nns) {
+			struct top_ns_overflows *ns = realloc(m->ns, (m->nns + 1) * sizeof(*ns));
+
+			if (!ns)
+				return -ENOMEM;
+			m->ns = ns;
+			m->ns[m->nns++] = (struct top_ns_overflows){ .netns = netns };
+		}
+		m->ns[n].listen_overflows += (__u64)num(o, "ListenOverflows");
+	}
+	return 0;
+}
+
+/* SYN-time overflows since start, worked out again from the summed inputs
+ * (sk_drops growth and the events): an event read in the interval after
+ * its sk_drops growth would otherwise count twice, once per interval. Then
+ * capped, like each interval's, by each namespace's ListenOverflows since
+ * start: where a kernel gives ACK-time overflows no event (before 6.9,
+ * TCP_LISTEN_OVERFLOW), each grows sk_drops by two and would count twice.
+ * A namespace the reports never named keeps its sum: no counter, no cap. */
+static void since_start_syn_time(struct top_model *m, bool syn_time)
+{
+	for (size_t i = 0; i < listener_table__len(m->since_start); i++) {
+		struct listener_row *s = listener_table__at(m->since_start, i);
+
+		s->overflow_syn = syn_time ? listeners__syn_time(s) : 0;
+	}
+	for (size_t n = 0; syn_time && n < m->nns; n++)
+		listeners__cap_syn_time(m->since_start, m->ns[n].netns, m->ns[n].listen_overflows,
+					false);
+}
+
 int topmodel__update(struct top_model *m, struct listener_table *t, struct json_object *report,
 		     double secs)
 {
@@ -210,7 +255,10 @@ int topmodel__update(struct top_model *m, struct listener_table *t, struct json_
 	for (size_t i = 0; i < listener_table__len(m->since_start); i++)
 		listener_table__at(m->since_start, i)->queue = 0;	/* not in t: empty */
 	for (size_t i = 0; i < listener_table__len(t) && !err; i++)
-		err = fold_listener(m, listener_table__at(t, i), syn_time);
+		err = fold_listener(m, listener_table__at(t, i));
+	if (!err)
+		err = fold_namespaces(m, report);
+	since_start_syn_time(m, syn_time);
 	for (int f = 0; f < TOP_FAMILY_NR; f++) {
 		column = m->heat[f][m->heat_next];
 		memset(column, 0, sizeof(m->heat[f][0]));

@@ -63,6 +63,10 @@ struct top_model {
 	double interval_s;
 	/* private */
 	struct listener_table *since_start;
+	/* each namespace's TcpExtListenOverflows growth since start, from the
+	 * reports' drops.namespaces: the cap of its SYN-time overflows */
+	struct top_ns_overflows { __u32 netns; __u64 listen_overflows; } *ns;
+	size_t nns;
 	struct top_line *all;	/* every listener, before the filter */
 	size_t cap;
 };
