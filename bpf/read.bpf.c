@@ -16,7 +16,7 @@
  * tracepoint record is built. A socket's arrival time lives in its socket
  * storage from its second message on, and for its first (or where the
  * kernel refuses socket storage here) in a lock-free stamp table keyed by
- * the socket's address and initial sequence number (bpf/sock_stamp.bpf.h,
+ * the socket's address and its addresses' hash (bpf/sock_stamp.bpf.h,
  * stamp_key()). Both ends of a wait are TCP's own
  * clock of the socket (tcp_clock()). A read syscall ends
  * where sock_recv_length fires, just before the syscall returns (for
@@ -231,14 +231,16 @@ static __always_inline struct read_sk *sk_clock(struct sock *sk)
 }
 
 /* The socket's key in the stamp table: its address, which tells it from
- * every other socket alive, and its snd_up, which tells it from the sockets
- * that had that address before. snd_up is the initial send sequence number
- * (random per connection) and moves only when the socket sends urgent data
- * (MSG_OOB); it shares a cache line with rcv_nxt, which both programs load
- * anyway. A socket cookie would serve too, but the first message of every
- * socket would pay for generating it (a helper call and an atomic write to a
- * line of the socket that its reader then has to fetch back). */
-static __always_inline __u64 stamp_key(const struct sock *sk, const struct tcp_sock *tp)
+ * every other socket alive, and its skc_hash (the hash of its addresses and
+ * ports, fixed once it is hashed, before any data), which tells it from the
+ * sockets that had that address before unless one had the same addresses
+ * and ports too. Both lie in lines the programs load anyway. (Not snd_up:
+ * out of urgent mode TCP moves it with snd_una, so an ACK between the
+ * data's arrival and its read would change the key. Not the cookie: the
+ * first message of every socket would pay for generating it, a helper call
+ * and an atomic write to a line of the socket that its reader then has to
+ * fetch back.) */
+static __always_inline __u64 stamp_key(const struct sock *sk)
 {
 	/* The verifier allows no arithmetic on a socket pointer but the
 	 * difference of two pointers (for a program that may see addresses,
@@ -247,13 +249,13 @@ static __always_inline __u64 stamp_key(const struct sock *sk, const struct tcp_s
 	__u64 addr = (__u64)sk;
 
 	asm volatile("%[a] -= %[b]" : [a] "+r"(addr) : [b] "r"(&read_since));
-	return addr ^ ((__u64)tp->snd_up << 32);
+	return addr ^ ((__u64)sk->__sk_common.skc_hash << 32);
 }
 
 /* The socket's clock in the stamp table stopped: its start, or 0. */
-static __always_inline __u64 stamp_clock_stop(const struct sock *sk, const struct tcp_sock *tp)
+static __always_inline __u64 stamp_clock_stop(const struct sock *sk)
 {
-	return stamp_stop(&read_since, stamp_key(sk, tp));
+	return stamp_stop(&read_since, stamp_key(sk));
 }
 
 /* Data queued on a socket: its clock starts unless it runs already. */
@@ -279,7 +281,7 @@ static __always_inline void data_ready(struct sock *sk, const bool sks)
 	/* Nothing read yet (all it received, a FIN's sequence number included,
 	 * is unread): the socket's first message, in the stamp table. */
 	if (!sks || tp->bytes_received <= (__u32)(tp->rcv_nxt - tp->copied_seq)) {
-		if (stamp_start(&read_since, stamp_key(sk, tp), tcp_clock(tp)) ==
+		if (stamp_start(&read_since, stamp_key(sk), tcp_clock(tp)) ==
 		    STAMP_DISPLACED)
 			counter_inc(&read_lost, READ_LOST_DISPLACED);
 		return;
@@ -291,17 +293,17 @@ static __always_inline void data_ready(struct sock *sk, const bool sks)
 	if (!st)
 		counter_inc(&read_lost, READ_LOST_SK_STORAGE);
 	else if (!st->since)
-		st->since = stamp_clock_stop(sk, tp) ?: tcp_clock(tp);
+		st->since = stamp_clock_stop(sk) ?: tcp_clock(tp);
 }
 
 /* The clock a read that left nothing unread stops: its start, or 0. */
-static __always_inline __u64 clock_stop(struct sock *sk, const struct tcp_sock *tp, const bool sks)
+static __always_inline __u64 clock_stop(struct sock *sk, const bool sks)
 {
 	struct read_sk *st;
 	__u64 since;
 
 	if (!sks || !(st = sk_clock(sk)))
-		return stamp_clock_stop(sk, tp);
+		return stamp_clock_stop(sk);
 	if (!(since = *(volatile __u64 *)&st->since))
 		return 0;
 	/* Unless data arriving on another CPU restarted it meanwhile. */
@@ -323,7 +325,7 @@ static __always_inline void recv_length(struct sock *sk, int ret, int flags, con
 	/* The wait ends as the read's last copy ends (tcp_clock()). */
 	/* (The --cgroup filter is in sk_allowed_local_btf: sk_cgroup() only
 	 * reads the id here.) */
-	if (unread_btf(sk, tp) <= 0 && (since = clock_stop(sk, tp, sks))) {
+	if (unread_btf(sk, tp) <= 0 && (since = clock_stop(sk, sks))) {
 		sk_cgroup(sk, true, &cgroup);
 		record_wait(cgroup, sk_netns_btf(sk), sk->__sk_common.skc_num,
 			    stamp_elapsed(since, tcp_clock(tp)), ret);

@@ -14,8 +14,9 @@
  * changed with one atomic instruction. read keeps a socket's later clocks
  * in socket storage, once it exists no dearer than this table and exact.
  *
- * The table is set-associative: the socket's cookie (unique for the boot,
- * never reused, unlike a socket's address) picks one of 1,024 sets of 8
+ * The table is set-associative: a key unique to the socket (accept: its
+ * cookie, unique for the boot; read: its address with the hash of its
+ * addresses and ports, bpf/read.bpf.c) picks one of 1,024 sets of 8
  * ways, one cache line each, and a 15-bit tag; a way holds tag and a 48-bit
  * nanosecond timestamp in one 64-bit word, so a reader never sees half of
  * another writer's value. A clock starts in a free way of its set; when all

@@ -18,6 +18,10 @@
 #    a socket's previous message would read 160 ms or more). On the preferred
 #    method a socket's clock moves to its socket storage at its second
 #    message: this is what measures that path.
+#  - an ACK between arrival and read: 20 connections whose server, once the
+#    request is readable, sends a byte, which the client's ACK then
+#    acknowledges while the request waits 60 ms: 20 waits of 60 ms (a clock
+#    keyed by anything of the socket's send state would be lost);
 #  - a first message partly read: 3 connections; the server reads 1 byte of
 #    the first message 30 ms after it arrived, the second arrives 200 ms
 #    after the first, the server reads everything 30 ms later: one wait of
@@ -34,7 +38,7 @@
 source "$(dirname "$0")/lib.sh"
 nt_setup read
 H=$NT_BUILD/tests/helpers
-N=200 M=20 C=6 K=4 P=3 GAP=200
+N=200 M=20 C=6 K=4 P=3 GAP=200 A=20
 
 nt_netns r
 nt_exec r ip addr add 10.81.0.1/32 dev lo
@@ -47,6 +51,9 @@ nt_bg r "$H/tcpserver" --port 9703 --read-delay-ms 30 --messages $K
 many_reader=$NT_LAST_PID
 nt_bg r "$H/tcpserver" --port 9704 --read-delay-ms 30 --messages 2 --partial-first 1
 partial_reader=$NT_LAST_PID
+nt_bg r "$H/tcpserver" --port 9705 --read-delay-ms 60 --write-before-read
+duplex_reader=$NT_LAST_PID
+nt_wait_port r 9705
 nt_wait_port r 9700
 nt_wait_port r 9703
 nt_wait_port r 9701
@@ -69,7 +76,7 @@ for method in $methods; do
 	[[ $method = stamp* ]] && extra=(--no-sk-storage)
 	[[ $method = *-default ]] || extra+=(--read-syscall)
 	"$NETTUNE" trace --json --probes read -p "$slow_reader" -p "$blocking_reader" -p "$many_reader" \
-		-p "$partial_reader" \
+		-p "$partial_reader" -p "$duplex_reader" \
 		"${extra[@]}" >"$NT_TMP/$method.json" 2>"$NT_TMP/$method.err" &
 	tracer=$!
 	NT_PIDS+=("$tracer")
@@ -87,6 +94,9 @@ for method in $methods; do
 		--messages $K --send-after-ms 100 --wait-close >/dev/null || nt_fail "client failed"
 	nt_exec r "$H/tcpclient" --addr 10.81.0.1 --port 9704 --count $P --payload "GET / HTTP/1.0" \
 		--messages 2 --gap-ms $GAP --wait-close >/dev/null || nt_fail "client failed"
+	nt_exec r "$H/tcpclient" --addr 10.81.0.1 --port 9705 --count $A --payload "GET / HTTP/1.0" \
+		--wait-close >/dev/null || nt_fail "client failed"
+	nt_wait_served r 9705
 	nt_wait_served r 9700
 	nt_wait_served r 9704
 	nt_wait_served r 9703
@@ -120,6 +130,11 @@ for method in $methods; do
 	nt_assert_near "$method: read_wait p50 (ms) from the first message, partly read" \
 		"$(jq '.latency.p50_us / 1000' <<<"$part_row")" $((GAP + 30)) 5 \
 		"$(nt_bucket_width_ms $((GAP + 30)))"
+	duplex_row=$(jq -c ".read_wait.by_pid[] | select(.pid == $duplex_reader)" <<<"$out")
+	nt_assert_eq "$method: read_wait count (an ACK between arrival and read)" \
+		"$(jq .latency.count <<<"$duplex_row")" $A
+	nt_assert_near "$method: read_wait p50 (ms), an ACK between arrival and read" \
+		"$(jq '.latency.p50_us / 1000' <<<"$duplex_row")" 60 5 "$(nt_bucket_width_ms 60)"
 	nt_assert_eq "$method: lost events" "$(jq .lost_events <<<"$out")" 0
 	if [[ $method = *-default ]]; then
 		[ $method = preferred-default ] && [ "$default_method" = "$PREFERRED, socket storage" ] &&

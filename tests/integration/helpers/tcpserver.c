@@ -33,6 +33,7 @@ struct server_opts {
 	uint16_t port;
 	int backlog, accept_every_ms, no_accept, defer_accept, read_delay_ms, start_delay_ms;
 	int block_read, read_file_and_pipe, close_unread, reuseport;
+	int write_before_read;	/* --write-before-read: see serve_one() */
 	int messages;	/* --messages: serve() reads this many, acking each */
 	int partial_first;	/* --partial-first B: see serve_partial() */
 };
@@ -102,6 +103,11 @@ static long serve_one(int c, const struct server_opts *o)
 		return 0;
 	if (o->close_unread)
 		return 0;	/* the caller closes it, its data unread */
+	/* A byte sent while the data waits: the client's ACK of it moves this
+	 * socket's send state (snd_una, and snd_up with it) between the
+	 * data's arrival and its read, as in any full-duplex exchange. */
+	if (o->write_before_read && write(c, "w", 1) != 1)
+		return 0;
 	if (o->read_delay_ms)
 		sleep_ms(o->read_delay_ms);
 	if (o->read_file_and_pipe)
@@ -172,7 +178,7 @@ static int parse(int argc, char **argv, struct server_opts *o)
 		{ "start-delay-ms", 1, NULL, 's' }, { "block-read", 0, NULL, 'B' },
 		{ "read-file-and-pipe", 0, NULL, 'F' }, { "close-unread", 0, NULL, 'U' },
 		{ "reuseport", 1, NULL, 'R' }, { "messages", 1, NULL, 'M' },
-		{ "partial-first", 1, NULL, 'p' }, { 0 },
+		{ "partial-first", 1, NULL, 'p' }, { "write-before-read", 0, NULL, 'W' }, { 0 },
 	};
 	int c, err = 0;
 
@@ -192,6 +198,7 @@ static int parse(int argc, char **argv, struct server_opts *o)
 		case 'R': err = opts__int("--reuseport", optarg, 1, 64, &o->reuseport); break;
 		case 'M': err = opts__int("--messages", optarg, 1, 1000, &o->messages); break;
 		case 'p': err = opts__int("--partial-first", optarg, 1, 4096, &o->partial_first); break;
+		case 'W': o->write_before_read = 1; break;
 		default: err = -EINVAL;
 		}
 	}
@@ -199,7 +206,7 @@ static int parse(int argc, char **argv, struct server_opts *o)
 		warn("usage: tcpserver --port P [--backlog N] [--accept-every-ms MS | --no-accept] "
 		     "[--defer-accept SEC] [--read-delay-ms MS] [--block-read] [--read-file-and-pipe] "
 		     "[--start-delay-ms MS] [--close-unread] [--reuseport N --no-accept] "
-		     "[--messages N] [--partial-first BYTES]");
+		     "[--messages N] [--partial-first BYTES] [--write-before-read]");
 		return -EINVAL;
 	}
 	return 0;
@@ -246,7 +253,8 @@ int main(int argc, char **argv)
 		if (c < 0)
 			continue;
 		accepted++;
-		if (o.read_delay_ms || o.block_read || o.read_file_and_pipe || o.close_unread)
+		if (o.read_delay_ms || o.block_read || o.read_file_and_pipe || o.close_unread ||
+		    o.write_before_read)
 			bytes += serve(c, &o);
 		close(c);
 		if (o.accept_every_ms)
