@@ -164,6 +164,9 @@ integration: all $(FIXTURES)/truth.txt
 test: all $(FIXTURES)/truth.txt
 	$(Q)$(TEST_ENV) tests/run-unit.sh $(UNIT_BINS) && $(TEST_ENV) tests/integration/run.sh
 	$(Q)$(MAKE) --no-print-directory test-kernel KERNEL=6.1 TESTS="$(KERNEL_SMOKE)"
+	$(Q)grep -q "integration: $(words $(KERNEL_SMOKE)) passed, 0 failed, 0 skipped" \
+		$(OUT)/kernel-matrix/6.1*/run.log || \
+		{ echo "make test: on 6.1, $(KERNEL_SMOKE) did not all pass (skipped is not passed)"; exit 1; }
 
 # What make test runs on the oldest supported kernel, 6.1 (Debian 12's): a
 # verifier older than this machine's refused every accept and read program
