@@ -376,7 +376,7 @@ static void report_parts(struct tracer *t, bool total, double secs, struct repor
 	sink_add(s, part);
 	for (int i = 0; i < t->n; i++) {
 		part = json_object_new_object();
-		t->ops[i]->to_json(t->probes[i], part);
+		t->ops[i]->to_json(t->probes[i], part, !s->root);
 		sink_add(s, part);
 	}
 	if (s->root) {
