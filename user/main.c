@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* nettune: measure TCP latencies and drops with eBPF, and tune from them. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>
@@ -49,6 +50,14 @@ int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
+	/* glibc raises its mmap threshold to the size of any mmapped block
+	 * freed (the kernel BTF each load parses: 5 MiB) and its trim threshold
+	 * to twice that; from then on the multi-MiB buffers of a report with
+	 * thousands of rows came from the heap, and up to 10 MiB freed there
+	 * stayed resident: the peak RSS depended on what ran before. Fixed
+	 * thresholds give large blocks back to the kernel when freed. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 256 * 1024);
 	log__init("nettune", LOG_INFO);
 	libbpf_set_print(log__libbpf_print);
 	if (!cmd) {

@@ -80,12 +80,45 @@ static void test_event_counters_rank(void **state)
 	breakdown__free(b);
 }
 
+/* trace --json prints the rows as they are made, one at a time: the text
+ * is the one of the whole array, here inside an object as in a report. */
+static void test_printed_json_is_the_array(void **state)
+{
+	struct breakdown *b = breakdown__new("pid", fails);
+	struct json_object *a = json_object_new_object(), *p = json_object_new_object();
+	__u64 failed[1] = { 7 };
+	char *want;
+	(void)state;
+
+	assert_non_null(b);
+	for (__u64 i = 1; i <= 30; i++)
+		assert_int_equal(breakdown__add(b, i, "proc", samples(i % 4), failed), 0);
+	json_object_object_add(a, "rows", breakdown__json(b, "comm", false));
+	json_object_object_add(a, "after", json_object_new_int(1));
+	json_object_object_add(p, "rows", breakdown__json(b, "comm", true));
+	json_object_object_add(p, "after", json_object_new_int(1));
+	want = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+	assert_int_equal(json_object_array_length(json_object_object_get(a, "rows")), 30);
+	assert_non_null(strstr(want, "\"comm\":\"proc\",\"refused\":7,\"latency\":{\"count\":3,"));
+	assert_string_equal(json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN), want);
+	free(want);
+	json_object_put(a);
+	json_object_put(p);
+	breakdown__free(b);
+	b = breakdown__new("pid", NULL);
+	p = breakdown__json(b, "comm", true);
+	assert_string_equal(json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN), "[]");
+	json_object_put(p);
+	breakdown__free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_groups_keep_rows_apart),
 		cmocka_unit_test(test_amounts_do_not_rank),
 		cmocka_unit_test(test_event_counters_rank),
+		cmocka_unit_test(test_printed_json_is_the_array),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -400,7 +400,7 @@ static void refresh_advice(struct serve *s, const struct tune_target *tt)
 
 	pthread_mutex_lock(&s->lock);
 	if (ls && !tracer__collect(&s->t, true, &secs))
-		rep = tracer__json(&s->t, true, secs, false);
+		rep = tracer__json(&s->t, true, secs);
 	if (rep && !tuneevidence__from_report(rep, &ev, ls, ADVICE_MAX_LISTENERS) &&
 	    !tunecollect__namespace(tt->nsfd, tt->init_nsfd, &ev)) {
 		tunerules__evaluate(&ev, s->recs, TUNE_MAX_RECS, &n);	/* -ENOSPC: the first 64 */

@@ -310,7 +310,7 @@ static int update(struct top *tp)
 
 	if (err)
 		return err;
-	report = tracer__json(&tp->t, false, secs, false);
+	report = tracer__json(&tp->t, false, secs);
 	err = report ? topmodel__update(&tp->m, tp->t.listeners, report, secs) : -ENOMEM;
 	json_object_put(report);
 	if (tp->wall_s > 0 && now > tp->wall_s)

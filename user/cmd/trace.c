@@ -32,14 +32,10 @@ static int report(struct tracer *t, bool total)
 
 	if (err)
 		return err;
-	if (t->opts.json) {
-		struct json_object *root = tracer__json(t, total, secs, true);
-
-		puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
-		json_object_put(root);
-	} else {
+	if (t->opts.json)
+		tracer__print_json(t, total, secs, stdout);
+	else
 		report_text(t, total, secs);
-	}
 	fflush(stdout);
 	return 0;
 }
@@ -92,7 +88,7 @@ int trace__observe(const struct trace_opts *o, struct json_object **out)
 		info("interrupted: using what was observed so far");
 	rc = tracer__collect(&t, true, &secs) ? EXIT_RUNTIME : 0;
 	if (!rc)
-		*out = tracer__json(&t, true, secs, false);
+		*out = tracer__json(&t, true, secs);
 	tracer__stop(&t);
 	return rc;
 }

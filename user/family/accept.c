@@ -92,11 +92,11 @@ static void accept_print(struct probe *p, FILE *out)
 	breakdown__print(p->by_pid, out, "by accepting process:", 10);
 }
 
-static void accept_json(struct probe *p, struct json_object *root)
+static void accept_json(struct probe *p, struct json_object *root, bool to_print)
 {
 	struct json_object *o = report__latency_json(&p->total);
 
-	json_object_object_add(o, "by_pid", breakdown__json(p->by_pid, "comm"));
+	json_object_object_add(o, "by_pid", breakdown__json(p->by_pid, "comm", to_print));
 	json_object_object_add(root, "accept", o);
 	/* The family's name is the key; the old one stays for one release
 	 * (docs/json.md). */

@@ -114,7 +114,7 @@ static void connect_print(struct probe *p, FILE *out)
 	breakdown__print(p->by_port, out, "by destination port:", 10);
 }
 
-static void connect_json(struct probe *p, struct json_object *root)
+static void connect_json(struct probe *p, struct json_object *root, bool to_print)
 {
 	struct json_object *o = report__latency_json(&p->total), *f;
 	__u64 nfail = 0;
@@ -126,8 +126,8 @@ static void connect_json(struct probe *p, struct json_object *root)
 	}
 	json_object_object_add(f, "total", json_object_new_uint64(nfail));
 	json_object_object_add(o, "failures", f);
-	json_object_object_add(o, "by_pid", breakdown__json(p->by_pid, "comm"));
-	json_object_object_add(o, "by_port", breakdown__json(p->by_port, "netns"));
+	json_object_object_add(o, "by_pid", breakdown__json(p->by_pid, "comm", to_print));
+	json_object_object_add(o, "by_port", breakdown__json(p->by_port, "netns", to_print));
 	json_object_object_add(root, "connect", o);
 }
 

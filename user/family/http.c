@@ -459,11 +459,12 @@ static struct json_object *targets_json(struct probe *p)
 	return arr;
 }
 
-static void http_json(struct probe *p, struct json_object *root)
+static void http_json(struct probe *p, struct json_object *root, bool to_print)
 {
 	struct json_object *o = report__latency_json(&p->total);
 	struct json_object *methods = json_object_new_array();
 
+	(void)to_print;	/* small arrays only */
 	for (int m = 1; m < HTTP_METHOD_NR; m++) {
 		struct json_object *row;
 

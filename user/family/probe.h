@@ -45,7 +45,10 @@ struct probe_ops {
 	 * interval since the previous collect */
 	int (*collect)(struct probe *p, bool total);
 	void (*print)(struct probe *p, FILE *out);
-	void (*to_json)(struct probe *p, struct json_object *root);
+	/* to_print: root is only printed (JSON_C_TO_STRING_PLAIN) before the
+	 * next collect, so large arrays may be made as they are printed
+	 * (breakdown__json) */
+	void (*to_json)(struct probe *p, struct json_object *root, bool to_print);
 	/* optional: the slow-event ring buffer and its per-CPU lost counter */
 	int (*event_maps)(struct probe *p, int *ringbuf_fd, int *lost_fd);
 	/* optional: add what the last collect saw about each listener to the

@@ -216,29 +216,30 @@ static void read_print(struct probe *p, FILE *out)
 	view_print(&p->syscall, out, title);
 }
 
-static struct json_object *view_json(struct family_view *v, const char *method, bool bytes)
+static struct json_object *view_json(struct family_view *v, const char *method, bool bytes,
+				     bool to_print)
 {
 	struct json_object *o = report__latency_json(&v->total);
 
 	json_object_object_add(o, "method", json_object_new_string(method));
 	if (bytes)
 		json_object_object_add(o, "bytes", json_object_new_uint64(v->bytes));
-	json_object_object_add(o, "by_pid", breakdown__json(v->by_pid, "comm"));
-	json_object_object_add(o, "by_port", breakdown__json(v->by_port, "netns"));
+	json_object_object_add(o, "by_pid", breakdown__json(v->by_pid, "comm", to_print));
+	json_object_object_add(o, "by_port", breakdown__json(v->by_port, "netns", to_print));
 	return o;
 }
 
 /* "read": { "wait": ..., "syscall": ... } under the family's name; the old
  * top-level keys stay for one release (docs/json.md). */
-static void read_json(struct probe *p, struct json_object *root)
+static void read_json(struct probe *p, struct json_object *root, bool to_print)
 {
 	struct json_object *o = json_object_new_object(), *wait, *syscall;
 
-	wait = view_json(&p->wait, p->method, false);
+	wait = view_json(&p->wait, p->method, false, to_print);
 	json_object_object_add(o, "wait", wait);
 	json_object_object_add(root, "read_wait", json_object_get(wait));
 	if (p->syscall_on) {
-		syscall = view_json(&p->syscall, p->method, true);
+		syscall = view_json(&p->syscall, p->method, true, to_print);
 		json_object_object_add(o, "syscall", syscall);
 		json_object_object_add(root, "read_syscall", json_object_get(syscall));
 	}

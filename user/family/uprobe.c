@@ -262,7 +262,7 @@ static void uprobe_print(struct probe *p, FILE *out)
 	}
 }
 
-static void uprobe_json(struct probe *p, struct json_object *root)
+static void uprobe_json(struct probe *p, struct json_object *root, bool to_print)
 {
 	struct json_object *arr = json_object_new_array();
 
@@ -280,7 +280,7 @@ static void uprobe_json(struct probe *p, struct json_object *root)
 		json_object_object_foreach(lat, key, val)
 			json_object_object_add(o, key, json_object_get(val));
 		json_object_put(lat);
-		json_object_object_add(o, "by_pid", breakdown__json(f->by_pid, "comm"));
+		json_object_object_add(o, "by_pid", breakdown__json(f->by_pid, "comm", to_print));
 		json_object_object_add(o, "entry_site", json_object_new_string(
 					       probesite__class_name(f->entry_class)));
 		json_object_object_add(o, "entry_site_offset", json_object_new_uint64(f->entry_moved));

@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <time.h>
 #include <linux/types.h>
 #include <json-c/json.h>
@@ -57,9 +58,11 @@ int tracer__collect(struct tracer *t, bool total, double *secs);
  * (user/lib/bpfread/snapshot.h). Off when NETTUNE_TEST_NO_RECLAIM is set
  * (test-only: proves the soak test needs it). 0 or -errno. */
 int tracer__reclaim(struct tracer *t);
-/* The report of the last collect as JSON (docs/json.md). to_print: only for
- * printing with JSON_C_TO_STRING_PLAIN before the next collect. */
-struct json_object *tracer__json(struct tracer *t, bool total, double secs, bool to_print);
+/* The report of the last collect as JSON (docs/json.md). */
+struct json_object *tracer__json(struct tracer *t, bool total, double secs);
+/* The same report written to out as one line, the text of tracer__json's
+ * with JSON_C_TO_STRING_PLAIN, made part by part as it is written. */
+void tracer__print_json(struct tracer *t, bool total, double secs, FILE *out);
 /* Events the families could not record, cumulative. */
 __u64 tracer__lost(struct tracer *t);
 /* Sleeps until deadline (CLOCK_MONOTONIC) or a signal, printing slow events

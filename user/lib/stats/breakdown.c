@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/printbuf.h>
 #include "breakdown.h"
 #include "report.h"
 #include "cgroup.h"
@@ -196,26 +197,68 @@ void breakdown__print(struct breakdown *b, FILE *out, const char *title, size_t 
 		fprintf(out, "    ... %zu more (see --json)\n", b->len - max_rows);
 }
 
-struct json_object *breakdown__json(struct breakdown *b, const char *label_name)
+static struct json_object *row_json(struct breakdown *b, size_t i, const char *label_name)
+{
+	const struct breakdown_row *r = breakdown__row(b, i);
+	struct json_object *o = json_object_new_object();
+	struct hist_summary sum;
+
+	json_object_object_add(o, b->id_name, json_object_new_uint64(r->id));
+	if (label_name)
+		json_object_object_add(o, label_name, json_object_new_string(r->label));
+	for (int c = 0; c < b->ncounters; c++)
+		json_object_object_add(o, b->counter_names[c], json_object_new_uint64(r->counters[c]));
+	if (b->by_cgroup)
+		report__cgroup_json(o, r->group);
+	sparse_hist__summarize(&r->h, &sum);
+	json_object_object_add(o, "latency", report__summary_json(&sum));
+	return o;
+}
+
+struct printed {
+	struct breakdown *b;
+	const char *label_name;
+};
+
+/* json-c's serializer of a printed array: the text json-c writes for
+ * the rows' array with JSON_C_TO_STRING_PLAIN, each row's objects made
+ * and freed as it is written. */
+static int print_rows(struct json_object *arr, struct printbuf *pb, int level, int flags)
+{
+	struct printed *pr = json_object_get_userdata(arr);
+
+	(void)level;
+	printbuf_strappend(pb, "[");
+	for (size_t i = 0; i < pr->b->len; i++) {
+		struct json_object *o = row_json(pr->b, i, pr->label_name);
+		const char *text = json_object_to_json_string_ext(o, flags);
+
+		if (i)
+			printbuf_strappend(pb, ",");
+		printbuf_memappend(pb, text, (int)strlen(text));
+		json_object_put(o);
+	}
+	printbuf_strappend(pb, "]");
+	return 0;
+}
+
+static void free_printed(struct json_object *arr, void *userdata)
+{
+	(void)arr;
+	free(userdata);
+}
+
+struct json_object *breakdown__json(struct breakdown *b, const char *label_name, bool to_print)
 {
 	struct json_object *arr = json_object_new_array();
+	struct printed *pr;
 
-	for (size_t i = 0; i < b->len; i++) {
-		const struct breakdown_row *r = breakdown__row(b, i);
-		struct json_object *o = json_object_new_object();
-		struct hist_summary sum;
-
-		json_object_object_add(o, b->id_name, json_object_new_uint64(r->id));
-		if (label_name)
-			json_object_object_add(o, label_name, json_object_new_string(r->label));
-		for (int c = 0; c < b->ncounters; c++)
-			json_object_object_add(o, b->counter_names[c],
-					       json_object_new_uint64(r->counters[c]));
-		if (b->by_cgroup)
-			report__cgroup_json(o, r->group);
-		sparse_hist__summarize(&r->h, &sum);
-		json_object_object_add(o, "latency", report__summary_json(&sum));
-		json_object_array_add(arr, o);
+	if (to_print && (pr = malloc(sizeof(*pr)))) {
+		*pr = (struct printed){ .b = b, .label_name = label_name };
+		json_object_set_serializer(arr, print_rows, pr, free_printed);
+		return arr;
 	}
+	for (size_t i = 0; i < b->len; i++)
+		json_object_array_add(arr, row_json(b, i, label_name));
 	return arr;
 }

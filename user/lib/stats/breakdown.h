@@ -7,6 +7,7 @@
 #ifndef NETTUNE_LIB_BREAKDOWN_H
 #define NETTUNE_LIB_BREAKDOWN_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <json-c/json.h>
 #include "sparsehist.h"
@@ -50,6 +51,10 @@ void breakdown__print(struct breakdown *b, FILE *out, const char *title, size_t 
 /* [{ <id_name>: id, "label": ..., counters..., "latency": {summary} }],
  * with "cgroup" (path, null if unknown) and "cgroup_name" when grouped by
  * cgroup. */
-struct json_object *breakdown__json(struct breakdown *b, const char *label_name);
+/* to_print: the array is only printed, with JSON_C_TO_STRING_PLAIN, before
+ * b changes (trace --json): its rows are then made one at a time as it is
+ * written (4,096 rows' json-c objects took ~8 MiB at once); it looks empty
+ * to anything else. */
+struct json_object *breakdown__json(struct breakdown *b, const char *label_name, bool to_print);
 
 #endif

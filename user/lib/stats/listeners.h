@@ -149,11 +149,9 @@ void listener_table__sort(struct listener_table *t);
 /* user/lib/stats/listeners_out.c: the table as text and as JSON (docs/json.md) */
 void listener_table__print(struct listener_table *t, FILE *out);
 struct json_object *listener_table__json(struct listener_table *t);
-/* The same array for printing with JSON_C_TO_STRING_PLAIN, made one row at
- * a time while it is printed: the rows' json-c objects took ~5 KB each, 11 MB
- * for the 2,048 listeners of a report. It looks empty to anything but the
- * printer, and t must not change until it is printed. */
-struct json_object *listener_table__json_printer(struct listener_table *t);
+/* The text of listener_table__json's array with JSON_C_TO_STRING_PLAIN,
+ * written to out one row at a time (only one row's objects in memory). */
+void listener_table__write_json(struct listener_table *t, FILE *out);
 /* "0.0.0.0:8080" or "[::1]:443" */
 void listener__format(const struct listener_key *k, char *buf, size_t len);
 /* The listener key of a socket as sock_diag describes it: the whole key. */
