@@ -242,14 +242,7 @@ static __always_inline struct read_sk *sk_clock(struct sock *sk)
  * fetch back.) */
 static __always_inline __u64 stamp_key(const struct sock *sk)
 {
-	/* The verifier allows no arithmetic on a socket pointer but the
-	 * difference of two pointers (for a program that may see addresses,
-	 * which a tracing program may): here from a fixed one, the table's,
-	 * in asm so that the compiler emits exactly that subtraction. */
-	__u64 addr = (__u64)sk;
-
-	asm volatile("%[a] -= %[b]" : [a] "+r"(addr) : [b] "r"(&read_since));
-	return addr ^ ((__u64)sk->__sk_common.skc_hash << 32);
+	return sk_addr_num(sk, &read_since) ^ ((__u64)sk->__sk_common.skc_hash << 32);
 }
 
 /* The socket's clock in the stamp table stopped: its start, or 0. */

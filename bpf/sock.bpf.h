@@ -126,10 +126,15 @@ static __always_inline __u64 tcp_rx_time_ns(const struct tcp_sock *tp)
 /* A socket's address as a number, to hash: its distance from base, a
  * pointer that never moves (a map). The verifier allows no arithmetic on a
  * BTF pointer, and no reading half of a stored one, but lets a privileged
- * program subtract one pointer from another. */
+ * program subtract one pointer from another: in asm, so that the compiler
+ * emits exactly that subtraction and folds nothing else into it (an XOR of
+ * the result, read's key, must come after it). */
 static __always_inline __u64 sk_addr_num(const void *sk, const void *base)
 {
-	return (__u64)sk - (__u64)base;
+	__u64 addr = (__u64)sk;
+
+	asm volatile("%[a] -= %[b]" : [a] "+r"(addr) : [b] "r"(base));
+	return addr;
 }
 
 #endif /* NETTUNE_SOCK_BPF_H */
