@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +12,7 @@
 #include "netstat.h"
 #include "nswatch.h"
 #include "nswatch_int.h"
-#include "procfd.h"
+#include "nswatch_state.h"
 #include "rowindex.h"
 
 const char *const nswatch_counter_names[NSC_NR] = {
@@ -27,45 +26,6 @@ const char *const nswatch_counter_names[NSC_NR] = {
  * still seen for one (its counters went backwards), as before. */
 #define NS_GRACE_REFRESHES	8
 
-struct ns_state {
-	__u32 ino;
-	__u32 missed;			/* complete refreshes in a row without it */
-	bool found;			/* found at this refresh */
-	bool counters_read;		/* its TcpExt counters read at this refresh */
-	bool listeners_read;		/* its sock_diag dump read whole at this refresh */
-	bool has_base;			/* counters read once */
-	bool listed;			/* listeners read once */
-	__u64 base[NSC_NR], prev[NSC_NR], cur[NSC_NR];
-};
-
-struct lst_state {
-	struct nswatch_listener pub;
-	__u64 base_drops, prev_drops;
-	bool seen, owner_known;
-};
-
-struct nswatch {
-	__u32 only;
-	bool only_found;
-	const struct nswatch_src *src;
-	struct ns_state *ns;
-	size_t nns, cap_ns;
-	struct rowindex ns_index;	/* ino -> position in ns */
-	struct nswatch_ns *out_ns;	/* the namespaces found at the last refresh */
-	size_t nout;
-	struct lst_state *lst;
-	size_t nlst, cap_lst;
-	/* (netns, cookie) -> position in lst. A linear search per listener
-	 * made a refresh quadratic: with 10,000 listeners a report took
-	 * seconds. */
-	struct rowindex index;
-	size_t *out_lst;		/* indexes of listeners seen at the last refresh */
-	size_t nout_lst;
-	bool total;
-	bool complete;			/* every namespace that exists was found */
-	struct nswatch_failures failures;
-	int warned[4];			/* the last error said, per kind */
-};
 
 static void *grow(void *arr, size_t *cap, size_t len, size_t elem)
 {
@@ -404,13 +364,11 @@ static int listeners_procfs(void *ctx, int fd, __u32 ino, struct sockdiag_listen
 	return sockdiag__listeners(fd, ls, n);
 }
 
-static void resolve_owners_procfs(struct nswatch *w);
-
 static const struct nswatch_src procfs_src = {
 	.find = find_procfs,
 	.counters = counters_procfs,
 	.listeners = listeners_procfs,
-	.owners = resolve_owners_procfs,
+	.owners = nswatch__resolve_owners_procfs,
 };
 
 static void publish(struct nswatch *w)
@@ -610,94 +568,6 @@ size_t nswatch__ns_state_count(const struct nswatch *w)
 size_t nswatch__listener_count(const struct nswatch *w)
 {
 	return w->nout_lst;
-}
-
-struct wanted {
-	__u32 inode;
-	size_t lst;	/* index in w->lst */
-};
-
-static int cmp_wanted(const void *a, const void *b)
-{
-	const struct wanted *x = a, *y = b;
-
-	return x->inode < y->inode ? -1 : x->inode > y->inode;
-}
-
-struct claim {
-	struct nswatch *w;
-	struct wanted *want;
-	size_t n, taken;
-	int pid;
-	char comm[16];
-};
-
-/* A socket descriptor of the process being visited: if it is a wanted
- * listener with no owner yet, this process owns it. */
-static int claim_socket(int fd, __u32 inode, void *ctx)
-{
-	struct wanted key = { .inode = inode }, *hit;
-	struct claim *c = ctx;
-	struct lst_state *s;
-
-	(void)fd;
-	hit = bsearch(&key, c->want, c->n, sizeof(*c->want), cmp_wanted);
-	if (!hit || (s = &c->w->lst[hit->lst])->owner_known)
-		return 0;
-	if (!c->comm[0])
-		procfd__comm(c->pid, c->comm);
-	s->pub.pid = c->pid;
-	memcpy(s->pub.comm, c->comm, sizeof(s->pub.comm));
-	s->owner_known = true;
-	c->taken++;
-	return 0;
-}
-
-/* Gives the wanted sockets of one process that have no owner yet this
- * process as their owner; returns how many it took. */
-static size_t claim_sockets(struct nswatch *w, const char *pid, struct wanted *want, size_t n)
-{
-	struct claim c = { .w = w, .want = want, .n = n, .pid = atoi(pid) };
-
-	procfd__for_each_socket(c.pid, claim_socket, &c);	/* gone or hidden: none */
-	return c.taken;
-}
-
-/* Owners of every published listener not resolved yet, in one pass over
- * /proc: the first process in /proc order holding the socket, as
- * sockdiag__owner() finds it, but without a /proc scan per listener (with
- * 10,000 listeners that was hours of readlink calls). */
-static void resolve_owners_procfs(struct nswatch *w)
-{
-	struct wanted *want = calloc(w->nout_lst ? w->nout_lst : 1, sizeof(*want));
-	size_t n = 0, left;
-	struct dirent *de;
-	DIR *d;
-
-	if (!want)
-		return;	/* the callers then see pid 0: owner unknown */
-	for (size_t i = 0; i < w->nout_lst; i++) {
-		struct lst_state *s = &w->lst[w->out_lst[i]];
-
-		if (!s->owner_known)
-			want[n++] = (struct wanted){ s->pub.diag.inode, w->out_lst[i] };
-	}
-	qsort(want, n, sizeof(*want), cmp_wanted);
-	left = n;
-	d = left ? opendir("/proc") : NULL;
-	while (d && left && (de = readdir(d)))
-		if (isdigit((unsigned char)de->d_name[0]))
-			left -= claim_sockets(w, de->d_name, want, n);
-	if (d)
-		closedir(d);
-	for (size_t i = 0; i < n; i++) {
-		struct lst_state *s = &w->lst[want[i].lst];
-
-		if (!s->owner_known)
-			s->pub.pid = 0;
-		s->owner_known = true;
-	}
-	free(want);
 }
 
 static void resolve_owners(struct nswatch *w)
