@@ -21,7 +21,8 @@
 #  - an ACK between arrival and read: 20 connections whose server, once the
 #    request is readable, sends a byte, which the client's ACK then
 #    acknowledges while the request waits 60 ms: 20 waits of 60 ms (a clock
-#    keyed by anything of the socket's send state would be lost);
+#    keyed by anything of the socket's send state would be lost); server
+#    and client pinned to different CPUs;
 #  - a first message partly read: 3 connections; the server reads 1 byte of
 #    the first message 30 ms after it arrived, the second arrives 200 ms
 #    after the first, the server reads everything 30 ms later: one wait of
@@ -51,7 +52,9 @@ nt_bg r "$H/tcpserver" --port 9703 --read-delay-ms 30 --messages $K
 many_reader=$NT_LAST_PID
 nt_bg r "$H/tcpserver" --port 9704 --read-delay-ms 30 --messages 2 --partial-first 1
 partial_reader=$NT_LAST_PID
-nt_bg r "$H/tcpserver" --port 9705 --read-delay-ms 60 --write-before-read
+# Server and client on different CPUs: each clock starts on the client's
+# (the data's arrival, in its send's softirq) and stops on the server's.
+nt_bg r taskset -c 0 "$H/tcpserver" --port 9705 --read-delay-ms 60 --write-before-read
 duplex_reader=$NT_LAST_PID
 nt_wait_port r 9705
 nt_wait_port r 9700
@@ -94,7 +97,7 @@ for method in $methods; do
 		--messages $K --send-after-ms 100 --wait-close >/dev/null || nt_fail "client failed"
 	nt_exec r "$H/tcpclient" --addr 10.81.0.1 --port 9704 --count $P --payload "GET / HTTP/1.0" \
 		--messages 2 --gap-ms $GAP --wait-close >/dev/null || nt_fail "client failed"
-	nt_exec r "$H/tcpclient" --addr 10.81.0.1 --port 9705 --count $A --payload "GET / HTTP/1.0" \
+	nt_exec r taskset -c 1 "$H/tcpclient" --addr 10.81.0.1 --port 9705 --count $A --payload "GET / HTTP/1.0" \
 		--wait-close >/dev/null || nt_fail "client failed"
 	nt_wait_served r 9705
 	nt_wait_served r 9700
